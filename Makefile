@@ -1,0 +1,39 @@
+# Two commands do everything on a fresh machine: `make report` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+CDM    := $(VENV)/bin/cdm
+DEAL   ?= workbooks/deals/anthropic_xai_colossus1.toml
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup test lint types pytest bench report clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check engine addin tests bench
+
+types: setup
+	$(VENV)/bin/mypy
+
+pytest: setup
+	$(VENV)/bin/pytest
+
+test: lint types pytest
+
+bench: setup
+	$(PY) -m bench
+
+report: setup
+	mkdir -p build
+	$(CDM) summary $(DEAL)
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,276 @@
+"""``cdm``: the command line. Tables for people, ``--json`` for programs.
+
+Every command exits 0 on success, 2 with messages naming the place, the rule
+and the value on bad input, and 1 with a one-line message (no traceback; set
+``CDM_DEBUG=1`` to see one) on an internal error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from addin.dealfile import DealFileError, DealSource, load_deal, located_messages
+from addin.fmt import human
+from engine import COLUMNS, METRICS, build_schedule, build_terms, summarize
+from engine.errors import CdmError, InputError, Issue
+from engine.fields import FIELD_BY_NAME
+from engine.sizing import gpus_for_budget, size_facility, training_days
+from engine.terms import _Collector, parse_value
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Compute Deal Model: price and compare GPU compute contracts.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(fn: F) -> F:
+    """Turn engine and file errors into located messages and exit codes; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except InputError as exc:
+            source = getattr(exc, "source", None)
+            for line in located_messages(exc, source):
+                err.print(f"[red]error[/red] {line}", markup=True, highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except CdmError as exc:
+            err.print(f"[red]error[/red] {exc}", markup=True, highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if os.environ.get("CDM_DEBUG"):
+                raise
+            err.print(f"[red]internal error[/red] {type(exc).__name__}: {exc} (set CDM_DEBUG=1 for details)", markup=True, highlight=False)
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _evaluate(path: Path, scenario: str | None) -> tuple[DealSource, Any]:
+    src = load_deal(path, scenario)
+    try:
+        terms = build_terms(src.raw)
+        summary = summarize(build_schedule(terms))
+    except InputError as exc:
+        exc.source = src  # type: ignore[attr-defined]
+        raise
+    return src, summary
+
+
+def _warn(src: DealSource, summary: Any) -> None:
+    for w in summary.schedule.terms.warnings:
+        loc = src.locate(Issue(w.field, w.rule, w.message))
+        err.print(f"[yellow]warning[/yellow] {loc}: {w.message}", markup=True, highlight=False)
+
+
+def _dump(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, allow_nan=False) + "\n")
+
+
+DealArg = Annotated[Path, typer.Argument(help="A deal file: TOML (workbooks/deals/*.toml) or a deal workbook.")]
+ScenarioOpt = Annotated[str | None, typer.Option("--scenario", help="Scenario name in a deal workbook (default: the workbook's switch).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs instead of a table.")]
+
+
+@app.command()
+@guarded
+def summary(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False) -> None:
+    """Key figures of a deal: contract values, NPV, GPUs, unit prices, break-even."""
+    src, s = _evaluate(deal, scenario)
+    rec = s.record(0)
+    if as_json:
+        _dump(rec)
+        return
+    _warn(src, s)
+    t = Table(title=f"{rec['deal_name']}  ({rec['start_month']} to {rec['end_month']})", show_lines=False)
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    t.add_column("name", style="dim")
+    for m in METRICS:
+        t.add_row(f"{m.label} [{m.unit}]", human(rec[m.name], m.unit), m.name)
+    t.add_row("IRR vs market [%/year]", human(rec["irr_vs_market_pct"], "%"), "irr_vs_market_pct")
+    t.add_row("Earliest exit date", rec["exit_date"] or "no termination right", "exit_date")
+    out.print(t)
+
+
+SCHEDULE_TABLE_COLUMNS = (
+    "month", "capacity_fraction", "delivered_gpus", "delivered_gpu_hours", "list_fee_usd",
+    "ramp_reduction_usd", "late_delivery_reduction_usd", "sla_credit_usd", "net_fee_usd",
+    "cumulative_fee_usd", "discount_factor", "present_value_usd", "firm_fraction",
+)
+
+
+@app.command()
+@guarded
+def schedule(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False) -> None:
+    """The month-by-month payment and capacity schedule."""
+    src, s = _evaluate(deal, scenario)
+    row = s.schedule.row(0)
+    units = {c.name: c.unit for c in COLUMNS}
+    if as_json:
+        records = []
+        for k in range(row["month"].size):
+            rec: dict[str, Any] = {}
+            for c in COLUMNS:
+                v = row[c.name][k]
+                rec[c.name] = str(v) if c.unit in ("month", "date") else float(v)
+            records.append(rec)
+        _dump({"deal_name": s.schedule.terms.deal_name, "months": records})
+        return
+    _warn(src, s)
+    t = Table(title=s.schedule.terms.deal_name)
+    labels = {c.name: c.label for c in COLUMNS}
+    for name in SCHEDULE_TABLE_COLUMNS:
+        t.add_column(f"{labels[name]}\n[{units[name]}]", justify="right")
+    for k in range(row["month"].size):
+        cells = []
+        for name in SCHEDULE_TABLE_COLUMNS:
+            v = row[name][k]
+            cells.append(str(v) if units[name] == "month" else human(float(v), units[name]))
+        t.add_row(*cells)
+    totals = ["total"] + [
+        human(float(row[name].sum()), units[name]) if name.endswith("_usd") and name != "cumulative_fee_usd"
+        or name == "delivered_gpu_hours" else "" for name in SCHEDULE_TABLE_COLUMNS[1:]
+    ]
+    t.add_row(*totals, style="bold")
+    out.print(t)
+
+
+def _checked(name: str, value: object) -> Any:
+    c = _Collector()
+    v = parse_value(c, FIELD_BY_NAME[name], value, name)
+    if c.issues:
+        raise InputError(c.issues)
+    return v
+
+
+def _parse_fleet(text: str) -> list[tuple[str, float | None]]:
+    fleet: list[tuple[str, float | None]] = []
+    for i, part in enumerate(p.strip() for p in text.split(",") if p.strip()):
+        sku, _, count = part.partition("=")
+        sku_ok = _checked("gpu_sku", sku)
+        n = None if not count.strip() else float(_checked("gpu_count", _number(f"--fleet item {i + 1} count", count))[0])
+        fleet.append((sku_ok, n))
+    if sum(1 for _, n in fleet if n is None) > 1:
+        raise CdmError("--fleet: at most one SKU may have no count (it fills the remaining power)")
+    if not fleet:
+        raise CdmError("--fleet: give SKU=COUNT items separated by commas, e.g. H100-SXM=150000,GB200")
+    return fleet
+
+
+def _number(label: str, text: str) -> float:
+    try:
+        return float(text.replace("_", ""))
+    except ValueError:
+        raise InputError(Issue(label, "type", f"{label} must be a number, got {text!r}", text)) from None
+
+
+@app.command()
+@guarded
+def size(
+    facility_mw: Annotated[float, typer.Option("--facility-mw", help="Facility power, MW.")],
+    sku: Annotated[str, typer.Option("--sku", help="Catalogue SKU (ignored when --fleet is given).")] = "H100-SXM",
+    pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness.")] = 1.2,
+    network_overhead_pct: Annotated[float, typer.Option("--network-overhead-pct", help="Network and storage share of IT load, %.")] = 10.0,
+    gpus: Annotated[int | None, typer.Option("--gpus", help="GPU count to check against the power (default: sized from power).")] = None,
+    fleet: Annotated[str | None, typer.Option("--fleet", help="Mixed fleet: SKU=COUNT,... ; one SKU without a count fills the rest.")] = None,
+    mfu_pct: Annotated[float, typer.Option("--mfu-pct", help="Model FLOPs utilisation, %.")] = 40.0,
+    training_flops: Annotated[float | None, typer.Option("--training-flops", help="A training run's FLOPs: how many days it takes.")] = None,
+    budget_usd_per_month: Annotated[float | None, typer.Option("--budget-usd-per-month", help="Monthly budget: how many GPUs it rents.")] = None,
+    usd_per_gpu_hour: Annotated[float | None, typer.Option("--usd-per-gpu-hour", help="Price for --budget-usd-per-month (default: catalogue rent).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """GPUs a facility can feed, power per GPU, throughput and FLOPs per month."""
+    mw = float(_checked("facility_mw", facility_mw)[0])
+    pue_v = float(_checked("pue", pue)[0])
+    ovh = float(_checked("network_overhead_pct", network_overhead_pct)[0])
+    mfu = float(_checked("mfu_pct", mfu_pct)[0])
+    if fleet:
+        mix = _parse_fleet(fleet)
+    else:
+        mix = [(_checked("gpu_sku", sku), None if gpus is None else float(_checked("gpu_count", gpus)[0]))]
+    r = size_facility(mw, mix, pue=pue_v, network_overhead_pct=ovh, mfu_pct=mfu)
+    result: dict[str, Any] = {
+        "facility_mw": r.facility_mw, "pue": r.pue, "network_overhead_pct": r.network_overhead_pct,
+        "it_mw": r.it_mw, "gpu_server_mw": r.gpu_server_mw, "network_mw": r.network_mw,
+        "kw_per_gpu": r.kw_per_gpu, "gpus_by_sku": r.gpus_by_sku, "gpus": r.gpus,
+        "required_facility_mw": r.required_facility_mw, "power_headroom_mw": r.power_headroom_mw,
+        "dense_bf16_pflops": r.dense_bf16_pflops, "dense_fp8_pflops": r.dense_fp8_pflops,
+        "mfu_pct": r.mfu_pct, "flops_per_month": r.flops_per_month,
+    }
+    if training_flops is not None:
+        tf = _number("--training-flops", str(training_flops))
+        if not tf > 0 or not np.isfinite(tf):
+            raise InputError(Issue("training_flops", "min", f"--training-flops must be > 0, got {tf:g}", tf))
+        prof_tflops = r.dense_bf16_pflops * 1000.0 / r.gpus if r.gpus else 0.0
+        result["training_flops"] = tf
+        result["training_days"] = float(training_days(tf, r.gpus, prof_tflops, mfu)) if r.gpus else None
+    if budget_usd_per_month is not None:
+        from engine.catalogue import market_prices
+
+        budget = float(_checked("monthly_fee_usd", budget_usd_per_month)[0])
+        price = (float(_checked("market_usd_per_gpu_hour", usd_per_gpu_hour)[0]) if usd_per_gpu_hour is not None
+                 else market_prices()[mix[0][0]].reference_usd_per_gpu_hour)
+        result["budget_usd_per_month"] = budget
+        result["budget_usd_per_gpu_hour"] = price
+        result["gpus_for_budget"] = float(gpus_for_budget(budget, price))
+    if r.power_headroom_mw < -1e-9:
+        err.print(f"[yellow]warning[/yellow] the GPUs need {r.required_facility_mw:,.1f} MW, "
+                  f"{-r.power_headroom_mw:,.1f} MW more than the facility's {r.facility_mw:,.1f} MW", markup=True)
+    if as_json:
+        _dump(result)
+        return
+    t = Table(title=f"Sizing {r.facility_mw:,.0f} MW at PUE {r.pue:g}")
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    rows: list[tuple[str, str]] = [
+        ("IT load [MW] = facility / PUE", human(r.it_mw, "MW")),
+        ("All-in kW per GPU = server kW x (1 + network) x PUE", human(r.kw_per_gpu, "kW")),
+    ]
+    rows += [(f"{k} [GPUs]", human(v, "GPUs")) for k, v in r.gpus_by_sku.items()]
+    rows += [
+        ("GPUs [total]", human(r.gpus, "GPUs")),
+        ("Facility power the GPUs need [MW]", human(r.required_facility_mw, "MW")),
+        ("Power headroom [MW]", human(r.power_headroom_mw, "MW")),
+        ("Dense BF16 [PFLOPS]", human(r.dense_bf16_pflops, "PFLOPS")),
+        ("Dense FP8 [PFLOPS]", human(r.dense_fp8_pflops, "PFLOPS")),
+        (f"Useful FLOPs per 730-hour month at {mfu:g}% MFU", human(r.flops_per_month, "FLOPs")),
+    ]
+    if "training_days" in result:
+        rows.append((f"Days to train {result['training_flops']:.2e} FLOPs", human(result["training_days"], "months")))
+    if "gpus_for_budget" in result:
+        rows.append((f"GPUs rented by ${budget_usd_per_month:,.0f}/month at ${result['budget_usd_per_gpu_hour']:.2f}/GPU-hour",
+                     human(result["gpus_for_budget"], "GPUs")))
+    for label, value in rows:
+        t.add_row(label, value)
+    out.print(t)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except DealFileError as exc:  # pragma: no cover - guarded() catches these inside commands
+        err.print(str(exc))
+        sys.exit(EXIT_BAD_INPUT)

@@ -1,0 +1,119 @@
+"""Read a deal from a file into raw vocabulary values, remembering where each came from.
+
+A TOML deal file holds the vocabulary keys at its top level (tables only for
+lists). Every value keeps a location (``deal.toml:12``) so that an error from
+the engine, which names only the field, can be shown where the user typed it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import CdmError, InputError, Issue
+
+MAX_DEAL_FILE_BYTES = 1_000_000
+
+
+class DealFileError(CdmError):
+    """The file itself cannot be read (missing, wrong format, not parseable)."""
+
+    def __init__(self, path: Path | str, message: str):
+        self.path = str(path)
+        super().__init__(f"{path}: {message}")
+
+
+@dataclass
+class DealSource:
+    """Raw inputs read from one file, and where each one is (``field -> location``)."""
+
+    path: Path
+    raw: dict[str, object]
+    locations: dict[str, str] = field(default_factory=dict)
+    kind: str = "toml"
+    scenario: str | None = None
+
+    def locate(self, issue: Issue) -> str:
+        """Where the user typed the value behind ``issue`` (falls back to the file name)."""
+        key = issue.field
+        base = re.split(r"[\[.]", key, maxsplit=1)[0]
+        return self.locations.get(key) or self.locations.get(base) or str(self.path)
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line numbers of top-level keys and of each table row (``fleet[2]``) in a TOML text."""
+    lines: dict[str, int] = {}
+    table: str | None = None
+    counts: dict[str, int] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        s = line.strip()
+        m = re.match(r"^\[\[\s*([A-Za-z0-9_]+)\s*\]\]", s)
+        if m:
+            name = m.group(1)
+            counts[name] = counts.get(name, 0) + 1
+            table = f"{name}[{counts[name]}]"
+            lines.setdefault(name, n)
+            lines[table] = n
+            continue
+        m = re.match(r"^\[\s*([A-Za-z0-9_]+)\s*\]", s)
+        if m:
+            table = m.group(1)
+            continue
+        m = re.match(r"^([A-Za-z0-9_]+)\s*=", s)
+        if m:
+            key = m.group(1) if table is None else f"{table}.{m.group(1)}"
+            lines.setdefault(key, n)
+    return lines
+
+
+def load_toml_deal(path: Path) -> DealSource:
+    """Parse a TOML deal file. Raises :class:`DealFileError` for unreadable files."""
+    text = _read_text(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DealFileError(path, f"is not valid TOML: {exc}") from None
+    lines = _key_lines(text)
+    locations = {k: f"{path}:{n}" for k, n in lines.items()}
+    return DealSource(path=path, raw=raw, locations=locations, kind="toml")
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise DealFileError(path, "no such file")
+    if path.is_dir():
+        raise DealFileError(path, "is a folder, not a deal file")
+    size = path.stat().st_size
+    if size > MAX_DEAL_FILE_BYTES:
+        raise DealFileError(path, f"is {size:,} bytes; a deal file is at most {MAX_DEAL_FILE_BYTES:,}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DealFileError(path, "is not UTF-8 text (is it a workbook saved with a .toml name?)") from None
+    except OSError as exc:
+        raise DealFileError(path, f"cannot be read: {exc.strerror}") from None
+
+
+LOADERS: dict[str, Callable[[Path], DealSource]] = {".toml": load_toml_deal}
+
+
+def load_deal(path: Path | str, scenario: str | None = None) -> DealSource:
+    """Read a deal from a TOML file or (once registered) a deal workbook."""
+    p = Path(path)
+    loader = LOADERS.get(p.suffix.lower())
+    if loader is None:
+        raise DealFileError(p, f"unknown file type {p.suffix or '(none)'}; expected one of {', '.join(sorted(LOADERS))}")
+    src = loader(p)
+    if scenario is not None and src.kind == "toml":
+        raise DealFileError(p, "--scenario applies to deal workbooks; a TOML file is one scenario")
+    return src
+
+
+def located_messages(error: InputError, source: DealSource | None) -> list[str]:
+    """Each issue of ``error`` prefixed with where it is (``deal.toml:12: pue must be >= 1.0, got 0.8``)."""
+    if source is None:
+        return [i.message for i in error.issues]
+    return [f"{source.locate(i)}: {i.message}" for i in error.issues]

@@ -1,0 +1,136 @@
+"""The packaged reference data: GPU specs, market prices and SLA policies.
+
+Each CSV under ``engine/data/`` carries a source and a date on every row.
+They are read once, on first use, with the standard library only.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class GpuSpec:
+    """One row of the GPU catalogue (``engine/data/gpus.csv``).
+
+    Attributes are per GPU: ``tdp_w`` in watts, ``server_kw_per_gpu`` the
+    server's wall power divided by its GPUs (kW, before network overhead and
+    PUE), ``dense_bf16_tflops``/``dense_fp8_tflops`` dense (not sparse) peak
+    TFLOPS, ``hbm_gb`` memory in GB.
+    """
+
+    gpu_sku: str
+    vendor: str
+    architecture: str
+    tdp_w: float
+    server_kw_per_gpu: float
+    dense_bf16_tflops: float
+    dense_fp8_tflops: float
+    hbm_gb: float
+    source: str
+    source_date: str
+
+
+@dataclass(frozen=True)
+class MarketPrice:
+    """A reference rent for one SKU (``engine/data/market_prices.csv``), USD per GPU-hour."""
+
+    gpu_sku: str
+    reference_usd_per_gpu_hour: float
+    low_usd_per_gpu_hour: float
+    high_usd_per_gpu_hour: float
+    basis: str
+    source: str
+    source_date: str
+
+
+@dataclass(frozen=True)
+class SlaTier:
+    """A service credit: ``credit_pct`` of the monthly fee when uptime is below ``below_uptime_pct``."""
+
+    below_uptime_pct: float
+    credit_pct: float
+
+
+GPU_SPEC_FIELDS = (
+    "vendor",
+    "architecture",
+    "tdp_w",
+    "server_kw_per_gpu",
+    "dense_bf16_tflops",
+    "dense_fp8_tflops",
+    "hbm_gb",
+    "source",
+    "source_date",
+)
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = resources.files("engine").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@functools.cache
+def gpu_catalogue() -> dict[str, GpuSpec]:
+    """All GPUs in the catalogue, by SKU."""
+    out: dict[str, GpuSpec] = {}
+    for r in _rows("gpus.csv"):
+        out[r["gpu_sku"]] = GpuSpec(
+            gpu_sku=r["gpu_sku"],
+            vendor=r["vendor"],
+            architecture=r["architecture"],
+            tdp_w=float(r["tdp_w"]),
+            server_kw_per_gpu=float(r["server_kw_per_gpu"]),
+            dense_bf16_tflops=float(r["dense_bf16_tflops"]),
+            dense_fp8_tflops=float(r["dense_fp8_tflops"]),
+            hbm_gb=float(r["hbm_gb"]),
+            source=r["source"],
+            source_date=r["source_date"],
+        )
+    return out
+
+
+@functools.cache
+def market_prices() -> dict[str, MarketPrice]:
+    """Reference market rents by SKU."""
+    return {
+        r["gpu_sku"]: MarketPrice(
+            gpu_sku=r["gpu_sku"],
+            reference_usd_per_gpu_hour=float(r["reference_usd_per_gpu_hour"]),
+            low_usd_per_gpu_hour=float(r["low_usd_per_gpu_hour"]),
+            high_usd_per_gpu_hour=float(r["high_usd_per_gpu_hour"]),
+            basis=r["basis"],
+            source=r["source"],
+            source_date=r["source_date"],
+        )
+        for r in _rows("market_prices.csv")
+    }
+
+
+@functools.cache
+def sla_policies() -> dict[str, tuple[SlaTier, ...]]:
+    """Named SLA credit policies (``engine/data/sla_policies.csv``), tiers by descending threshold."""
+    tiers: dict[str, list[SlaTier]] = {}
+    for r in _rows("sla_policies.csv"):
+        tiers.setdefault(r["sla_policy"], []).append(
+            SlaTier(float(r["below_uptime_pct"]), float(r["credit_pct"]))
+        )
+    return {
+        k: tuple(sorted(v, key=lambda t: -t.below_uptime_pct)) for k, v in tiers.items()
+    }
+
+
+def gpu_spec_value(gpu_sku: str, field: str) -> float | str:
+    """One catalogue value, e.g. ``gpu_spec_value("H100-SXM", "tdp_w") == 700.0``.
+
+    Raises ``KeyError`` with a readable message for an unknown SKU or field;
+    callers that face users validate first.
+    """
+    spec = gpu_catalogue()[gpu_sku]
+    if field not in GPU_SPEC_FIELDS:
+        raise KeyError(field)
+    value: float | str = getattr(spec, field)
+    return value

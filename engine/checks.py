@@ -1,0 +1,69 @@
+"""Warnings for legal but inconsistent inputs, each with its arithmetic.
+
+Real deals and press figures contain such inconsistencies (220,000 GPUs
+announced for a 300 MW site), so they are reported beside the results and
+never refused.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.capacity import deal_capacity
+from engine.catalogue import market_prices
+from engine.errors import InputWarning
+from engine.fields import FIELDS
+
+if TYPE_CHECKING:
+    from engine.terms import DealTerms
+
+
+def _scenario_note(mask: np.ndarray) -> tuple[int, str]:
+    i = int(np.flatnonzero(mask)[0])
+    return i, (f" (scenario {i}; {int(mask.sum())} scenarios)" if mask.size > 1 else "")
+
+
+def consistency_warnings(terms: DealTerms) -> list[InputWarning]:
+    """Every legal-but-inconsistent input of ``terms``, as warnings with the arithmetic."""
+    out: list[InputWarning] = []
+    cap = deal_capacity(terms)
+    gpus, kw, mw = np.broadcast_arrays(cap.gpus, cap.kw_per_gpu, terms.facility_mw)
+    need_mw = gpus * kw / 1000.0
+    over = need_mw > mw * (1 + 1e-9)
+    if not cap.sized_from_power and over.any():
+        i, note = _scenario_note(over)
+        pue = float(np.broadcast_to(terms.pue, over.shape)[i])
+        ovh = float(np.broadcast_to(terms.network_overhead_pct, over.shape)[i])
+        feeds = int(np.floor(mw[i] * 1000.0 / kw[i]))
+        out.append(InputWarning(
+            "gpu_count" if not terms.fleet else "fleet", "power",
+            f"{gpus[i]:,.0f} GPUs x {kw[i]:.3f} kW all-in ({cap.server_kw_per_gpu:.3f} kW server x "
+            f"(1 + {ovh:g}% network) x PUE {pue:g}) = {need_mw[i]:,.1f} MW, more than facility_mw "
+            f"{mw[i]:,.1f} MW; that power feeds {feeds:,} GPUs{note}"))
+    for f in FIELDS:
+        if f.name.endswith("_pct"):
+            v = getattr(terms, f.name)
+            if v is None:
+                continue
+            frac = (v > 0) & (v < 1)
+            if frac.any():
+                i, note = _scenario_note(frac)
+                out.append(InputWarning(
+                    f.name, "looks_like_fraction",
+                    f"{f.name} is {float(v[i]):g}, which is under 1%; percentages are typed as "
+                    f"numbers of percent (90 for 90%), did you mean {float(v[i]) * 100:g}?{note}"))
+    prices = market_prices()
+    skus = terms.skus
+    low = min(prices[s].low_usd_per_gpu_hour for s in skus)
+    high = max(prices[s].high_usd_per_gpu_hour for s in skus)
+    m = terms.market_usd_per_gpu_hour
+    outside = (m < low) | (m > high)
+    if outside.any():
+        i, note = _scenario_note(outside)
+        out.append(InputWarning(
+            "market_usd_per_gpu_hour", "market_range",
+            f"market_usd_per_gpu_hour {float(m[i]):g} is outside the catalogue range "
+            f"${low:g}-${high:g} per GPU-hour for {', '.join(skus)}{note}"))
+    return out

@@ -1,0 +1,147 @@
+"""The input vocabulary: one table of every deal input, its unit, rule and default.
+
+This table is the contract shared by the engine's dataclass, the TOML deal
+files, the Excel template's Inputs sheet (label, unit, validation, defined
+name) and the README. A new input is added here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_MONTHS = 120
+"""Longest term modelled: the templates' fixed timeline is 120 months."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One scalar input of a deal.
+
+    ``kind`` is one of ``text``, ``month``, ``number``, ``integer``,
+    ``choice``, ``sku``. ``default`` is used when the value is blank;
+    ``None`` with ``required=False`` means "blank is meaningful" (explained in
+    ``blank_means``). ``batch`` fields may be given as a 1-D array of scenario
+    values.
+    """
+
+    name: str
+    kind: str
+    label: str
+    unit: str
+    default: object = None
+    required: bool = False
+    minimum: float | None = None
+    min_exclusive: bool = False
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    blank_means: str = ""
+    default_source: str = ""
+    batch: bool = True
+    section: str = "Deal"
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("deal_name", "text", "Deal name", "text", required=True, batch=False, section="Parties"),
+    Field("buyer", "text", "Buyer", "text", default="", batch=False, section="Parties"),
+    Field("vendor", "text", "Vendor (seller of capacity)", "text", default="", batch=False, section="Parties"),
+    Field("start_month", "month", "First billed service month", "month", required=True, section="Term"),
+    Field("end_month", "month", "Last billed service month (inclusive)", "month", required=True, section="Term"),
+    Field("monthly_fee_usd", "number", "Full-rate monthly fee", "USD/month", required=True, minimum=0, min_exclusive=True, section="Fees"),
+    Field("ramp_months", "integer", "Ramp months at a reduced fee", "months", default=0, minimum=0, section="Fees"),
+    Field("ramp_fee_fraction", "number", "Fee fraction during the ramp", "fraction 0-1", default=1.0, minimum=0, maximum=1, section="Fees"),
+    Field("ramp_capacity_fraction", "number", "Capacity fraction during the ramp", "fraction 0-1", default=1.0, minimum=0, maximum=1, section="Fees"),
+    Field("escalator_pct_per_year", "number", "Fee escalator on each anniversary", "% per year", default=0.0, minimum=-50, maximum=100, section="Fees"),
+    Field("take_or_pay_min_pct", "number", "Take-or-pay minimum (share of fee paid whatever is used)", "%", default=100.0, minimum=0, maximum=100, section="Fees",
+          blank_means="100: a reserved-capacity deal pays the full fee whatever is used"),
+    Field("prepayment_pct", "number", "Prepayment (share of net TCV paid at the start)", "%", default=0.0, minimum=0, maximum=100, section="Fees"),
+    Field("equity_pct", "number", "Share of each payment made in equity", "%", default=0.0, minimum=0, maximum=100, section="Fees"),
+    Field("facility_mw", "number", "Facility power", "MW", required=True, minimum=0, min_exclusive=True, section="Capacity"),
+    Field("pue", "number", "Power usage effectiveness", "ratio", default=1.2, minimum=1.0, maximum=3.0, section="Capacity",
+          default_source="Uptime Institute 2024: 1.1-1.4 for new AI sites, industry average 1.56"),
+    Field("network_overhead_pct", "number", "Network and storage share of IT load", "%", default=10.0, minimum=0, maximum=100, section="Capacity",
+          default_source="SemiAnalysis '100k H100 Clusters' (Jun 2024): 5-15%"),
+    Field("gpu_sku", "sku", "GPU model (catalogue SKU)", "SKU", default="H100-SXM", batch=False, section="Capacity",
+          blank_means="H100-SXM, unless a fleet table is given"),
+    Field("gpu_count", "integer", "GPUs", "GPUs", minimum=0, min_exclusive=True, section="Capacity",
+          blank_means="sized from power: floor(facility_mw x 1000 / kW per GPU)"),
+    Field("mfu_pct", "number", "Model FLOPs utilisation (for FLOPs per month)", "%", default=40.0, minimum=0, min_exclusive=True, maximum=100, section="Capacity",
+          default_source="Llama 3 paper (Meta, 2024): 38-43% BF16 MFU on 16k H100"),
+    Field("utilization_pct", "number", "Share of delivered GPU-hours the buyer uses", "%", default=100.0, minimum=0, min_exclusive=True, maximum=100, section="Usage"),
+    Field("expected_uptime_pct", "number", "Expected uptime (scales delivered hours; sets SLA credits)", "%", default=100.0, minimum=0, min_exclusive=True, maximum=100, section="Usage"),
+    Field("sla_policy", "choice", "SLA credit policy", "name", default="none", batch=False, section="Usage",
+          choices=("none", "aws-ec2-region", "aws-ec2-instance", "gcp-compute-multizone", "nebius-vm"),
+          blank_means="none, unless an sla_tiers table is given"),
+    Field("market_usd_per_gpu_hour", "number", "Market reference price", "USD/GPU-hour", minimum=0, min_exclusive=True, section="Market",
+          blank_means="the catalogue reference rent of the SKU (fleet-weighted by GPU count)"),
+    Field("discount_rate_pct", "number", "Discount rate (annual effective)", "% per year", default=9.0, minimum=-50, maximum=100, section="Market",
+          default_source="cost of debt 9% (CoreWeave 9% notes due 2031; range 6-15%)"),
+    Field("payment_timing", "choice", "Payment timing", "advance/arrears", default="advance", batch=False, section="Market",
+          choices=("advance", "arrears")),
+    Field("notice_days", "integer", "Termination notice", "days", minimum=0, section="Termination",
+          blank_means="no termination right: the whole term is firm"),
+    Field("lockin_months", "integer", "Lock-in before notice may be given", "months", minimum=0, section="Termination",
+          blank_means="0 when notice_days is given"),
+    Field("delivery_due_month", "month", "Capacity due by (month)", "month", section="Delivery",
+          blank_means="start_month"),
+    Field("delivery_grace_months", "integer", "Grace period after the due month", "months", default=0, minimum=0, section="Delivery"),
+    Field("delivery_delay_months", "integer", "Expected delivery delay after the due month", "months", default=0, minimum=0, section="Delivery"),
+    Field("late_capacity_pct", "number", "Share of capacity that is late", "%", default=100.0, minimum=0, maximum=100, section="Delivery"),
+    Field("notes", "text", "Notes", "text", default="", batch=False, section="Parties"),
+)
+
+FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A list input (a TOML array of tables; a small table on the Inputs sheet)."""
+
+    name: str
+    columns: tuple[Field, ...]
+    label: str
+    max_rows: int
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec(
+        "fleet",
+        (
+            Field("gpu_sku", "sku", "GPU model", "SKU", required=True, batch=False),
+            Field("gpu_count", "integer", "GPUs", "GPUs", required=True, minimum=0, min_exclusive=True, batch=False),
+        ),
+        "Mixed fleet (overrides gpu_sku and gpu_count)",
+        8,
+    ),
+    TableSpec(
+        "ramp_table",
+        (
+            Field("fee_fraction", "number", "Fee fraction", "fraction 0-1", required=True, minimum=0, maximum=1, batch=False),
+            Field("capacity_fraction", "number", "Capacity fraction", "fraction 0-1", required=True, minimum=0, maximum=1, batch=False),
+        ),
+        "Month-by-month ramp from start_month (overrides ramp_months and fractions)",
+        24,
+    ),
+    TableSpec(
+        "step_ups",
+        (
+            Field("from_month", "month", "From month", "month", required=True, batch=False),
+            Field("monthly_fee_usd", "number", "New full-rate monthly fee", "USD/month", required=True, minimum=0, min_exclusive=True, batch=False),
+        ),
+        "Fee step-ups (new full-rate fee from a month)",
+        12,
+    ),
+    TableSpec(
+        "sla_tiers",
+        (
+            Field("below_uptime_pct", "number", "Uptime below", "%", required=True, minimum=0, maximum=100, batch=False),
+            Field("credit_pct", "number", "Credit", "% of fee", required=True, minimum=0, maximum=100, batch=False),
+        ),
+        "SLA credit tiers (override sla_policy)",
+        8,
+    ),
+)
+
+TABLE_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
+
+META_KEYS = ("sources",)
+"""Top-level keys that are not inputs: ``sources`` maps an input name to its source text."""

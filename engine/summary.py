@@ -1,0 +1,165 @@
+"""Key figures of a deal: contract values, NPV, unit prices, break-even.
+
+Each metric is an array of shape ``(n_scenarios,)``. :data:`METRICS` names
+them once, with unit and label, for the CLI, the templates and the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.finance import monthly_irr_annualised
+from engine.schedule import Schedule
+from engine.sizing import flops_per_month
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A summary figure: ``name`` (the JSON key and Excel name), unit and label."""
+
+    name: str
+    unit: str
+    label: str
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("months_billed", "months", "Months billed"),
+    Metric("headline_tcv_usd", "USD", "Headline TCV (full-rate fee x months)"),
+    Metric("net_tcv_usd", "USD", "Net TCV (after ramp, escalator, cuts and credits)"),
+    Metric("firm_commitment_usd", "USD", "Firm commitment (before the earliest exit)"),
+    Metric("firm_share_pct", "%", "Firm share of net TCV"),
+    Metric("firm_months", "months", "Firm period"),
+    Metric("npv_usd", "USD", "NPV of payments (XNPV convention)"),
+    Metric("annual_run_rate_usd", "USD/year", "Annual run rate (full-rate fee x 12)"),
+    Metric("gpus", "GPUs", "GPUs"),
+    Metric("kw_per_gpu", "kW", "All-in facility kW per GPU"),
+    Metric("required_facility_mw", "MW", "Facility power the GPUs need"),
+    Metric("facility_mw", "MW", "Facility power"),
+    Metric("dense_bf16_pflops", "PFLOPS", "Dense BF16 peak of the fleet"),
+    Metric("flops_per_month", "FLOPs", "Useful FLOPs per 730-hour month at the MFU"),
+    Metric("delivered_gpu_hours", "GPU-hours", "Delivered GPU-hours"),
+    Metric("used_gpu_hours", "GPU-hours", "Used GPU-hours"),
+    Metric("usd_per_gpu_hour", "USD/GPU-hour", "Price per delivered GPU-hour"),
+    Metric("usd_per_used_gpu_hour", "USD/GPU-hour", "Price per used GPU-hour"),
+    Metric("usd_per_kw_month", "USD/kW-month", "Price per kW-month of facility power"),
+    Metric("usd_per_mw_month", "USD/MW-month", "Price per MW-month of facility power"),
+    Metric("usd_per_pflop_hour", "USD/PFLOP-hour", "Price per dense BF16 PFLOP-hour delivered"),
+    Metric("market_usd_per_gpu_hour", "USD/GPU-hour", "Market reference price"),
+    Metric("premium_to_market_pct", "%", "Premium to market"),
+    Metric("breakeven_utilization_pct", "%", "Break-even utilisation against market"),
+    Metric("market_value_used_usd", "USD", "Used GPU-hours at the market price"),
+    Metric("cash_paid_usd", "USD", "Paid in cash"),
+    Metric("equity_paid_usd", "USD", "Paid in equity"),
+)
+
+METRIC_BY_NAME = {m.name: m for m in METRICS}
+
+
+class Summary:
+    """The metrics of every scenario: ``summary["npv_usd"]`` has shape (n_scenarios,)."""
+
+    def __init__(self, schedule: Schedule, values: dict[str, np.ndarray]):
+        self.schedule = schedule
+        self.values = values
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def record(self, i: int = 0) -> dict[str, Any]:
+        """Scenario ``i`` as a JSON-ready dict: the DESIGN keys plus dates, SKUs and IRR.
+
+        ``irr_vs_market_pct`` is the annual IRR of (used GPU-hours at market
+        price - payments); ``None`` when those flows never change sign.
+        """
+        t = self.schedule.terms
+        s = self.schedule
+        keep = s.active[i]
+        out: dict[str, Any] = {"deal_name": t.deal_name, "buyer": t.buyer, "vendor": t.vendor}
+        out["start_month"] = str(np.broadcast_to(t.start_month, (t.n_scenarios,))[i])
+        out["end_month"] = str(np.broadcast_to(t.end_month, (t.n_scenarios,))[i])
+        out["gpu_skus"] = list(t.skus)
+        for m in METRICS:
+            v = float(self.values[m.name][i])
+            out[m.name] = int(v) if m.unit in ("months", "GPUs") and v.is_integer() else v
+        benefit = (s.used_gpu_hours[i] * np.broadcast_to(t.market_usd_per_gpu_hour, (t.n_scenarios,))[i]
+                   - s.cash_payment_usd[i] - s.equity_payment_usd[i])[keep]
+        out["irr_vs_market_pct"] = monthly_irr_annualised(benefit)
+        out["exit_date"] = _exit_date(s, i)
+        out["warnings"] = [w.message for w in t.warnings]
+        return out
+
+
+def _exit_date(s: Schedule, i: int) -> str | None:
+    t = s.terms
+    if t.notice_days is None or t.lockin_months is None:
+        return None
+    start = np.broadcast_to(t.start_month, (t.n_scenarios,))[i]
+    lock = int(np.broadcast_to(t.lockin_months, (t.n_scenarios,))[i])
+    notice = int(np.broadcast_to(t.notice_days, (t.n_scenarios,))[i])
+    return str((start + np.timedelta64(lock, "M")).astype("datetime64[D]") + np.timedelta64(notice, "D"))
+
+
+def summarize(schedule: Schedule) -> Summary:
+    """Key figures of every scenario in ``schedule``; arrays of shape (n_scenarios,).
+
+    Examples
+    --------
+    >>> from engine.terms import build_terms
+    >>> from engine.schedule import build_schedule
+    >>> t = build_terms({"deal_name": "x", "start_month": "2026-01", "end_month": "2026-12",
+    ...                  "monthly_fee_usd": 1e6, "facility_mw": 1, "gpu_count": 500})
+    >>> s = summarize(build_schedule(t))
+    >>> float(s["net_tcv_usd"][0]), round(float(s["usd_per_gpu_hour"][0]), 4)
+    (12000000.0, 2.7397)
+    """
+    t = schedule.terms
+    n = t.n_scenarios
+    cap = schedule.capacity
+
+    def vec(a: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(np.asarray(a, float), (n,)).copy()
+
+    net = schedule.net_fee_usd.sum(axis=1)
+    delivered = schedule.delivered_gpu_hours.sum(axis=1)
+    used = schedule.used_gpu_hours.sum(axis=1)
+    months = vec(t.months_billed)
+    fee = vec(t.monthly_fee_usd)
+    mw = vec(t.facility_mw)
+    gpus = vec(cap.gpus)
+    kw = vec(cap.kw_per_gpu)
+    market = vec(t.market_usd_per_gpu_hour)
+    firm = schedule.firm_fee_usd.sum(axis=1)
+    per_hour = net / delivered
+    values = {
+        "months_billed": months,
+        "headline_tcv_usd": fee * months,
+        "net_tcv_usd": net,
+        "firm_commitment_usd": firm,
+        "firm_share_pct": np.divide(firm, net, out=np.zeros(n), where=net != 0) * 100.0,
+        "firm_months": schedule.firm_fraction.sum(axis=1),
+        "npv_usd": schedule.present_value_usd.sum(axis=1),
+        "annual_run_rate_usd": fee * 12.0,
+        "gpus": gpus,
+        "kw_per_gpu": kw,
+        "required_facility_mw": gpus * kw / 1000.0,
+        "facility_mw": mw,
+        "dense_bf16_pflops": gpus * cap.dense_bf16_tflops / 1000.0,
+        "flops_per_month": vec(flops_per_month(gpus, cap.dense_bf16_tflops, vec(t.mfu_pct))),
+        "delivered_gpu_hours": delivered,
+        "used_gpu_hours": used,
+        "usd_per_gpu_hour": per_hour,
+        "usd_per_used_gpu_hour": net / used,
+        "usd_per_kw_month": fee / (mw * 1000.0),
+        "usd_per_mw_month": fee / mw,
+        "usd_per_pflop_hour": net / (delivered * cap.dense_bf16_tflops / 1000.0),
+        "market_usd_per_gpu_hour": market,
+        "premium_to_market_pct": (per_hour / market - 1.0) * 100.0,
+        "breakeven_utilization_pct": per_hour / market * 100.0,
+        "market_value_used_usd": used * market,
+        "cash_paid_usd": schedule.cash_payment_usd.sum(axis=1),
+        "equity_paid_usd": schedule.equity_payment_usd.sum(axis=1),
+    }
+    return Summary(schedule, values)

@@ -1,0 +1,550 @@
+"""Validated deal terms: the one entry point from raw values to the engine.
+
+``build_terms(raw)`` takes a mapping of vocabulary names to raw values (from a
+TOML file, Excel cells or a Python caller), applies every rule in
+``engine.fields`` and returns a frozen :class:`DealTerms`, or raises
+:class:`engine.errors.InputError` listing every broken rule. Blank values
+(``None``, empty or whitespace text) mean "use the default", here and nowhere
+else (:func:`resolve_blank`).
+
+Numeric and month inputs may be 1-D arrays: each element is one scenario,
+scalars broadcast, and row ``i`` of every result equals the single run with
+value ``i``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine import errors as E
+from engine.catalogue import SlaTier, gpu_catalogue, market_prices, sla_policies
+from engine.errors import InputError, InputWarning, Issue, fmt_value
+from engine.fields import FIELD_BY_NAME, FIELDS, MAX_MONTHS, META_KEYS, TABLE_BY_NAME, Field
+
+BLANK: Any = object()
+"""Sentinel for "not supplied", distinct from every value a user can type."""
+
+
+def is_blank(value: object) -> bool:
+    """True for a value that means "use the default": absent, None, or empty text."""
+    if value is BLANK or value is None:
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def resolve_blank(value: object, default: object) -> object:
+    """The single place where a blank input becomes its default."""
+    return default if is_blank(value) else value
+
+
+@dataclass(frozen=True)
+class FleetEntry:
+    """``gpu_count`` GPUs of catalogue SKU ``gpu_sku``."""
+
+    gpu_sku: str
+    gpu_count: int
+
+
+@dataclass(frozen=True)
+class RampStep:
+    """Month ``i`` of a month-by-month ramp table (from ``start_month``)."""
+
+    fee_fraction: float
+    capacity_fraction: float
+
+
+@dataclass(frozen=True)
+class StepUp:
+    """A new full-rate monthly fee from ``from_month`` (inclusive)."""
+
+    from_month: np.datetime64
+    monthly_fee_usd: float
+
+
+FloatArray = np.ndarray
+MonthArray = np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class DealTerms:
+    """A validated deal, ready for the engine.
+
+    Batch fields are 1-D arrays of length 1 or ``n_scenarios`` (float64 for
+    numbers, ``datetime64[M]`` for months); they broadcast against each
+    other. ``gpu_count``, ``notice_days`` and ``lockin_months`` are ``None``
+    when blank (sized from power; no termination right). ``fleet`` is empty
+    for a single-SKU deal, else it replaces ``gpu_sku``/``gpu_count``.
+    """
+
+    deal_name: str
+    buyer: str
+    vendor: str
+    notes: str
+    start_month: MonthArray
+    end_month: MonthArray
+    monthly_fee_usd: FloatArray
+    ramp_months: FloatArray
+    ramp_fee_fraction: FloatArray
+    ramp_capacity_fraction: FloatArray
+    escalator_pct_per_year: FloatArray
+    take_or_pay_min_pct: FloatArray
+    prepayment_pct: FloatArray
+    equity_pct: FloatArray
+    facility_mw: FloatArray
+    pue: FloatArray
+    network_overhead_pct: FloatArray
+    gpu_sku: str
+    gpu_count: FloatArray | None
+    mfu_pct: FloatArray
+    utilization_pct: FloatArray
+    expected_uptime_pct: FloatArray
+    sla_policy: str
+    market_usd_per_gpu_hour: FloatArray
+    discount_rate_pct: FloatArray
+    payment_timing: str
+    notice_days: FloatArray | None
+    lockin_months: FloatArray | None
+    delivery_due_month: MonthArray
+    delivery_grace_months: FloatArray
+    delivery_delay_months: FloatArray
+    late_capacity_pct: FloatArray
+    fleet: tuple[FleetEntry, ...] = ()
+    ramp_table: tuple[RampStep, ...] = ()
+    step_ups: tuple[StepUp, ...] = ()
+    sla_tiers: tuple[SlaTier, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict)
+    raw: Mapping[str, object] = field(default_factory=dict)
+    warnings: tuple[InputWarning, ...] = ()
+    n_scenarios: int = 1
+
+    @property
+    def months_billed(self) -> np.ndarray:
+        """Whole months from start_month to end_month inclusive, shape (n,) or (1,)."""
+        return (self.end_month - self.start_month).astype(np.int64) + 1
+
+    @property
+    def skus(self) -> tuple[str, ...]:
+        """The catalogue SKUs in the deal."""
+        return tuple(e.gpu_sku for e in self.fleet) if self.fleet else (self.gpu_sku,)
+
+    def scenario(self, i: int) -> DealTerms:
+        """The single deal of scenario ``i`` (batch fields as length-1 arrays)."""
+        raw = dict(self.raw)
+        for f in FIELDS:
+            if f.batch and f.name in raw:
+                v = raw[f.name]
+                if isinstance(v, np.ndarray) and v.ndim == 1 and v.size > 1:
+                    raw[f.name] = v[i]
+        return build_terms(raw)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+class _Collector:
+    """Gathers every issue so ``cdm check`` can list them all at once."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+        self.warnings: list[InputWarning] = []
+
+    def add(self, fld: str, rule: str, template: str, value: object = None, **kw: object) -> None:
+        msg = template.format(field=fld, value=fmt_value(value), **kw)
+        self.issues.append(Issue(fld, rule, msg, value))
+
+    def warn(self, fld: str, rule: str, message: str) -> None:
+        self.warnings.append(InputWarning(fld, rule, message))
+
+
+def _month_from_scalar(v: object) -> np.datetime64 | None:
+    if isinstance(v, np.datetime64):
+        return v.astype("datetime64[M]")
+    if isinstance(v, (dt.date, dt.datetime)):
+        return np.datetime64(f"{v.year:04d}-{v.month:02d}", "M")
+    if isinstance(v, str):
+        s = v.strip()
+        for fmt in ("%Y-%m", "%Y-%m-%d"):
+            try:
+                d = dt.datetime.strptime(s, fmt)
+            except ValueError:
+                continue
+            return np.datetime64(f"{d.year:04d}-{d.month:02d}", "M")
+    return None
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _parse_month(c: _Collector, f: Field, v: object, name: str) -> np.ndarray | None:
+    if isinstance(v, np.ndarray) and v.ndim == 1 and f.batch:
+        if np.issubdtype(v.dtype, np.datetime64):
+            return v.astype("datetime64[M]")
+        out = [_month_from_scalar(x) for x in v]
+        bad = [x for x, m in zip(v, out, strict=True) if m is None]
+        if bad:
+            c.add(name, "type", E.MSG_NOT_MONTH, bad[0])
+            return None
+        return np.array(out, dtype="datetime64[M]")
+    if isinstance(v, np.ndarray):
+        c.add(name, "shape", E.MSG_NOT_1D, shape=v.shape)
+        return None
+    m = _month_from_scalar(v)
+    if m is None:
+        c.add(name, "type", E.MSG_NOT_MONTH, v)
+        return None
+    return np.array([m], dtype="datetime64[M]")
+
+
+def _parse_number(c: _Collector, f: Field, v: object, name: str) -> np.ndarray | None:
+    """A float64 array of shape (k,), checked for type, finiteness, wholeness and range."""
+    if isinstance(v, (list, tuple)) and f.batch:
+        v = np.asarray(v, dtype=object)
+    if isinstance(v, np.ndarray):
+        if v.ndim > 1 or not f.batch:
+            c.add(name, "shape", E.MSG_NOT_1D, shape=v.shape)
+            return None
+        if v.ndim == 0:
+            v = v.item()
+    if isinstance(v, np.ndarray):
+        if v.dtype == object or v.dtype.kind not in "iuf":
+            bad = next((x for x in v.tolist() if not _is_number(x)), None)
+            if bad is not None or v.size == 0:
+                c.add(name, "type", E.MSG_NOT_NUMBER, bad if v.size else "an empty array")
+                return None
+        arr = np.asarray(v, dtype=np.float64).ravel()
+    elif _is_number(v):
+        arr = np.array([float(v)])  # type: ignore[arg-type]
+    else:
+        c.add(name, "type", E.MSG_NOT_NUMBER, v)
+        return None
+    finite = np.isfinite(arr)
+    if not finite.all():
+        c.add(name, "finite", E.MSG_NOT_FINITE, _first(arr, ~finite))
+        return None
+    if f.kind == "integer":
+        whole = arr == np.round(arr)
+        if not whole.all():
+            c.add(name, "whole", E.MSG_NOT_WHOLE, _first(arr, ~whole))
+            return None
+    if f.minimum is not None:
+        low = arr <= f.minimum if f.min_exclusive else arr < f.minimum
+        if low.any():
+            tpl = E.MSG_MIN_EXCLUSIVE if f.min_exclusive else E.MSG_MIN
+            c.add(name, "min", tpl, _first(arr, low), bound=_num(f.minimum))
+            return None
+    if f.maximum is not None:
+        high = arr > f.maximum
+        if high.any():
+            c.add(name, "max", E.MSG_MAX, _first(arr, high), bound=_num(f.maximum))
+            return None
+    return arr
+
+
+def _first(arr: np.ndarray, mask: np.ndarray) -> object:
+    i = int(np.flatnonzero(mask)[0])
+    x = float(arr[i])
+    v: object = int(x) if math.isfinite(x) and x.is_integer() else x
+    if arr.size > 1:
+        return _Scen(v, i)
+    return v
+
+
+class _Scen:
+    """A value from scenario ``i`` of an array, shown as ``0.8 (scenario 17)``."""
+
+    def __init__(self, value: object, index: int) -> None:
+        self.value, self.index = value, index
+
+    def __str__(self) -> str:
+        return f"{fmt_value(self.value)} (scenario {self.index})"
+
+
+def _num(x: float) -> str:
+    """A rule's bound as written in the field table (``1.0`` stays ``1.0``, ``0`` stays ``0``)."""
+    return str(x)
+
+
+def _parse_text(c: _Collector, f: Field, v: object, name: str) -> str | None:
+    if isinstance(v, str):
+        return v.strip()
+    if _is_number(v):
+        # A number typed into a text cell (a deal called 2026) is still a name.
+        return fmt_value(float(v))  # type: ignore[arg-type]
+    c.add(name, "type", E.MSG_NOT_TEXT, v)
+    return None
+
+
+def _parse_choice(c: _Collector, f: Field, v: object, name: str) -> str | None:
+    if not isinstance(v, str):
+        c.add(name, "type", E.MSG_NOT_TEXT, v)
+        return None
+    s = v.strip()
+    if f.kind == "sku":
+        cat = gpu_catalogue()
+        match = next((k for k in cat if k.lower() == s.lower()), None)
+        if match is None:
+            c.add(name, "sku", E.MSG_UNKNOWN_SKU, s, choices=", ".join(cat))
+        return match
+    match = next((k for k in f.choices if k.lower() == s.lower()), None)
+    if match is None:
+        c.add(name, "choice", E.MSG_CHOICE, s, choices=", ".join(f.choices))
+    return match
+
+
+def parse_value(c: _Collector, f: Field, v: object, name: str | None = None) -> Any:
+    """Parse one non-blank raw value of field ``f``; ``None`` after recording an issue."""
+    name = name or f.name
+    if f.kind == "month":
+        m = _parse_month(c, f, v, name)
+        return m if f.batch or m is None else m[0]
+    if f.kind in ("number", "integer"):
+        arr = _parse_number(c, f, v, name)
+        return arr if f.batch or arr is None else float(arr[0])
+    if f.kind == "text":
+        return _parse_text(c, f, v, name)
+    return _parse_choice(c, f, v, name)
+
+
+def _parse_table(c: _Collector, name: str, rows: object) -> list[dict[str, Any]] | None:
+    spec = TABLE_BY_NAME[name]
+    if isinstance(rows, Mapping) or not isinstance(rows, Sequence) or isinstance(rows, str):
+        c.add(name, "type", E.MSG_NOT_TABLE, rows)
+        return None
+    if len(rows) > spec.max_rows:
+        c.add(name, "max", E.MSG_MAX, f"{len(rows)} rows", bound=f"{spec.max_rows} rows")
+        return None
+    out: list[dict[str, Any]] = []
+    ok = True
+    for i, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            c.add(f"{name}[{i}]", "type", E.MSG_NOT_TABLE, row)
+            ok = False
+            continue
+        known = {col.name for col in spec.columns}
+        for k in row:
+            if k not in known:
+                c.add(f"{name}[{i}].{k}", "unknown", E.MSG_UNKNOWN_KEY)
+                ok = False
+        parsed: dict[str, Any] = {}
+        for col in spec.columns:
+            label = f"{name}[{i}].{col.name}"
+            v = row.get(col.name)
+            if is_blank(v):
+                c.add(label, "required", E.MSG_REQUIRED)
+                ok = False
+                continue
+            p = parse_value(c, col, v, label)
+            if p is None:
+                ok = False
+            parsed[col.name] = p
+        out.append(parsed)
+    return out if ok else None
+
+
+# ------------------------------------------------------------ entry point
+
+
+def build_terms(raw: Mapping[str, object], **overrides: object) -> DealTerms:
+    """Validate raw inputs into :class:`DealTerms`.
+
+    Parameters
+    ----------
+    raw : mapping
+        Vocabulary name -> raw value (see ``engine.fields.FIELDS``); tables
+        (``fleet``, ``ramp_table``, ``step_ups``, ``sla_tiers``) as lists of
+        mappings; ``sources`` as a mapping of input name -> source text.
+    **overrides
+        Replace raw values, typically with 1-D arrays of scenario values.
+
+    Returns
+    -------
+    DealTerms
+        Batch fields have shape ``(1,)`` or ``(n_scenarios,)``.
+
+    Raises
+    ------
+    InputError
+        Listing every rule broken, each naming the field, rule and value.
+
+    Examples
+    --------
+    >>> t = build_terms({"deal_name": "x", "start_month": "2026-05",
+    ...                  "end_month": "2029-05", "monthly_fee_usd": 1.25e9,
+    ...                  "facility_mw": 300})
+    >>> int(t.months_billed[0]), t.gpu_sku, float(t.pue[0])
+    (37, 'H100-SXM', 1.2)
+    >>> build_terms({**t.raw, "pue": 0.8})
+    Traceback (most recent call last):
+    ...
+    engine.errors.InputError: pue must be >= 1.0, got 0.8
+    """
+    raw = {**raw, **overrides}
+    c = _Collector()
+    for k in raw:
+        if k not in FIELD_BY_NAME and k not in TABLE_BY_NAME and k not in META_KEYS:
+            c.add(k, "unknown", E.MSG_UNKNOWN_KEY)
+
+    values: dict[str, Any] = {}
+    for f in FIELDS:
+        v = raw.get(f.name, BLANK)
+        if is_blank(v):
+            if f.required:
+                c.add(f.name, "required", E.MSG_REQUIRED)
+            values[f.name] = None
+            continue
+        values[f.name] = parse_value(c, f, v)
+
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for name in TABLE_BY_NAME:
+        rows = raw.get(name, BLANK)
+        if is_blank(rows) or (isinstance(rows, Sequence) and not isinstance(rows, str) and len(rows) == 0):
+            tables[name] = []
+            continue
+        parsed = _parse_table(c, name, rows)
+        tables[name] = parsed or []
+
+    sources_raw = raw.get("sources", {})
+    sources: dict[str, str] = {}
+    if isinstance(sources_raw, Mapping):
+        for k, s in sources_raw.items():
+            if k not in FIELD_BY_NAME and k not in TABLE_BY_NAME:
+                c.add(f"sources.{k}", "unknown", E.MSG_UNKNOWN_KEY)
+            else:
+                sources[str(k)] = str(s)
+    elif not is_blank(sources_raw):
+        c.add("sources", "type", E.MSG_NOT_TABLE, sources_raw)
+
+    if c.issues:
+        raise InputError(c.issues)
+
+    if tables["fleet"]:
+        for name in ("gpu_sku", "gpu_count"):
+            given = values[name]
+            if given is not None:
+                shown = given if isinstance(given, str) else _first(given, np.ones(given.shape, bool))
+                c.add(name, "fleet", E.MSG_FLEET_AND_SKU, shown, n=len(tables["fleet"]))
+        if c.issues:
+            raise InputError(c.issues)
+    _defaults(values, tables)
+    n = _broadcast_length(c, values)
+    _consistency(c, values, tables)
+    if c.issues:
+        raise InputError(c.issues)
+
+    terms = DealTerms(
+        **{f.name: values[f.name] for f in FIELDS},
+        fleet=tuple(FleetEntry(r["gpu_sku"], int(r["gpu_count"])) for r in tables["fleet"]),
+        ramp_table=tuple(RampStep(r["fee_fraction"], r["capacity_fraction"]) for r in tables["ramp_table"]),
+        step_ups=tuple(StepUp(r["from_month"], r["monthly_fee_usd"]) for r in tables["step_ups"]),
+        sla_tiers=values.pop("_sla_tiers"),
+        sources=sources,
+        raw=raw,
+        n_scenarios=n,
+    )
+    from engine.checks import consistency_warnings  # noqa: PLC0415 (checks needs DealTerms)
+
+    return _with_warnings(terms, c.warnings + consistency_warnings(terms))
+
+
+def _with_warnings(terms: DealTerms, warnings: list[InputWarning]) -> DealTerms:
+    object.__setattr__(terms, "warnings", tuple(warnings))
+    return terms
+
+
+def _defaults(values: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -> None:
+    """Fill every blank optional input with its default (the one place that does)."""
+    fleet = tables["fleet"]
+    for f in FIELDS:
+        if f.name == "gpu_sku" and fleet:
+            values[f.name] = ""  # a fleet deal names its SKUs in the fleet table
+            continue
+        if values[f.name] is None and f.default is not None:
+            d = f.default
+            values[f.name] = np.array([float(d)]) if f.kind in ("number", "integer") else d
+    if values["delivery_due_month"] is None:
+        values["delivery_due_month"] = values["start_month"]
+    if values["notice_days"] is not None and values["lockin_months"] is None:
+        values["lockin_months"] = np.array([0.0])
+    if values["market_usd_per_gpu_hour"] is None:
+        prices = market_prices()
+        if fleet:
+            total = sum(r["gpu_count"] for r in fleet)
+            price = sum(prices[r["gpu_sku"]].reference_usd_per_gpu_hour * r["gpu_count"] for r in fleet) / total
+        else:
+            price = prices[values["gpu_sku"]].reference_usd_per_gpu_hour
+        values["market_usd_per_gpu_hour"] = np.array([price])
+    if tables["sla_tiers"]:
+        tiers = tuple(SlaTier(r["below_uptime_pct"], r["credit_pct"]) for r in tables["sla_tiers"])
+        values["_sla_tiers"] = tuple(sorted(tiers, key=lambda t: -t.below_uptime_pct))
+    else:
+        values["_sla_tiers"] = sla_policies().get(values["sla_policy"], ())
+
+
+def _broadcast_length(c: _Collector, values: dict[str, Any]) -> int:
+    n = 1
+    owner = ""
+    for f in FIELDS:
+        v = values.get(f.name)
+        if f.batch and isinstance(v, np.ndarray) and v.size != 1:
+            if n == 1:
+                n, owner = v.size, f.name
+            elif v.size != n:
+                c.add(f.name, "shape", E.MSG_SHAPES, n=v.size, m=f"{n} ({owner})")
+    return n
+
+
+def _consistency(c: _Collector, v: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -> None:
+    """Rules that involve more than one input: impossible combinations are errors."""
+    start, end = v["start_month"], v["end_month"]
+    start_b, end_b = np.broadcast_arrays(start, end)
+    before = end_b < start_b
+    if before.any():
+        i = int(np.flatnonzero(before)[0])
+        c.issues.append(Issue("end_month", "order", E.MSG_END_BEFORE_START.format(end=end_b[i], start=start_b[i]), str(end_b[i])))
+        return
+    months = (end_b - start_b).astype(np.int64) + 1
+    if (months > MAX_MONTHS).any():
+        i = int(np.argmax(months))
+        c.issues.append(Issue("end_month", "max_term", E.MSG_TERM_TOO_LONG.format(start=start_b[i], end=end_b[i], months=months[i], limit=MAX_MONTHS), str(end_b[i])))
+        return
+    shortest = int(months.min())
+
+    def longer(name: str, arr: np.ndarray | None) -> None:
+        if arr is not None and (arr > shortest).any():
+            c.add(name, "term", E.MSG_LONGER_THAN_TERM, _first(arr, arr > shortest), months=shortest)
+
+    longer("ramp_months", v["ramp_months"])
+    longer("lockin_months", v["lockin_months"])
+    if tables["ramp_table"] and len(tables["ramp_table"]) > shortest:
+        c.add("ramp_table", "term", E.MSG_LONGER_THAN_TERM, f"of {len(tables['ramp_table'])} rows", months=shortest)
+    if v["notice_days"] is not None:
+        term_days = (end_b + 1).astype("datetime64[D]") - start_b.astype("datetime64[D]")
+        too_long = np.broadcast_to(v["notice_days"], term_days.shape) > term_days.astype(np.int64)
+        if too_long.any():
+            c.add("notice_days", "term", E.MSG_LONGER_THAN_TERM, _first(np.broadcast_to(v["notice_days"], too_long.shape), too_long),
+                  months=f"{shortest} ({int(term_days.astype(np.int64).min())} days)")
+
+    def inside(name: str, month: np.ndarray) -> None:
+        m_b, s_b, e_b = np.broadcast_arrays(month, start, end)
+        out = (m_b < s_b) | (m_b > e_b)
+        if out.any():
+            i = int(np.flatnonzero(out)[0])
+            c.add(name, "term", E.MSG_DATE_OUTSIDE_TERM, str(m_b[i]), start=s_b[i], end=e_b[i])
+
+    inside("delivery_due_month", v["delivery_due_month"])
+    previous: np.datetime64 | None = None
+    for i, row in enumerate(tables["step_ups"], start=1):
+        inside(f"step_ups[{i}].from_month", np.array([row["from_month"]]))
+        if previous is not None and row["from_month"] <= previous:
+            c.add(f"step_ups[{i}].from_month", "order", E.MSG_STEP_ORDER, str(row["from_month"]), previous=previous)
+        previous = row["from_month"]
+
+    if v["sla_policy"] != "none" and tables["sla_tiers"]:
+        c.warn("sla_tiers", "override", f"sla_tiers table overrides sla_policy {v['sla_policy']!r}")
