@@ -34,6 +34,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
+MIN_TABLE_WIDTH = 120
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,7 +62,11 @@ def guarded(fn: F) -> F:
         except Exception as exc:
             if os.environ.get("CDM_DEBUG"):
                 raise
-            err.print(f"[red]internal error[/red] {type(exc).__name__}: {exc} (set CDM_DEBUG=1 for details)", markup=True, highlight=False)
+            err.print(
+                f"[red]internal error[/red] {type(exc).__name__}: {exc} (set CDM_DEBUG=1 for details)",
+                markup=True,
+                highlight=False,
+            )
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
@@ -84,12 +89,20 @@ def _warn(src: DealSource, summary: Any) -> None:
         err.print(f"[yellow]warning[/yellow] {loc}: {w.message}", markup=True, highlight=False)
 
 
+def _show(table: Table) -> None:
+    """Print a table never narrower than its content: a cut-off figure is worse than a wrapped line."""
+    out.width = max(out.width, MIN_TABLE_WIDTH)
+    out.print(table)
+
+
 def _dump(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
 DealArg = Annotated[Path, typer.Argument(help="A deal file: TOML (workbooks/deals/*.toml) or a deal workbook.")]
-ScenarioOpt = Annotated[str | None, typer.Option("--scenario", help="Scenario name in a deal workbook (default: the workbook's switch).")]
+ScenarioOpt = Annotated[
+    str | None, typer.Option("--scenario", help="Scenario name in a deal workbook (default: the workbook's switch).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs instead of a table.")]
 
 
@@ -111,23 +124,41 @@ def summary(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = Fals
         t.add_row(f"{m.label} [{m.unit}]", human(rec[m.name], m.unit), m.name)
     t.add_row("IRR vs market [%/year]", human(rec["irr_vs_market_pct"], "%"), "irr_vs_market_pct")
     t.add_row("Earliest exit date", rec["exit_date"] or "no termination right", "exit_date")
-    out.print(t)
+    _show(t)
 
 
-SCHEDULE_TABLE_COLUMNS = (
-    "month", "capacity_fraction", "delivered_gpus", "delivered_gpu_hours", "list_fee_usd",
-    "ramp_reduction_usd", "late_delivery_reduction_usd", "sla_credit_usd", "net_fee_usd",
-    "cumulative_fee_usd", "discount_factor", "present_value_usd", "firm_fraction",
+SCHEDULE_TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # (column, header, format): fees in $M so a month fits an 80-column terminal without truncation
+    ("month", "Month", "month"),
+    ("capacity_fraction", "Cap.", "fraction"),
+    ("delivered_gpus", "GPUs", "GPUs"),
+    ("delivered_gpu_hours", "GPU-h (M)", "millions"),
+    ("list_fee_usd", "List $M", "millions"),
+    ("reductions_usd", "Cuts $M", "millions"),
+    ("net_fee_usd", "Net $M", "millions"),
+    ("cumulative_fee_usd", "Cum. $M", "millions"),
+    ("present_value_usd", "PV $M", "millions"),
+    ("firm_fraction", "Firm", "fraction"),
 )
+
+
+def _cell(value: object, kind: str) -> str:
+    if kind == "month":
+        return str(value)
+    v = float(value)  # type: ignore[arg-type]
+    if kind == "millions":
+        return f"{v / 1e6:,.1f}"
+    if kind == "fraction":
+        return f"{v:.2f}"
+    return f"{v:,.0f}"
 
 
 @app.command()
 @guarded
 def schedule(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False) -> None:
-    """The month-by-month payment and capacity schedule."""
+    """The month-by-month payment and capacity schedule (all columns with --json)."""
     src, s = _evaluate(deal, scenario)
     row = s.schedule.row(0)
-    units = {c.name: c.unit for c in COLUMNS}
     if as_json:
         records = []
         for k in range(row["month"].size):
@@ -139,22 +170,23 @@ def schedule(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = Fal
         _dump({"deal_name": s.schedule.terms.deal_name, "months": records})
         return
     _warn(src, s)
-    t = Table(title=s.schedule.terms.deal_name)
-    labels = {c.name: c.label for c in COLUMNS}
-    for name in SCHEDULE_TABLE_COLUMNS:
-        t.add_column(f"{labels[name]}\n[{units[name]}]", justify="right")
+    row["reductions_usd"] = (
+        row["ramp_reduction_usd"] + row["late_delivery_reduction_usd"] + row["usage_reduction_usd"] + row["sla_credit_usd"]
+    )
+    t = Table(title=f"{s.schedule.terms.deal_name}: monthly schedule (USD millions)", pad_edge=False, padding=(0, 1))
+    for _, header, _ in SCHEDULE_TABLE_COLUMNS:
+        t.add_column(header, justify="right", no_wrap=True)
     for k in range(row["month"].size):
-        cells = []
-        for name in SCHEDULE_TABLE_COLUMNS:
-            v = row[name][k]
-            cells.append(str(v) if units[name] == "month" else human(float(v), units[name]))
-        t.add_row(*cells)
-    totals = ["total"] + [
-        human(float(row[name].sum()), units[name]) if name.endswith("_usd") and name != "cumulative_fee_usd"
-        or name == "delivered_gpu_hours" else "" for name in SCHEDULE_TABLE_COLUMNS[1:]
-    ]
-    t.add_row(*totals, style="bold")
-    out.print(t)
+        t.add_row(*(_cell(row[name][k], kind) for name, _, kind in SCHEDULE_TABLE_COLUMNS))
+    summed = {"delivered_gpu_hours", "list_fee_usd", "reductions_usd", "net_fee_usd", "present_value_usd"}
+    t.add_row(
+        *(
+            "total" if name == "month" else _cell(row[name].sum(), kind) if name in summed else ""
+            for name, _, kind in SCHEDULE_TABLE_COLUMNS
+        ),
+        style="bold",
+    )
+    _show(t)
 
 
 def _checked(name: str, value: object) -> Any:
@@ -188,17 +220,29 @@ def _number(label: str, text: str) -> float:
 
 @app.command()
 @guarded
-def size(
+def size(  # noqa: PLR0917 (typer options are parameters)
     facility_mw: Annotated[float, typer.Option("--facility-mw", help="Facility power, MW.")],
     sku: Annotated[str, typer.Option("--sku", help="Catalogue SKU (ignored when --fleet is given).")] = "H100-SXM",
     pue: Annotated[float, typer.Option("--pue", help="Power usage effectiveness.")] = 1.2,
-    network_overhead_pct: Annotated[float, typer.Option("--network-overhead-pct", help="Network and storage share of IT load, %.")] = 10.0,
-    gpus: Annotated[int | None, typer.Option("--gpus", help="GPU count to check against the power (default: sized from power).")] = None,
-    fleet: Annotated[str | None, typer.Option("--fleet", help="Mixed fleet: SKU=COUNT,... ; one SKU without a count fills the rest.")] = None,
+    network_overhead_pct: Annotated[
+        float, typer.Option("--network-overhead-pct", help="Network and storage share of IT load, %.")
+    ] = 10.0,
+    gpus: Annotated[
+        int | None, typer.Option("--gpus", help="GPU count to check against the power (default: sized from power).")
+    ] = None,
+    fleet: Annotated[
+        str | None, typer.Option("--fleet", help="Mixed fleet: SKU=COUNT,... ; one SKU without a count fills the rest.")
+    ] = None,
     mfu_pct: Annotated[float, typer.Option("--mfu-pct", help="Model FLOPs utilisation, %.")] = 40.0,
-    training_flops: Annotated[float | None, typer.Option("--training-flops", help="A training run's FLOPs: how many days it takes.")] = None,
-    budget_usd_per_month: Annotated[float | None, typer.Option("--budget-usd-per-month", help="Monthly budget: how many GPUs it rents.")] = None,
-    usd_per_gpu_hour: Annotated[float | None, typer.Option("--usd-per-gpu-hour", help="Price for --budget-usd-per-month (default: catalogue rent).")] = None,
+    training_flops: Annotated[
+        float | None, typer.Option("--training-flops", help="A training run's FLOPs: how many days it takes.")
+    ] = None,
+    budget_usd_per_month: Annotated[
+        float | None, typer.Option("--budget-usd-per-month", help="Monthly budget: how many GPUs it rents.")
+    ] = None,
+    usd_per_gpu_hour: Annotated[
+        float | None, typer.Option("--usd-per-gpu-hour", help="Price for --budget-usd-per-month (default: catalogue rent).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """GPUs a facility can feed, power per GPU, throughput and FLOPs per month."""
@@ -212,12 +256,21 @@ def size(
         mix = [(_checked("gpu_sku", sku), None if gpus is None else float(_checked("gpu_count", gpus)[0]))]
     r = size_facility(mw, mix, pue=pue_v, network_overhead_pct=ovh, mfu_pct=mfu)
     result: dict[str, Any] = {
-        "facility_mw": r.facility_mw, "pue": r.pue, "network_overhead_pct": r.network_overhead_pct,
-        "it_mw": r.it_mw, "gpu_server_mw": r.gpu_server_mw, "network_mw": r.network_mw,
-        "kw_per_gpu": r.kw_per_gpu, "gpus_by_sku": r.gpus_by_sku, "gpus": r.gpus,
-        "required_facility_mw": r.required_facility_mw, "power_headroom_mw": r.power_headroom_mw,
-        "dense_bf16_pflops": r.dense_bf16_pflops, "dense_fp8_pflops": r.dense_fp8_pflops,
-        "mfu_pct": r.mfu_pct, "flops_per_month": r.flops_per_month,
+        "facility_mw": r.facility_mw,
+        "pue": r.pue,
+        "network_overhead_pct": r.network_overhead_pct,
+        "it_mw": r.it_mw,
+        "gpu_server_mw": r.gpu_server_mw,
+        "network_mw": r.network_mw,
+        "kw_per_gpu": r.kw_per_gpu,
+        "gpus_by_sku": r.gpus_by_sku,
+        "gpus": r.gpus,
+        "required_facility_mw": r.required_facility_mw,
+        "power_headroom_mw": r.power_headroom_mw,
+        "dense_bf16_pflops": r.dense_bf16_pflops,
+        "dense_fp8_pflops": r.dense_fp8_pflops,
+        "mfu_pct": r.mfu_pct,
+        "flops_per_month": r.flops_per_month,
     }
     if training_flops is not None:
         tf = _number("--training-flops", str(training_flops))
@@ -230,14 +283,20 @@ def size(
         from engine.catalogue import market_prices
 
         budget = float(_checked("monthly_fee_usd", budget_usd_per_month)[0])
-        price = (float(_checked("market_usd_per_gpu_hour", usd_per_gpu_hour)[0]) if usd_per_gpu_hour is not None
-                 else market_prices()[mix[0][0]].reference_usd_per_gpu_hour)
+        price = (
+            float(_checked("market_usd_per_gpu_hour", usd_per_gpu_hour)[0])
+            if usd_per_gpu_hour is not None
+            else market_prices()[mix[0][0]].reference_usd_per_gpu_hour
+        )
         result["budget_usd_per_month"] = budget
         result["budget_usd_per_gpu_hour"] = price
         result["gpus_for_budget"] = float(gpus_for_budget(budget, price))
     if r.power_headroom_mw < -1e-9:
-        err.print(f"[yellow]warning[/yellow] the GPUs need {r.required_facility_mw:,.1f} MW, "
-                  f"{-r.power_headroom_mw:,.1f} MW more than the facility's {r.facility_mw:,.1f} MW", markup=True)
+        err.print(
+            f"[yellow]warning[/yellow] the GPUs need {r.required_facility_mw:,.1f} MW, "
+            f"{-r.power_headroom_mw:,.1f} MW more than the facility's {r.facility_mw:,.1f} MW",
+            markup=True,
+        )
     if as_json:
         _dump(result)
         return
@@ -260,11 +319,15 @@ def size(
     if "training_days" in result:
         rows.append((f"Days to train {result['training_flops']:.2e} FLOPs", human(result["training_days"], "months")))
     if "gpus_for_budget" in result:
-        rows.append((f"GPUs rented by ${budget_usd_per_month:,.0f}/month at ${result['budget_usd_per_gpu_hour']:.2f}/GPU-hour",
-                     human(result["gpus_for_budget"], "GPUs")))
+        rows.append(
+            (
+                f"GPUs rented by ${budget_usd_per_month:,.0f}/month at ${result['budget_usd_per_gpu_hour']:.2f}/GPU-hour",
+                human(result["gpus_for_budget"], "GPUs"),
+            )
+        )
     for label, value in rows:
         t.add_row(label, value)
-    out.print(t)
+    _show(t)
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ def human(value: float | int | None, unit: str) -> str:
     v = float(value)
     if not math.isfinite(v):
         return "n/a"
-    if unit == "USD" or unit == "USD/year":
+    if unit in {"USD", "USD/year"}:
         a = abs(v)
         if a >= 1e9:
             return f"${v / 1e9:,.2f}B"

@@ -115,12 +115,8 @@ def sla_policies() -> dict[str, tuple[SlaTier, ...]]:
     """Named SLA credit policies (``engine/data/sla_policies.csv``), tiers by descending threshold."""
     tiers: dict[str, list[SlaTier]] = {}
     for r in _rows("sla_policies.csv"):
-        tiers.setdefault(r["sla_policy"], []).append(
-            SlaTier(float(r["below_uptime_pct"]), float(r["credit_pct"]))
-        )
-    return {
-        k: tuple(sorted(v, key=lambda t: -t.below_uptime_pct)) for k, v in tiers.items()
-    }
+        tiers.setdefault(r["sla_policy"], []).append(SlaTier(float(r["below_uptime_pct"]), float(r["credit_pct"])))
+    return {k: tuple(sorted(v, key=lambda t: -t.below_uptime_pct)) for k, v in tiers.items()}
 
 
 def gpu_spec_value(gpu_sku: str, field: str) -> float | str:

@@ -37,11 +37,15 @@ def consistency_warnings(terms: DealTerms) -> list[InputWarning]:
         pue = float(np.broadcast_to(terms.pue, over.shape)[i])
         ovh = float(np.broadcast_to(terms.network_overhead_pct, over.shape)[i])
         feeds = int(np.floor(mw[i] * 1000.0 / kw[i]))
-        out.append(InputWarning(
-            "gpu_count" if not terms.fleet else "fleet", "power",
-            f"{gpus[i]:,.0f} GPUs x {kw[i]:.3f} kW all-in ({cap.server_kw_per_gpu:.3f} kW server x "
-            f"(1 + {ovh:g}% network) x PUE {pue:g}) = {need_mw[i]:,.1f} MW, more than facility_mw "
-            f"{mw[i]:,.1f} MW; that power feeds {feeds:,} GPUs{note}"))
+        out.append(
+            InputWarning(
+                "gpu_count" if not terms.fleet else "fleet",
+                "power",
+                f"{gpus[i]:,.0f} GPUs x {kw[i]:.3f} kW all-in ({cap.server_kw_per_gpu:.3f} kW server x "
+                f"(1 + {ovh:g}% network) x PUE {pue:g}) = {need_mw[i]:,.1f} MW, more than facility_mw "
+                f"{mw[i]:,.1f} MW; that power feeds {feeds:,} GPUs{note}",
+            )
+        )
     for f in FIELDS:
         if f.name.endswith("_pct"):
             v = getattr(terms, f.name)
@@ -50,10 +54,14 @@ def consistency_warnings(terms: DealTerms) -> list[InputWarning]:
             frac = (v > 0) & (v < 1)
             if frac.any():
                 i, note = _scenario_note(frac)
-                out.append(InputWarning(
-                    f.name, "looks_like_fraction",
-                    f"{f.name} is {float(v[i]):g}, which is under 1%; percentages are typed as "
-                    f"numbers of percent (90 for 90%), did you mean {float(v[i]) * 100:g}?{note}"))
+                out.append(
+                    InputWarning(
+                        f.name,
+                        "looks_like_fraction",
+                        f"{f.name} is {float(v[i]):g}, which is under 1%; percentages are typed as "
+                        f"numbers of percent (90 for 90%), did you mean {float(v[i]) * 100:g}?{note}",
+                    )
+                )
     prices = market_prices()
     skus = terms.skus
     low = min(prices[s].low_usd_per_gpu_hour for s in skus)
@@ -62,8 +70,12 @@ def consistency_warnings(terms: DealTerms) -> list[InputWarning]:
     outside = (m < low) | (m > high)
     if outside.any():
         i, note = _scenario_note(outside)
-        out.append(InputWarning(
-            "market_usd_per_gpu_hour", "market_range",
-            f"market_usd_per_gpu_hour {float(m[i]):g} is outside the catalogue range "
-            f"${low:g}-${high:g} per GPU-hour for {', '.join(skus)}{note}"))
+        out.append(
+            InputWarning(
+                "market_usd_per_gpu_hour",
+                "market_range",
+                f"market_usd_per_gpu_hour {float(m[i]):g} is outside the catalogue range "
+                f"${low:g}-${high:g} per GPU-hour for {', '.join(skus)}{note}",
+            )
+        )
     return out

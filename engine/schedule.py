@@ -249,7 +249,9 @@ def build_schedule(terms: DealTerms) -> Schedule:
     if terms.notice_days is None or terms.lockin_months is None:
         firm_fraction = np.broadcast_to(active.astype(float), shape)
     else:
-        lock_end = (_col(terms.start_month) + _col(terms.lockin_months).astype(np.int64).astype("timedelta64[M]")).astype("datetime64[D]")
+        lock_end = (_col(terms.start_month) + _col(terms.lockin_months).astype(np.int64).astype("timedelta64[M]")).astype(
+            "datetime64[D]"
+        )
         exit_day = lock_end + _col(terms.notice_days).astype(np.int64).astype("timedelta64[D]")
         firm_fraction = np.clip((exit_day - day0).astype(np.int64) / days, 0.0, 1.0) * active
     firm_fee = net_fee * firm_fraction

@@ -60,19 +60,26 @@ def dense_pflops(gpus: ArrayLike, dense_tflops_per_gpu: ArrayLike) -> np.ndarray
     return np.asarray(gpus, float) * np.asarray(dense_tflops_per_gpu, float) / 1000.0
 
 
-def flops_per_month(gpus: ArrayLike, dense_tflops_per_gpu: ArrayLike, mfu_pct: ArrayLike,
-                    hours: ArrayLike = HOURS_PER_AVERAGE_MONTH) -> np.ndarray:
+def flops_per_month(
+    gpus: ArrayLike, dense_tflops_per_gpu: ArrayLike, mfu_pct: ArrayLike, hours: ArrayLike = HOURS_PER_AVERAGE_MONTH
+) -> np.ndarray:
     """Useful FLOPs in a month = GPUs x TFLOPS x 1e12 x MFU x hours x 3600.
 
     >>> f"{float(flops_per_month(100_000, 989, 40)):.3e}"
     '1.040e+26'
     """
-    return (np.asarray(gpus, float) * np.asarray(dense_tflops_per_gpu, float) * 1e12
-            * np.asarray(mfu_pct, float) / 100.0 * np.asarray(hours, float) * 3600.0)
+    return (
+        np.asarray(gpus, float)
+        * np.asarray(dense_tflops_per_gpu, float)
+        * 1e12
+        * np.asarray(mfu_pct, float)
+        / 100.0
+        * np.asarray(hours, float)
+        * 3600.0
+    )
 
 
-def training_days(total_flops: ArrayLike, gpus: ArrayLike, dense_tflops_per_gpu: ArrayLike,
-                  mfu_pct: ArrayLike) -> np.ndarray:
+def training_days(total_flops: ArrayLike, gpus: ArrayLike, dense_tflops_per_gpu: ArrayLike, mfu_pct: ArrayLike) -> np.ndarray:
     """Days a training run of ``total_flops`` takes on the fleet at the given MFU.
 
     >>> round(float(training_days(1e26, 100_000, 989, 40)), 1)
@@ -82,12 +89,13 @@ def training_days(total_flops: ArrayLike, gpus: ArrayLike, dense_tflops_per_gpu:
     return np.asarray(total_flops, float) / per_second / 86400.0
 
 
-def gpus_for_budget(budget_usd_per_month: ArrayLike, usd_per_gpu_hour: ArrayLike,
-                    hours: ArrayLike = HOURS_PER_AVERAGE_MONTH) -> np.ndarray:
+def gpus_for_budget(
+    budget_usd_per_month: ArrayLike, usd_per_gpu_hour: ArrayLike, hours: ArrayLike = HOURS_PER_AVERAGE_MONTH
+) -> np.ndarray:
     """GPUs a monthly budget rents at a price: floor(budget / (price x hours)).
 
     >>> int(gpus_for_budget(1.25e9, 2.65))
-    646168
+    646161
     """
     exact = np.asarray(budget_usd_per_month, float) / (np.asarray(usd_per_gpu_hour, float) * np.asarray(hours, float))
     return np.floor(exact * (1.0 + _ROUND_TRIP_TOLERANCE))
@@ -152,8 +160,13 @@ class SizingResult:
     flops_per_month: float
 
 
-def size_facility(facility_mw: float, fleet: Sequence[tuple[str, float | None]], pue: float = 1.2,
-                  network_overhead_pct: float = 10.0, mfu_pct: float = 40.0) -> SizingResult:
+def size_facility(
+    facility_mw: float,
+    fleet: Sequence[tuple[str, float | None]],
+    pue: float = 1.2,
+    network_overhead_pct: float = 10.0,
+    mfu_pct: float = 40.0,
+) -> SizingResult:
     """Size a facility for a fleet; at most one SKU may have a blank count, which fills the remaining power.
 
     >>> r = size_facility(300, [("H100-SXM", None)])
@@ -161,7 +174,7 @@ def size_facility(facility_mw: float, fleet: Sequence[tuple[str, float | None]],
     (178253, 1.683)
     >>> r = size_facility(300, [("H100-SXM", 100_000), ("GB200", None)])
     >>> int(r.gpus_by_sku["GB200"])
-    41055
+    59744
     """
     cat = gpu_catalogue()
     kw = {s: float(kw_per_gpu(cat[s].server_kw_per_gpu, network_overhead_pct, pue)) for s, _ in fleet}

@@ -84,8 +84,11 @@ class Summary:
         for m in METRICS:
             v = float(self.values[m.name][i])
             out[m.name] = int(v) if m.unit in ("months", "GPUs") and v.is_integer() else v
-        benefit = (s.used_gpu_hours[i] * np.broadcast_to(t.market_usd_per_gpu_hour, (t.n_scenarios,))[i]
-                   - s.cash_payment_usd[i] - s.equity_payment_usd[i])[keep]
+        benefit = (
+            s.used_gpu_hours[i] * np.broadcast_to(t.market_usd_per_gpu_hour, (t.n_scenarios,))[i]
+            - s.cash_payment_usd[i]
+            - s.equity_payment_usd[i]
+        )[keep]
         out["irr_vs_market_pct"] = monthly_irr_annualised(benefit)
         out["exit_date"] = _exit_date(s, i)
         out["warnings"] = [w.message for w in t.warnings]

@@ -448,7 +448,7 @@ def build_terms(raw: Mapping[str, object], **overrides: object) -> DealTerms:
         raw=raw,
         n_scenarios=n,
     )
-    from engine.checks import consistency_warnings  # noqa: PLC0415 (checks needs DealTerms)
+    from engine.checks import consistency_warnings
 
     return _with_warnings(terms, c.warnings + consistency_warnings(terms))
 
@@ -467,7 +467,7 @@ def _defaults(values: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -
             continue
         if values[f.name] is None and f.default is not None:
             d = f.default
-            values[f.name] = np.array([float(d)]) if f.kind in ("number", "integer") else d
+            values[f.name] = np.array([float(d)]) if isinstance(d, (int, float)) else d
     if values["delivery_due_month"] is None:
         values["delivery_due_month"] = values["start_month"]
     if values["notice_days"] is not None and values["lockin_months"] is None:
@@ -512,7 +512,14 @@ def _consistency(c: _Collector, v: dict[str, Any], tables: dict[str, list[dict[s
     months = (end_b - start_b).astype(np.int64) + 1
     if (months > MAX_MONTHS).any():
         i = int(np.argmax(months))
-        c.issues.append(Issue("end_month", "max_term", E.MSG_TERM_TOO_LONG.format(start=start_b[i], end=end_b[i], months=months[i], limit=MAX_MONTHS), str(end_b[i])))
+        c.issues.append(
+            Issue(
+                "end_month",
+                "max_term",
+                E.MSG_TERM_TOO_LONG.format(start=start_b[i], end=end_b[i], months=months[i], limit=MAX_MONTHS),
+                str(end_b[i]),
+            )
+        )
         return
     shortest = int(months.min())
 
@@ -528,22 +535,29 @@ def _consistency(c: _Collector, v: dict[str, Any], tables: dict[str, list[dict[s
         term_days = (end_b + 1).astype("datetime64[D]") - start_b.astype("datetime64[D]")
         too_long = np.broadcast_to(v["notice_days"], term_days.shape) > term_days.astype(np.int64)
         if too_long.any():
-            c.add("notice_days", "term", E.MSG_LONGER_THAN_TERM, _first(np.broadcast_to(v["notice_days"], too_long.shape), too_long),
-                  months=f"{shortest} ({int(term_days.astype(np.int64).min())} days)")
+            days = term_days.astype(np.int64)
+            c.add(
+                "notice_days",
+                "term",
+                E.MSG_NOTICE_TOO_LONG,
+                _first(np.broadcast_to(v["notice_days"], too_long.shape), too_long),
+                days=int(days.min()),
+                months=shortest,
+            )
 
     def inside(name: str, month: np.ndarray) -> None:
         m_b, s_b, e_b = np.broadcast_arrays(month, start, end)
         out = (m_b < s_b) | (m_b > e_b)
         if out.any():
             i = int(np.flatnonzero(out)[0])
-            c.add(name, "term", E.MSG_DATE_OUTSIDE_TERM, str(m_b[i]), start=s_b[i], end=e_b[i])
+            c.add(name, "term", E.MSG_DATE_OUTSIDE_TERM, m_b[i], start=s_b[i], end=e_b[i])
 
     inside("delivery_due_month", v["delivery_due_month"])
     previous: np.datetime64 | None = None
     for i, row in enumerate(tables["step_ups"], start=1):
         inside(f"step_ups[{i}].from_month", np.array([row["from_month"]]))
         if previous is not None and row["from_month"] <= previous:
-            c.add(f"step_ups[{i}].from_month", "order", E.MSG_STEP_ORDER, str(row["from_month"]), previous=previous)
+            c.add(f"step_ups[{i}].from_month", "order", E.MSG_STEP_ORDER, row["from_month"], previous=previous)
         previous = row["from_month"]
 
     if v["sla_policy"] != "none" and tables["sla_tiers"]:

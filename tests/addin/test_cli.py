@@ -1,0 +1,124 @@
+"""The cdm command line: outputs, JSON keys, exit codes and located messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from addin.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+DEAL = ROOT / "workbooks" / "deals" / "anthropic_xai_colossus1.toml"
+runner = CliRunner()
+
+DESIGN_KEYS = {
+    "deal_name",
+    "months_billed",
+    "headline_tcv_usd",
+    "net_tcv_usd",
+    "firm_commitment_usd",
+    "npv_usd",
+    "gpus",
+    "kw_per_gpu",
+    "delivered_gpu_hours",
+    "used_gpu_hours",
+    "usd_per_gpu_hour",
+    "usd_per_used_gpu_hour",
+    "usd_per_kw_month",
+    "premium_to_market_pct",
+    "breakeven_utilization_pct",
+}
+
+
+def test_summary_json_has_the_design_keys() -> None:
+    res = runner.invoke(app, ["summary", str(DEAL), "--json"])
+    assert res.exit_code == 0, res.output
+    rec = json.loads(res.stdout)
+    assert DESIGN_KEYS <= set(rec)
+    assert rec["months_billed"] == 37 and rec["net_tcv_usd"] == 45e9
+    assert rec["warnings"], "the assumed fleet needs more than 300 MW: a warning is expected"
+
+
+@pytest.mark.parametrize("deal", sorted((ROOT / "workbooks" / "deals").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_seed_deal_summarises(deal: Path) -> None:
+    res = runner.invoke(app, ["summary", str(deal), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["net_tcv_usd"] > 0
+
+
+def test_schedule_table_and_json() -> None:
+    res = runner.invoke(app, ["schedule", str(DEAL)])
+    assert res.exit_code == 0 and "2026-05" in res.stdout and "total" in res.stdout
+    months = json.loads(runner.invoke(app, ["schedule", str(DEAL), "--json"]).stdout)["months"]
+    assert len(months) == 37 and months[0]["net_fee_usd"] == 625e6
+
+
+def test_size_command() -> None:
+    res = runner.invoke(app, ["size", "--facility-mw", "300", "--sku", "H100-SXM", "--pue", "1.2", "--json"])
+    assert res.exit_code == 0
+    assert json.loads(res.stdout)["gpus"] == 178_253
+    res = runner.invoke(
+        app,
+        [
+            "size",
+            "--facility-mw",
+            "300",
+            "--fleet",
+            "H100-SXM=100000,GB200",
+            "--training-flops",
+            "1e26",
+            "--budget-usd-per-month",
+            "1.25e9",
+            "--json",
+        ],
+    )
+    rec = json.loads(res.stdout)
+    assert rec["gpus_by_sku"]["GB200"] == 59_744 and rec["training_days"] > 0 and rec["gpus_for_budget"] == 646_161
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["size", "--facility-mw", "300", "--pue", "0.8"], "pue must be >= 1.0, got 0.8"),
+        (["size", "--facility-mw", "-3"], "facility_mw must be > 0, got -3"),
+        (["size", "--facility-mw", "300", "--sku", "H900"], "gpu_sku 'H900' is not in the GPU catalogue"),
+        (["size", "--facility-mw", "300", "--fleet", "H100-SXM,GB200"], "at most one SKU may have no count"),
+        (["summary", "no/such/deal.toml"], "no such file"),
+        (["summary", "README.md"], "unknown file type .md"),
+    ],
+)
+def test_bad_input_exits_2_with_message(args: list[str], expected: str) -> None:
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2
+    assert expected in " ".join(res.stderr.split())
+    assert "Traceback" not in res.output
+
+
+def test_bad_toml_value_is_located_by_line(tmp_path: Path) -> None:
+    text = DEAL.read_text().replace("pue = 1.2 ", "pue = 0.8 ")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith("pue ="))
+    res = runner.invoke(app, ["summary", str(bad)])
+    assert res.exit_code == 2
+    assert f"bad.toml:{line}: pue must be >= 1.0, got 0.8" in " ".join(res.stderr.split())
+
+
+def test_broken_toml_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.toml"
+    bad.write_text('deal_name = "x"\npue = = 1\n')
+    res = runner.invoke(app, ["summary", str(bad)])
+    assert res.exit_code == 2 and "is not valid TOML" in res.stderr and "line 2" in res.stderr
+
+
+def test_console_script_runs_without_traceback() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "addin", "summary", str(DEAL), "--json"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["deal_name"] == "Anthropic - xAI Colossus 1"

@@ -1,0 +1,101 @@
+"""Hypothesis invariants of the schedule, the summary and sizing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.pyloop import LoopDeal, loop_schedule
+from engine import build_schedule, build_terms, summarize
+from engine.sizing import gpus_from_mw, kw_per_gpu, mw_from_gpus
+from tests.strategies import valid_deals
+
+SETTINGS = settings(max_examples=150, deadline=None)
+
+
+@SETTINGS
+@given(valid_deals())
+def test_schedule_invariants(raw: dict[str, Any]) -> None:
+    s = summarize(build_schedule(build_terms(raw)))
+    sch = s.schedule
+    net = float(s["net_tcv_usd"][0])
+    # net fees sum to net TCV, and net TCV = list - every reduction
+    assert float(sch.net_fee_usd.sum()) == pytest.approx(net, rel=1e-12)
+    parts = (
+        sch.list_fee_usd - sch.ramp_reduction_usd - sch.late_delivery_reduction_usd - sch.usage_reduction_usd - sch.sla_credit_usd
+    ).sum()
+    assert float(parts) == pytest.approx(net, rel=1e-9, abs=1e-6)
+    # cumulative fee never decreases; firm <= net; NPV <= net at a non-negative rate
+    assert (np.diff(sch.cumulative_fee_usd[0]) >= -1e-6).all()
+    assert float(s["firm_commitment_usd"][0]) <= net * (1 + 1e-12) + 1e-6
+    assert float(s["npv_usd"][0]) <= net * (1 + 1e-12) + 1e-6
+    # cash + equity = net; $/used >= $/delivered; everything finite
+    assert float(s["cash_paid_usd"][0] + s["equity_paid_usd"][0]) == pytest.approx(net, rel=1e-12, abs=1e-6)
+    assert s["usd_per_used_gpu_hour"][0] >= s["usd_per_gpu_hour"][0] * (1 - 1e-12)
+    for name, value in s.values.items():
+        assert np.isfinite(value).all(), name
+
+
+@SETTINGS
+@given(valid_deals(), st.lists(st.floats(1e3, 1e10), min_size=2, max_size=6), st.lists(st.floats(1, 100), min_size=2, max_size=6))
+def test_batch_row_equals_single_run(raw: dict[str, Any], fees: list[float], utils: list[float]) -> None:
+    n = min(len(fees), len(utils))
+    fee_arr, util_arr = np.array(fees[:n]), np.array(utils[:n])
+    batch = summarize(build_schedule(build_terms(raw, monthly_fee_usd=fee_arr, utilization_pct=util_arr)))
+    for i in range(n):
+        single = summarize(build_schedule(build_terms(raw, monthly_fee_usd=fee_arr[i], utilization_pct=util_arr[i])))
+        for name, value in single.values.items():
+            assert batch[name][i] == value[0], name
+        np.testing.assert_array_equal(batch.schedule.net_fee_usd[i], single.schedule.net_fee_usd[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(valid_deals())
+def test_engine_equals_loop_on_random_deals(raw: dict[str, Any]) -> None:
+    t = build_terms(raw)
+    s = summarize(build_schedule(t))
+    y, m = (int(x) for x in raw["start_month"].split("-"))
+    loop = loop_schedule(
+        LoopDeal(
+            start_year=y,
+            start_month=m,
+            months=int(t.months_billed[0]),
+            monthly_fee_usd=raw["monthly_fee_usd"],
+            gpus=float(s["gpus"][0]),
+            ramp_months=raw["ramp_months"],
+            ramp_fee_fraction=raw["ramp_fee_fraction"],
+            ramp_capacity_fraction=raw["ramp_capacity_fraction"],
+            escalator_pct_per_year=raw["escalator_pct_per_year"],
+            utilization_pct=raw["utilization_pct"],
+            take_or_pay_min_pct=raw["take_or_pay_min_pct"],
+            expected_uptime_pct=raw["expected_uptime_pct"],
+            sla_tiers=tuple((x.below_uptime_pct, x.credit_pct) for x in t.sla_tiers),
+            discount_rate_pct=raw["discount_rate_pct"],
+            arrears=raw["payment_timing"] == "arrears",
+            lockin_months=raw.get("lockin_months"),
+            notice_days=raw.get("notice_days"),
+            prepayment_pct=raw["prepayment_pct"],
+            delivery_grace_months=raw.get("delivery_grace_months", 0),
+            delivery_delay_months=raw.get("delivery_delay_months", 0),
+            late_capacity_pct=raw.get("late_capacity_pct", 100.0),
+        )
+    )
+    for key, value in loop.items():
+        assert s.record(0)[key] == pytest.approx(value, rel=1e-9, abs=1e-6), key
+
+
+@given(st.integers(1, 5_000_000), st.floats(0.5, 3.0), st.floats(0, 30), st.floats(1.0, 2.0))
+def test_sizing_round_trip(gpus: int, server_kw: float, overhead: float, pue: float) -> None:
+    kw = kw_per_gpu(server_kw, overhead, pue)
+    assert int(gpus_from_mw(mw_from_gpus(gpus, kw), kw)) == gpus
+
+
+@given(st.floats(0.1, 10_000), st.floats(1.0, 3.0))
+def test_sized_gpus_never_exceed_power(mw: float, kw: float) -> None:
+    g = gpus_from_mw(mw, kw)
+    assert g * kw <= mw * 1000 * (1 + 1e-9)
+    assert (g + 1) * kw > mw * 1000
