@@ -18,7 +18,8 @@ The definitions (README, "Methodology") in the order they are applied::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -69,50 +70,278 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
+def _multiply(factors: list[np.ndarray]) -> np.ndarray:
+    out = factors[0]
+    for f in factors[1:]:
+        out = out * f
+    return out
+
+
+def product(*factors: np.ndarray) -> np.ndarray:
+    """Multiply broadcastable factors: per-scenario columns ``(k, 1)`` first, then time rows.
+
+    Only the last multiplication is full size. The order depends on each
+    factor's kind, never on ``k``, so row ``i`` of a batch is bit-identical
+    to the single run with scenario ``i``'s values.
+    """
+    per_scenario = [f for f in factors if f.shape[1] == 1]
+    over_time = [f for f in factors if f.shape[1] != 1]
+    if not over_time:
+        return _multiply(per_scenario)
+    if not per_scenario:
+        return _multiply(over_time)
+    return _multiply(per_scenario) * _multiply(over_time)
+
+
+def sum_months(n: int, *factors: np.ndarray) -> np.ndarray:
+    """Sum over months of the product of ``factors``, shape (n,), without building it in full.
+
+    Per-scenario factors ``(k, 1)`` are pulled out of the sum; time rows
+    ``(k, n_months)`` are multiplied and summed. Equals
+    ``product(*factors).sum(axis=1)`` up to rounding.
+    """
+    per_scenario = [f for f in factors if f.shape[1] == 1]
+    over_time = [f for f in factors if f.shape[1] != 1]
+    total = _multiply(over_time).sum(axis=1, keepdims=True) if over_time else np.ones((1, 1))
+    if per_scenario:
+        total = _multiply(per_scenario) * total
+    return np.broadcast_to(total[:, 0], (n,))
+
+
 @dataclass(frozen=True, eq=False)
 class Schedule:
-    """A deal's monthly schedule: every array has shape ``(n_scenarios, n_months)``.
+    """A deal's monthly schedule for every scenario.
 
-    Money in USD, capacity in GPUs and MW, time in GPU-hours. Months past a
-    scenario's term are zero and ``active`` is False there. ``month`` is
-    ``datetime64[M]`` and ``payment_date`` ``datetime64[D]``.
+    Each column named in :data:`COLUMNS` is an attribute of shape
+    ``(n_scenarios, n_months)``: money in USD, capacity in GPUs and MW, time
+    in GPU-hours; ``month`` is ``datetime64[M]`` and ``payment_date``
+    ``datetime64[D]``. Months past a scenario's term are zero and ``active``
+    is False there.
+
+    Internally the schedule is kept in factored form: per-scenario columns
+    ``(k, 1)`` and time rows ``(k, n_months)`` with ``k`` 1 or n. A monthly
+    column is built in full the first time it is read; totals (``total_*``)
+    are summed from the factors, which is what makes 10,000 scenarios cheap.
     """
 
     terms: DealTerms
     capacity: DealCapacity
-    active: np.ndarray
-    month_index: np.ndarray
-    month: np.ndarray
-    days: np.ndarray
-    hours: np.ndarray
-    fee_fraction: np.ndarray
-    capacity_fraction: np.ndarray
-    contracted_gpus: np.ndarray
-    delivered_gpus: np.ndarray
-    delivered_mw: np.ndarray
-    delivered_gpu_hours: np.ndarray
-    used_gpu_hours: np.ndarray
-    escalator_factor: np.ndarray
-    list_fee_usd: np.ndarray
-    ramp_reduction_usd: np.ndarray
-    late_delivery_reduction_usd: np.ndarray
-    usage_reduction_usd: np.ndarray
-    sla_credit_usd: np.ndarray
-    net_fee_usd: np.ndarray
-    cumulative_fee_usd: np.ndarray
-    prepayment_usd: np.ndarray
-    cash_payment_usd: np.ndarray
-    equity_payment_usd: np.ndarray
-    payment_date: np.ndarray
-    year_fraction: np.ndarray
-    discount_factor: np.ndarray
-    present_value_usd: np.ndarray
-    firm_fraction: np.ndarray
-    firm_fee_usd: np.ndarray
+    n_scenarios: int
+    n_months: int
+    f_active: np.ndarray
+    f_month: np.ndarray
+    f_days: np.ndarray
+    f_hours: np.ndarray
+    f_fee_fraction: np.ndarray
+    f_capacity_fraction: np.ndarray
+    f_gpus: np.ndarray
+    f_kw_per_gpu: np.ndarray
+    f_uptime: np.ndarray
+    f_utilization: np.ndarray
+    f_base_fee: np.ndarray
+    f_escalator: np.ndarray
+    f_late_fee_factor: np.ndarray
+    f_usage_factor: np.ndarray
+    f_credit_share: np.ndarray
+    f_prepay_share: np.ndarray
+    f_equity_share: np.ndarray
+    f_payment_date: np.ndarray
+    f_year_fraction: np.ndarray
+    f_discount_factor: np.ndarray
+    f_firm_fraction: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.net_fee_usd.shape  # type: ignore[return-value]
+        return (self.n_scenarios, self.n_months)
+
+    def _full(self, a: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(a, self.shape)
+
+    # -- factors of the fee chain: list fee -> ramp -> late delivery -> usage -> SLA credit
+    def _list_factors(self) -> tuple[np.ndarray, ...]:
+        return (self.f_base_fee, self.f_escalator, self.f_active)
+
+    def _net_factors(self) -> tuple[np.ndarray, ...]:
+        return (
+            *self._list_factors(),
+            self.f_fee_fraction,
+            self.f_late_fee_factor,
+            self.f_usage_factor,
+            1.0 - self.f_credit_share,
+        )
+
+    def _delivered_factors(self) -> tuple[np.ndarray, ...]:
+        return (self.f_gpus, self.f_hours, self.f_capacity_fraction, self.f_uptime)
+
+    # -- totals over the term, shape (n_scenarios,)
+    @cached_property
+    def total_net_fee_usd(self) -> np.ndarray:
+        return sum_months(self.n_scenarios, *self._net_factors())
+
+    @cached_property
+    def total_firm_fee_usd(self) -> np.ndarray:
+        return sum_months(self.n_scenarios, *self._net_factors(), self.f_firm_fraction)
+
+    @cached_property
+    def total_present_value_usd(self) -> np.ndarray:
+        monthly = sum_months(self.n_scenarios, *self._net_factors(), self.f_discount_factor, 1.0 - self.f_prepay_share)
+        return monthly + self.total_prepayment_usd  # the prepayment is paid at t = 0
+
+    @cached_property
+    def total_prepayment_usd(self) -> np.ndarray:
+        return np.broadcast_to(self.f_prepay_share[:, 0], (self.n_scenarios,)) * self.total_net_fee_usd
+
+    @cached_property
+    def total_delivered_gpu_hours(self) -> np.ndarray:
+        return sum_months(self.n_scenarios, *self._delivered_factors())
+
+    @cached_property
+    def total_used_gpu_hours(self) -> np.ndarray:
+        return self.total_delivered_gpu_hours * np.broadcast_to(self.f_utilization[:, 0], (self.n_scenarios,))
+
+    @cached_property
+    def total_equity_paid_usd(self) -> np.ndarray:
+        # every payment (monthly and prepaid) is split the same way, and payments add up to net TCV
+        return self.total_net_fee_usd * np.broadcast_to(self.f_equity_share[:, 0], (self.n_scenarios,))
+
+    @cached_property
+    def total_cash_paid_usd(self) -> np.ndarray:
+        return self.total_net_fee_usd - self.total_equity_paid_usd
+
+    @cached_property
+    def total_firm_months(self) -> np.ndarray:
+        return sum_months(self.n_scenarios, self.f_firm_fraction)
+
+    # -- monthly columns, built on first read
+    @cached_property
+    def active(self) -> np.ndarray:
+        return self._full(self.f_active)
+
+    @cached_property
+    def month_index(self) -> np.ndarray:
+        return self._full((np.arange(1, self.n_months + 1)[None, :]) * self.f_active)
+
+    @cached_property
+    def month(self) -> np.ndarray:
+        return self._full(self.f_month)
+
+    @cached_property
+    def days(self) -> np.ndarray:
+        return self._full(self.f_days * self.f_active)
+
+    @cached_property
+    def hours(self) -> np.ndarray:
+        return self._full(self.f_hours)
+
+    @cached_property
+    def fee_fraction(self) -> np.ndarray:
+        return self._full(self.f_fee_fraction * self.f_active)
+
+    @cached_property
+    def capacity_fraction(self) -> np.ndarray:
+        return self._full(self.f_capacity_fraction)
+
+    @cached_property
+    def contracted_gpus(self) -> np.ndarray:
+        return self._full(product(self.f_gpus, self.f_active))
+
+    @cached_property
+    def delivered_gpus(self) -> np.ndarray:
+        return self._full(product(self.f_gpus, self.f_capacity_fraction))
+
+    @cached_property
+    def delivered_mw(self) -> np.ndarray:
+        return self._full(product(self.f_gpus, self.f_capacity_fraction, self.f_kw_per_gpu / 1000.0))
+
+    @cached_property
+    def delivered_gpu_hours(self) -> np.ndarray:
+        return self._full(product(*self._delivered_factors()))
+
+    @cached_property
+    def used_gpu_hours(self) -> np.ndarray:
+        return self._full(product(*self._delivered_factors(), self.f_utilization))
+
+    @cached_property
+    def escalator_factor(self) -> np.ndarray:
+        return self._full(self.f_escalator * self.f_active)
+
+    @cached_property
+    def list_fee_usd(self) -> np.ndarray:
+        return self._full(product(*self._list_factors()))
+
+    @cached_property
+    def ramp_reduction_usd(self) -> np.ndarray:
+        return self._full(product(*self._list_factors(), 1.0 - self.f_fee_fraction))
+
+    @cached_property
+    def late_delivery_reduction_usd(self) -> np.ndarray:
+        return self._full(product(*self._list_factors(), self.f_fee_fraction, 1.0 - self.f_late_fee_factor))
+
+    @cached_property
+    def usage_reduction_usd(self) -> np.ndarray:
+        return self._full(product(*self._list_factors(), self.f_fee_fraction, self.f_late_fee_factor, 1.0 - self.f_usage_factor))
+
+    @cached_property
+    def sla_credit_usd(self) -> np.ndarray:
+        return self._full(
+            product(*self._list_factors(), self.f_fee_fraction, self.f_late_fee_factor, self.f_usage_factor, self.f_credit_share)
+        )
+
+    @cached_property
+    def net_fee_usd(self) -> np.ndarray:
+        return self._full(product(*self._net_factors()))
+
+    @cached_property
+    def cumulative_fee_usd(self) -> np.ndarray:
+        return np.cumsum(self.net_fee_usd, axis=1)
+
+    @cached_property
+    def prepayment_usd(self) -> np.ndarray:
+        out = np.zeros(self.shape)
+        out[:, 0] = self.total_prepayment_usd
+        return out
+
+    @cached_property
+    def _monthly_paid_usd(self) -> np.ndarray:
+        return product(self.net_fee_usd, 1.0 - self.f_prepay_share) + self.prepayment_usd
+
+    @cached_property
+    def cash_payment_usd(self) -> np.ndarray:
+        return self._full(product(self._monthly_paid_usd, 1.0 - self.f_equity_share))
+
+    @cached_property
+    def equity_payment_usd(self) -> np.ndarray:
+        return self._full(product(self._monthly_paid_usd, self.f_equity_share))
+
+    @cached_property
+    def payment_date(self) -> np.ndarray:
+        return self._full(self.f_payment_date)
+
+    @cached_property
+    def year_fraction(self) -> np.ndarray:
+        return self._full(self.f_year_fraction * self.f_active)
+
+    @cached_property
+    def discount_factor(self) -> np.ndarray:
+        return self._full(self.f_discount_factor * self.f_active)
+
+    @cached_property
+    def present_value_usd(self) -> np.ndarray:
+        return self._full(product(self.net_fee_usd, 1.0 - self.f_prepay_share, self.f_discount_factor) + self.prepayment_usd)
+
+    @cached_property
+    def firm_fraction(self) -> np.ndarray:
+        return self._full(self.f_firm_fraction)
+
+    @cached_property
+    def firm_fee_usd(self) -> np.ndarray:
+        return self._full(product(self.net_fee_usd, self.f_firm_fraction))
+
+    def materialise(self) -> Schedule:
+        """Build every monthly column now (for display or export of whole schedules)."""
+        for c in COLUMNS:
+            getattr(self, c.name)
+        return self
 
     def row(self, i: int) -> dict[str, np.ndarray]:
         """Scenario ``i``'s columns over its own term (inactive months dropped)."""
@@ -162,10 +391,18 @@ def build_schedule(terms: DealTerms) -> Schedule:
     j = np.arange(n_months)[None, :]
     active = j < _col(months_billed)
 
-    # Calendar: computed per distinct start month only (one row when start is shared).
-    month = _col(terms.start_month) + j.astype("timedelta64[M]")
-    day0 = month.astype("datetime64[D]")
-    days = ((month + 1).astype("datetime64[D]") - day0).astype(np.int64).astype(float)
+    # Calendar as integers: a small table of first days covering every month touched,
+    # then one gather per array (datetime64 conversions on (n, M) arrays are slow).
+    start_idx = _col(terms.start_month).astype(np.int64)  # months since 1970-01
+    lo = int(start_idx.min())
+    first_days = (
+        np.arange(lo, int(start_idx.max()) + n_months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    )
+    rel = start_idx - lo + j
+    day0_int = first_days[rel]  # days since 1970-01-01 of each month's first day
+    next_day0_int = first_days[rel + 1]
+    days = (next_day0_int - day0_int).astype(float)
+    month = (start_idx + j).astype("datetime64[M]")
     hours = days * 24.0 * active
 
     # Ramp fractions.
@@ -183,126 +420,78 @@ def build_schedule(terms: DealTerms) -> Schedule:
 
     # Late delivery: a share of capacity arrives delivery_delay_months after the
     # due month; after the grace period the fee is cut pro rata to what is missing.
-    due = _col(terms.delivery_due_month)
-    late_until = due + _col(terms.delivery_delay_months).astype(np.int64).astype("timedelta64[M]")
-    late = (month >= due) & (month < late_until)
-    delivered_share = 1.0 - (_col(terms.late_capacity_pct) / 100.0) * late
-    grace_end = due + _col(terms.delivery_grace_months).astype(np.int64).astype("timedelta64[M]")
-    cut = late & (month >= grace_end)
-    late_fee_factor = np.where(cut, delivered_share, 1.0)
+    if (terms.delivery_delay_months > 0).any() and (terms.late_capacity_pct > 0).any():
+        month_idx = start_idx + j
+        due = _col(terms.delivery_due_month).astype(np.int64)
+        late = (month_idx >= due) & (month_idx < due + _col(terms.delivery_delay_months).astype(np.int64))
+        delivered_share = 1.0 - (_col(terms.late_capacity_pct) / 100.0) * late
+        cut = late & (month_idx >= due + _col(terms.delivery_grace_months).astype(np.int64))
+        late_fee_factor = np.where(cut, delivered_share, 1.0)
+    else:
+        delivered_share = late_fee_factor = np.ones((1, 1))
 
     uptime = _col(terms.expected_uptime_pct) / 100.0
     capacity_fraction = cap_frac * delivered_share * active
 
     cap = deal_capacity(terms)
     gpus = _col(cap.gpus)
-    contracted_gpus = gpus * active
-    delivered_gpus = gpus * capacity_fraction
-    delivered_mw = delivered_gpus * _col(cap.kw_per_gpu) / 1000.0
-    delivered_gpu_hours = delivered_gpus * hours * uptime
-    used_gpu_hours = delivered_gpu_hours * (_col(terms.utilization_pct) / 100.0)
+    _require_delivery(terms, sum_months(n, gpus, hours, capacity_fraction, uptime), n)
 
-    _require_delivery(terms, delivered_gpu_hours, n)
-
-    # Fees.
-    base_fee = np.broadcast_to(_col(terms.monthly_fee_usd), (terms.monthly_fee_usd.size, n_months))
+    # Fees: the full-rate fee, replaced from each step-up month, escalated on each anniversary.
+    base_fee = _col(terms.monthly_fee_usd)
     for step in terms.step_ups:
         base_fee = np.where(month >= step.from_month, step.monthly_fee_usd, base_fee)
     escalator = (1.0 + _col(terms.escalator_pct_per_year) / 100.0) ** (j // 12)
-    list_fee = base_fee * escalator * active
-    ramp_reduction = list_fee * (1.0 - fee_frac)
-    after_ramp = list_fee - ramp_reduction
-    late_reduction = after_ramp * (1.0 - late_fee_factor)
-    billable = after_ramp - late_reduction
     usage_factor = np.minimum(np.maximum(_col(terms.utilization_pct), _col(terms.take_or_pay_min_pct)) / 100.0, 1.0)
-    usage_reduction = billable * (1.0 - usage_factor)
-    billed = billable - usage_reduction
-    credit_pct = credit_pct_for_uptime(terms.expected_uptime_pct, terms.sla_tiers)
-    sla_credit = billed * (_col(credit_pct) / 100.0)
-    net_fee = billed - sla_credit
-
-    shape = np.broadcast_shapes(net_fee.shape, (n, n_months))
-    net_fee = np.broadcast_to(net_fee, shape)
-    cumulative = np.cumsum(net_fee, axis=1)
-
-    # Payments: a prepayment share of net TCV on the first day; the rest monthly.
-    prepay_share = _col(terms.prepayment_pct) / 100.0
-    prepayment = np.zeros(shape)
-    prepayment[:, 0] = (prepay_share * cumulative[:, -1:])[:, 0]
-    monthly_paid = net_fee * (1.0 - prepay_share)
-    total_paid = monthly_paid + prepayment
-    equity_share = _col(terms.equity_pct) / 100.0
-    equity_payment = total_paid * equity_share
-    cash_payment = total_paid - equity_payment
+    credit_share = _col(credit_pct_for_uptime(terms.expected_uptime_pct, terms.sla_tiers)) / 100.0
 
     # Dates and discounting (XNPV convention: actual/365 from the first day of start_month).
-    if terms.payment_timing == "arrears":
-        pay_date = (month + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
-    else:
-        pay_date = day0
-    year_frac = (pay_date - day0[:, :1]).astype(np.int64) / 365.0
-    rate = _col(terms.discount_rate_pct) / 100.0
-    disc = (1.0 + rate) ** (-year_frac)
-    present_value = monthly_paid * disc + prepayment  # the prepayment is paid at t = 0
+    pay_day_int = next_day0_int - 1 if terms.payment_timing == "arrears" else day0_int
+    year_frac = (pay_day_int - day0_int[:, :1]) / 365.0
+    disc = (1.0 + _col(terms.discount_rate_pct) / 100.0) ** (-year_frac)
 
     # Firm period: fees accrued before the earliest exit date, pro rata by day.
     if terms.notice_days is None or terms.lockin_months is None:
-        firm_fraction = np.broadcast_to(active.astype(float), shape)
+        firm_fraction = active.astype(float)
     else:
-        lock_end = (_col(terms.start_month) + _col(terms.lockin_months).astype(np.int64).astype("timedelta64[M]")).astype(
-            "datetime64[D]"
-        )
-        exit_day = lock_end + _col(terms.notice_days).astype(np.int64).astype("timedelta64[D]")
-        firm_fraction = np.clip((exit_day - day0).astype(np.int64) / days, 0.0, 1.0) * active
-    firm_fee = net_fee * firm_fraction
-
-    def full(a: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(a, shape)
+        lock_end = first_days[start_idx - lo + _col(terms.lockin_months).astype(np.int64)]
+        exit_day_int = lock_end + _col(terms.notice_days).astype(np.int64)
+        firm_fraction = np.clip((exit_day_int - day0_int) / days, 0.0, 1.0) * active
 
     return Schedule(
         terms=terms,
         capacity=cap,
-        active=full(active),
-        month_index=full((j + 1) * active),
-        month=full(month),
-        days=full(days * active),
-        hours=full(hours),
-        fee_fraction=full(fee_frac * active),
-        capacity_fraction=full(capacity_fraction),
-        contracted_gpus=full(contracted_gpus),
-        delivered_gpus=full(delivered_gpus),
-        delivered_mw=full(delivered_mw),
-        delivered_gpu_hours=full(delivered_gpu_hours),
-        used_gpu_hours=full(used_gpu_hours),
-        escalator_factor=full(escalator * active),
-        list_fee_usd=full(list_fee),
-        ramp_reduction_usd=full(ramp_reduction),
-        late_delivery_reduction_usd=full(late_reduction),
-        usage_reduction_usd=full(usage_reduction),
-        sla_credit_usd=full(sla_credit),
-        net_fee_usd=net_fee,
-        cumulative_fee_usd=cumulative,
-        prepayment_usd=prepayment,
-        cash_payment_usd=full(cash_payment),
-        equity_payment_usd=full(equity_payment),
-        payment_date=full(pay_date),
-        year_fraction=full(year_frac * active),
-        discount_factor=full(disc * active),
-        present_value_usd=full(present_value),
-        firm_fraction=full(firm_fraction),
-        firm_fee_usd=full(firm_fee),
+        n_scenarios=n,
+        n_months=n_months,
+        f_active=active,
+        f_month=month,
+        f_days=days,
+        f_hours=hours,
+        f_fee_fraction=fee_frac,
+        f_capacity_fraction=capacity_fraction,
+        f_gpus=gpus,
+        f_kw_per_gpu=_col(cap.kw_per_gpu),
+        f_uptime=uptime,
+        f_utilization=_col(terms.utilization_pct) / 100.0,
+        f_base_fee=base_fee,
+        f_escalator=escalator,
+        f_late_fee_factor=late_fee_factor,
+        f_usage_factor=usage_factor,
+        f_credit_share=credit_share,
+        f_prepay_share=_col(terms.prepayment_pct) / 100.0,
+        f_equity_share=_col(terms.equity_pct) / 100.0,
+        f_payment_date=pay_day_int.astype("datetime64[D]"),
+        f_year_fraction=year_frac,
+        f_discount_factor=disc,
+        f_firm_fraction=firm_fraction,
     )
 
 
-def _require_delivery(terms: DealTerms, delivered_gpu_hours: np.ndarray, n: int) -> None:
-    total = np.broadcast_to(delivered_gpu_hours.sum(axis=1), (n,))
-    none = total <= 0
+def _require_delivery(terms: DealTerms, total_delivered_gpu_hours: np.ndarray, n: int) -> None:
+    none = total_delivered_gpu_hours <= 0
     if none.any():
         i = int(np.flatnonzero(none)[0])
         detail = "ramp and late delivery leave nothing delivered"
         if n > 1:
             detail += f"; scenario {i}"
         raise InputError(Issue("ramp_capacity_fraction", "no_delivery", E.MSG_NO_DELIVERY.format(detail=detail), 0.0))
-
-
-SCHEDULE_FIELDS = tuple(f.name for f in fields(Schedule) if f.name not in ("terms", "capacity", "active"))

@@ -125,16 +125,16 @@ def summarize(schedule: Schedule) -> Summary:
     def vec(a: np.ndarray) -> np.ndarray:
         return np.broadcast_to(np.asarray(a, float), (n,)).copy()
 
-    net = schedule.net_fee_usd.sum(axis=1)
-    delivered = schedule.delivered_gpu_hours.sum(axis=1)
-    used = schedule.used_gpu_hours.sum(axis=1)
+    net = schedule.total_net_fee_usd
+    delivered = schedule.total_delivered_gpu_hours
+    used = schedule.total_used_gpu_hours
     months = vec(t.months_billed)
     fee = vec(t.monthly_fee_usd)
     mw = vec(t.facility_mw)
     gpus = vec(cap.gpus)
     kw = vec(cap.kw_per_gpu)
     market = vec(t.market_usd_per_gpu_hour)
-    firm = schedule.firm_fee_usd.sum(axis=1)
+    firm = schedule.total_firm_fee_usd
     per_hour = net / delivered
     values = {
         "months_billed": months,
@@ -142,8 +142,8 @@ def summarize(schedule: Schedule) -> Summary:
         "net_tcv_usd": net,
         "firm_commitment_usd": firm,
         "firm_share_pct": np.divide(firm, net, out=np.zeros(n), where=net != 0) * 100.0,
-        "firm_months": schedule.firm_fraction.sum(axis=1),
-        "npv_usd": schedule.present_value_usd.sum(axis=1),
+        "firm_months": schedule.total_firm_months,
+        "npv_usd": schedule.total_present_value_usd,
         "annual_run_rate_usd": fee * 12.0,
         "gpus": gpus,
         "kw_per_gpu": kw,
@@ -162,7 +162,7 @@ def summarize(schedule: Schedule) -> Summary:
         "premium_to_market_pct": (per_hour / market - 1.0) * 100.0,
         "breakeven_utilization_pct": per_hour / market * 100.0,
         "market_value_used_usd": used * market,
-        "cash_paid_usd": schedule.cash_payment_usd.sum(axis=1),
-        "equity_paid_usd": schedule.equity_payment_usd.sum(axis=1),
+        "cash_paid_usd": schedule.total_cash_paid_usd,
+        "equity_paid_usd": schedule.total_equity_paid_usd,
     }
     return Summary(schedule, values)
