@@ -35,6 +35,8 @@ class DealSource:
     locations: dict[str, str] = field(default_factory=dict)
     kind: str = "toml"
     scenario: str | None = None
+    scenarios: dict[str, dict[str, object]] = field(default_factory=dict)
+    """Named alternatives: each maps inputs to the values that replace the base case's."""
 
     def locate(self, issue: Issue) -> str:
         """Where the user typed the value behind ``issue`` (falls back to the file name)."""
@@ -78,7 +80,10 @@ def load_toml_deal(path: Path) -> DealSource:
         raise DealFileError(path, f"is not valid TOML: {exc}") from None
     lines = _key_lines(text)
     locations = {k: f"{path}:{n}" for k, n in lines.items()}
-    return DealSource(path=path, raw=raw, locations=locations, kind="toml")
+    scenarios = raw.pop("scenarios", {})
+    if not isinstance(scenarios, dict) or not all(isinstance(v, dict) for v in scenarios.values()):
+        raise DealFileError(path, "[scenarios] must hold one table per scenario, e.g. [scenarios.\"Full rate from July\"]")
+    return DealSource(path=path, raw=raw, locations=locations, kind="toml", scenarios=scenarios)
 
 
 def _read_text(path: Path) -> str:
@@ -97,19 +102,39 @@ def _read_text(path: Path) -> str:
         raise DealFileError(path, f"cannot be read: {exc.strerror}") from None
 
 
-LOADERS: dict[str, Callable[[Path], DealSource]] = {".toml": load_toml_deal}
+def _toml_loader(path: Path, scenario: str | None) -> DealSource:
+    src = load_toml_deal(path)
+    return with_scenario(src, scenario) if scenario is not None else src
+
+
+LOADERS: dict[str, Callable[[Path, str | None], DealSource]] = {".toml": _toml_loader}
+"""File suffix -> loader(path, scenario); addin.workbook registers .xlsx and .xlsm."""
 
 
 def load_deal(path: Path | str, scenario: str | None = None) -> DealSource:
     """Read a deal from a TOML file or (once registered) a deal workbook."""
+    import addin.workbook  # noqa: F401 (registers the workbook loaders)
+
     p = Path(path)
     loader = LOADERS.get(p.suffix.lower())
     if loader is None:
         raise DealFileError(p, f"unknown file type {p.suffix or '(none)'}; expected one of {', '.join(sorted(LOADERS))}")
-    src = loader(p)
-    if scenario is not None and src.kind == "toml":
-        raise DealFileError(p, "--scenario applies to deal workbooks; a TOML file is one scenario")
-    return src
+    return loader(p, scenario)
+
+
+BASE_CASE = "Base case"
+
+
+def with_scenario(src: DealSource, scenario: str) -> DealSource:
+    """The deal with a named scenario's values in place of the base case's."""
+    if scenario.strip().lower() == BASE_CASE.lower():
+        return src
+    match = next((k for k in src.scenarios if k.strip().lower() == scenario.strip().lower()), None)
+    if match is None:
+        names = ", ".join([BASE_CASE, *src.scenarios]) or BASE_CASE
+        raise DealFileError(src.path, f"has no scenario {scenario!r}; its scenarios are: {names}")
+    raw = {**src.raw, **src.scenarios[match]}
+    return DealSource(path=src.path, raw=raw, locations=src.locations, kind=src.kind, scenario=match, scenarios=src.scenarios)
 
 
 def located_messages(error: InputError, source: DealSource | None) -> list[str]:

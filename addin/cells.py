@@ -1,0 +1,160 @@
+"""Cell values -> raw vocabulary values, the same for every way a workbook is read.
+
+Three readers meet here: xlwings (live Excel: ``None`` for blanks, ``datetime``
+for dates), the ``formulas`` package (headless recalculation: an ``EMPTY``
+token for blanks, ``XlError`` objects, dates as serial numbers) and openpyxl
+(files: ``None``, ``datetime``, error text such as ``#N/A``). Each becomes a
+plain Python value the engine validates; Excel errors become clear input
+errors here, because the engine has no notion of them.
+
+A deal block is a two-column range of (name, value) rows. Names are the
+vocabulary (``pue``) or table cells (``fleet[2].gpu_count``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from engine.errors import InputError, Issue
+from engine.fields import FIELD_BY_NAME, TABLE_BY_NAME
+
+EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!")
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's 1900 leap-year quirk
+TABLE_KEY = re.compile(r"^([a-z_]+)\[(\d+)\]\.([a-z_]+)$")
+MIN_DATE_SERIAL, MAX_DATE_SERIAL = 1, 2_958_465  # 1900-01-01 .. 9999-12-31
+NIL_MARK = "-"
+"""Typed in a scenario cell, ``-`` blanks an input the base case has (a blank cell would inherit it)."""
+
+
+def is_excel_error(value: object) -> str | None:
+    """The Excel error text of a cell value (``#N/A``), or None."""
+    text = str(value) if type(value).__name__ == "XlError" else value
+    if isinstance(text, str) and text.strip().upper() in EXCEL_ERRORS:
+        return text.strip().upper()
+    return None
+
+
+def is_empty_cell(value: object) -> bool:
+    """A blank cell in any reader: None, empty text, or the formulas package's EMPTY token."""
+    if value is None:
+        return True
+    if type(value).__name__ == "Token":  # formulas' EMPTY is a str subclass equal to "empty"
+        return str(value) == "empty"
+    return isinstance(value, str) and value.strip() == ""
+
+
+def scalar(value: object) -> object:
+    """Unwrap numpy scalars and 1x1 arrays to plain Python values."""
+    if isinstance(value, np.ndarray):
+        value = value.reshape(-1)[0] if value.size == 1 else value
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def serial_to_date(serial: float) -> dt.date:
+    """An Excel date serial (1900 date system) as a date."""
+    return (EXCEL_EPOCH + dt.timedelta(days=float(serial))).date()
+
+
+def date_to_serial(day: dt.date | np.datetime64) -> float:
+    """A date as an Excel serial number (1900 date system)."""
+    if isinstance(day, np.datetime64):
+        day = dt.date.fromisoformat(str(day.astype("datetime64[D]")))
+    return float((dt.datetime(day.year, day.month, day.day) - EXCEL_EPOCH).days)
+
+
+def cell_to_raw(name: str, value: object) -> object:
+    """One cell's value as the engine expects it for input ``name``.
+
+    Blank -> None (the default applies); an Excel error -> InputError; a
+    number in a month input -> the date of that serial (Excel stores dates as
+    numbers); whole-number floats stay floats (the engine checks wholeness).
+    """
+    value = scalar(value)
+    if is_empty_cell(value):
+        return None
+    err = is_excel_error(value)
+    if err is not None:
+        raise InputError(Issue(name, "excel_error", f"{name} holds the Excel error {err}; type a value or clear the cell", err))
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time(0) else value
+    kind = _kind(name)
+    if kind == "month" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not (MIN_DATE_SERIAL <= value <= MAX_DATE_SERIAL) or not math.isfinite(value):
+            raise InputError(Issue(name, "type", f"{name} must be a month (a date, or text like 2026-05), got {value:g}", value))
+        return serial_to_date(value)
+    if isinstance(value, str):
+        text = value.strip()
+        return None if text == NIL_MARK else text
+    return value
+
+
+def _kind(name: str) -> str:
+    m = TABLE_KEY.match(name)
+    if m:
+        table = TABLE_BY_NAME.get(m.group(1))
+        col = next((c for c in table.columns if c.name == m.group(3)), None) if table else None
+        return col.kind if col else ""
+    f = FIELD_BY_NAME.get(name)
+    return f.kind if f else ""
+
+
+def pairs_to_raw(pairs: Iterable[tuple[object, object]]) -> dict[str, object]:
+    """(name, value) rows -> a raw mapping for ``engine.build_terms``.
+
+    Table cells (``fleet[2].gpu_count``) are gathered into lists of rows; a
+    table row whose cells are all blank is dropped (the table simply has
+    fewer rows). Rows with a blank name are ignored. Every cell error is
+    collected so the caller sees all of them at once.
+    """
+    raw: dict[str, object] = {}
+    tables: dict[str, dict[int, dict[str, object]]] = {}
+    issues: list[Issue] = []
+    for key, value in pairs:
+        key = scalar(key)
+        if is_empty_cell(key):
+            continue
+        name = str(key).strip()
+        try:
+            v = cell_to_raw(name, value)
+        except InputError as exc:
+            issues.extend(exc.issues)
+            continue
+        m = TABLE_KEY.match(name)
+        if m:
+            tables.setdefault(m.group(1), {}).setdefault(int(m.group(2)), {})[m.group(3)] = v
+        else:
+            raw[name] = v
+    if issues:
+        raise InputError(issues)
+    for table, rows in tables.items():
+        kept = [row for _, row in sorted(rows.items()) if any(v is not None for v in row.values())]
+        raw[table] = [{k: v for k, v in row.items() if v is not None} for row in kept]
+    return raw
+
+
+def block_to_raw(block: Sequence[Sequence[object]] | np.ndarray) -> dict[str, object]:
+    """A two-column (name, value) range as a raw mapping; see :func:`pairs_to_raw`."""
+    arr = np.asarray(block, dtype=object)
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise InputError(Issue("deal", "shape", f"the deal range must have two columns (name, value), got shape {arr.shape}", None))
+    return pairs_to_raw((row[0], row[1]) for row in arr)
+
+
+def to_cell(value: Any) -> Any:
+    """An engine value as something every Excel writer accepts (dates as serials, NaN as blank)."""
+    if isinstance(value, np.datetime64):
+        return date_to_serial(value)
+    if isinstance(value, (np.floating, float)):
+        f = float(value)
+        return f if math.isfinite(f) else ""
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

@@ -1,0 +1,693 @@
+"""Build the deal template and the seed deal workbooks (FAST Standard / ICAEW conventions).
+
+``build_deal_workbook()`` makes ``templates/deal.xlsx``; given a deal it
+makes that deal's workbook (``workbooks/<deal>.xlsx``) with the deal's values
+typed into the input cells and its scenarios side by side. ``python -m
+addin.template`` rewrites every committed workbook; a test proves the
+committed files are what this code builds today.
+
+Sheets, in reading order: Cover, Inputs, Scenarios, Schedule, Summary,
+Checks, Compare. Only Inputs (and the scenario columns of Scenarios) hold
+typed values; every other cell is a formula or is written by Refresh. Time
+runs across the columns of Schedule, 120 months, zero and hidden past the
+term. Defined names exist for scalar inputs and add-in anchors only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.worksheet import Worksheet
+
+from addin.cells import NIL_MARK
+from addin.fmt import EXCEL_FORMATS
+from addin.udfs import SCHEDULE_ROWS, package_version
+from engine import COLUMNS, FIELDS, MAX_MONTHS, METRICS, TABLES
+from engine.catalogue import gpu_catalogue
+from engine.fields import Field
+
+# ------------------------------------------------------------------ styles
+INPUT_FONT = Font(color="0000FF")
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+LINK_FONT = Font(color="008000")
+CALC_FONT = Font(color="000000")
+REFRESH_FILL = PatternFill("solid", fgColor="EDEDED")
+REFRESH_FONT = Font(color="595959", italic=True)
+TITLE_FONT = Font(bold=True, size=14)
+HEADER_FONT = Font(bold=True)
+SECTION_FONT = Font(bold=True, color="1F3864")
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+THIN = Side(style="thin", color="BFBFBF")
+INPUT_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+N_SCENARIO_COLUMNS = 5  # the base case plus four named alternatives
+BASE_CASE = "Base case"
+MESSAGE_ROWS = 30
+FIRST_MONTH_COL = 6  # F: months run from column F to DU (120 months)
+CHECK_TOLERANCE = 1e-9
+
+INPUTS, SCENARIOS, SCHEDULE, SUMMARY, CHECKS, COMPARE, COVER = (
+    "Inputs", "Scenarios", "Schedule", "Summary", "Checks", "Compare", "Cover",
+)  # fmt: skip
+
+
+def abs_ref(sheet: str, col: int, row: int, col2: int | None = None, row2: int | None = None) -> str:
+    """An absolute reference such as ``Inputs!$E$7`` or ``Schedule!$F$6:$DU$33``."""
+    ref = f"{quote_sheetname(sheet)}!${get_column_letter(col)}${row}"
+    if col2 is not None and row2 is not None:
+        ref += f":${get_column_letter(col2)}${row2}"
+    return ref
+
+
+@dataclass
+class Layout:
+    """Where everything is: filled in while building, read by refresh and the workbook reader."""
+
+    input_cells: dict[str, str] = field(default_factory=dict)  # field or table key -> Inputs!$E$r
+    scenario_rows: dict[str, int] = field(default_factory=dict)  # key -> row on Scenarios
+    summary_rows: dict[str, int] = field(default_factory=dict)
+    schedule_rows: dict[str, int] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # defined name -> reference
+
+
+def _name(wb: Workbook, layout: Layout, name: str, ref: str) -> None:
+    wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    layout.names[name] = ref
+
+
+def _style_input(cell: Any) -> None:
+    cell.font, cell.fill, cell.border = INPUT_FONT, INPUT_FILL, INPUT_BORDER
+
+
+def _fmt_for(f: Field) -> str | None:
+    if f.kind == "month":
+        return "mmm yyyy"
+    if f.kind == "integer":
+        return "#,##0"
+    if f.kind == "number":
+        if f.unit.startswith("USD"):
+            return "#,##0"
+        return "General"
+    return "@" if f.kind == "text" else None
+
+
+def _validation(f: Field) -> DataValidation | None:
+    """Excel data validation mirroring the engine's rule for the field (the engine re-checks)."""
+    if f.kind in ("choice", "sku"):
+        options = f.choices if f.kind == "choice" else tuple(gpu_catalogue())
+        dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
+    elif f.kind in ("number", "integer"):
+        kind = "whole" if f.kind == "integer" else "decimal"
+        lo = f.minimum
+        hi = f.maximum
+        if lo is not None and hi is not None:
+            dv = DataValidation(type=kind, operator="between", formula1=str(lo), formula2=str(hi), allow_blank=True)
+            if f.min_exclusive:
+                dv = DataValidation(type=kind, operator="between", formula1=str(lo + 1e-9 if kind == "decimal" else lo + 1),
+                                    formula2=str(hi), allow_blank=True)  # fmt: skip
+        elif lo is not None:
+            dv = DataValidation(type=kind, operator="greaterThan" if f.min_exclusive else "greaterThanOrEqual",
+                                formula1=str(lo), allow_blank=True)  # fmt: skip
+        else:
+            return None
+    elif f.kind == "month":
+        dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73051", allow_blank=True)
+    else:
+        return None
+    dv.error = _rule_text(f)
+    dv.errorTitle = f.name
+    dv.showErrorMessage = True
+    return dv
+
+
+def _rule_text(f: Field) -> str:
+    parts = []
+    if f.kind in ("choice", "sku"):
+        return f"{f.name} must be one of the listed values"
+    if f.kind == "month":
+        return f"{f.name} must be a date (the month is used, the day ignored)"
+    if f.minimum is not None:
+        parts.append(f"{'>' if f.min_exclusive else '>='} {f.minimum}")
+    if f.maximum is not None:
+        parts.append(f"<= {f.maximum}")
+    whole = "a whole number " if f.kind == "integer" else "a number "
+    return f"{f.name} must be {whole}" + " and ".join(parts)
+
+
+def _default_text(f: Field) -> str:
+    if f.required:
+        return "required"
+    if f.blank_means:
+        return f.blank_means
+    return str(f.default) if f.default not in ("", None) else "blank"
+
+
+def _cell_value(f: Field | None, value: object) -> object:
+    """A deal value as it is typed into a cell (months as dates)."""
+    if value is None:
+        return None
+    if f is not None and f.kind == "month":
+        s = str(value)
+        return dt.date(int(s[:4]), int(s[5:7]), 1)
+    return value
+
+
+# ------------------------------------------------------------------ sheets
+
+
+def _cover(wb: Workbook, layout: Layout, deal_name: str) -> None:
+    ws = wb.create_sheet(COVER)
+    ws.column_dimensions["A"].width = 2
+    ws.column_dimensions["B"].width = 30
+    ws.column_dimensions["C"].width = 90
+    ws["B2"] = "Compute Deal Model"
+    ws["B2"].font = Font(bold=True, size=18)
+    ws["B3"] = deal_name or "Deal template"
+    ws["B3"].font = TITLE_FONT
+    rows: list[tuple[str, object]] = [
+        ("Template version", package_version()),
+        ("Master check", f'=IF({CHECKS}!master_check=1,"OK","CHECK FAILED: see the Checks sheet")'),
+        ("Input warnings", f'={CHECKS}!warning_count&" (legal but inconsistent inputs; see Checks)"'),
+        ("Active scenario", f"={INPUTS}!scenario"),
+        ("Last refresh", None),
+    ]
+    for i, (label, value) in enumerate(rows, start=5):
+        ws.cell(i, 2, label).font = HEADER_FONT
+        c = ws.cell(i, 3, value)
+        if isinstance(value, str) and value.startswith("="):
+            c.font = LINK_FONT
+    stamp = ws.cell(9, 3, "not refreshed yet: press Refresh model (Compute Deal tab) or run cdm refresh")
+    stamp.fill, stamp.font = REFRESH_FILL, REFRESH_FONT
+    _name(wb, layout, "cdm_run_stamp", abs_ref(COVER, 3, 9))
+    howto = [
+        "1. Type the deal's terms in the yellow cells of the Inputs sheet. A blank cell means the default shown beside it.",
+        "2. Pick the active scenario at the top of Inputs; alternatives are typed on the Scenarios sheet (blank = same as base case).",
+        "3. The Schedule, Summary and Checks sheets compute with =CDM_ formulas (the Compute Deal add-in) and native formulas.",
+        "4. Press Refresh model on the Compute Deal ribbon tab (or run cdm refresh FILE) for the checks list, "
+        "the scenario comparison and the run stamp.",
+        "5. Without Excel: cdm recalc FILE evaluates every formula; cdm report FILE builds the review report.",
+        "Sign convention: payments by the buyer are positive amounts; NPV is the present value of those payments.",
+        "Percentages are typed as numbers of percent (90 for 90%); fractions as 0-1.",
+    ]
+    ws.cell(11, 2, "How to use").font = SECTION_FONT
+    for i, line in enumerate(howto, start=12):
+        ws.cell(i, 2, line)
+    ws.cell(20, 2, "Colour legend").font = SECTION_FONT
+    legend = [
+        ("Input (typed by you)", INPUT_FONT, INPUT_FILL),
+        ("Formula (calculated)", CALC_FONT, None),
+        ("Link to another sheet", LINK_FONT, None),
+        ("Written by Refresh (do not type)", REFRESH_FONT, REFRESH_FILL),
+    ]
+    for i, (label, font, fill) in enumerate(legend, start=21):
+        c = ws.cell(i, 2, label)
+        c.font = font
+        if fill is not None:
+            c.fill = fill
+    ws.cell(26, 2, "Qualifications").font = SECTION_FONT
+    qualifications = [
+        "Figures are only as good as the inputs: terms marked ASSUMED in a deal's sources are not public.",
+        "Delivered GPU-hours assume the contracted GPUs run every hour of the month, scaled by the ramp, late delivery and uptime.",
+        "Market prices are reference rents from engine/data/market_prices.csv (source and date per row); spot and reserved differ.",
+        "The model covers one contract at a time; portfolio, seller economics and risk are separate workbooks.",
+    ]
+    for i, line in enumerate(qualifications, start=27):
+        ws.cell(i, 2, line)
+
+
+def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
+    ws = wb.create_sheet(INPUTS)
+    for col, width in zip("ABCDEFGH", (2, 44, 26, 16, 18, 18, 48, 40)):
+        ws.column_dimensions[col].width = width
+    ws["B1"] = "Inputs"
+    ws["B1"].font = TITLE_FONT
+    ws["B2"] = "Type in the yellow cells. A blank cell means the default in column F. Every input has a defined name (column C)."
+    ws["B4"] = "Active scenario"
+    ws["B4"].font = HEADER_FONT
+    sc = ws["E4"]
+    sc.value = values.get("_scenario", BASE_CASE)
+    _style_input(sc)
+    dv = DataValidation(type="list", formula1=f"={abs_ref(SCENARIOS, 5, 4, 4 + N_SCENARIO_COLUMNS, 4)}", allow_blank=False)
+    dv.error, dv.errorTitle, dv.showErrorMessage = "Pick a scenario named on the Scenarios sheet", "scenario", True
+    ws.add_data_validation(dv)
+    dv.add("E4")
+    _name(wb, layout, "scenario", abs_ref(INPUTS, 5, 4))
+    headers = ("Input", "Name", "Unit", "Value (base case)", "Blank means", "Source", "Notes")
+    for j, h in enumerate(headers, start=2):
+        c = ws.cell(6, j, h)
+        c.font, c.fill = HEADER_FONT, HEADER_FILL
+    ws.freeze_panes = "B7"
+    sources: dict[str, str] = values.get("_sources", {})  # type: ignore[assignment]
+    row = 7
+    section = None
+    for f in FIELDS:
+        if f.section != section:
+            section = f.section
+            row += 1
+            ws.cell(row, 2, section).font = SECTION_FONT
+            row += 1
+        ws.cell(row, 2, f.label)
+        ws.cell(row, 3, f.name)
+        ws.cell(row, 4, f.unit)
+        c = ws.cell(row, 5, _cell_value(f, values.get(f.name)))
+        if f.kind == "text" and isinstance(c.value, str):
+            c.data_type = "s"  # user text stays text, even when it starts with '='
+        _style_input(c)
+        fmt = _fmt_for(f)
+        if fmt:
+            c.number_format = fmt
+        ws.cell(row, 6, _default_text(f)).alignment = WRAP
+        ws.cell(row, 7, sources.get(f.name, f.default_source)).alignment = WRAP
+        dvf = _validation(f)
+        if dvf is not None:
+            ws.add_data_validation(dvf)
+            dvf.add(c.coordinate)
+        ref = abs_ref(INPUTS, 5, row)
+        _name(wb, layout, f.name, ref)
+        layout.input_cells[f.name] = ref
+        row += 1
+    for table in TABLES:
+        row += 1
+        ws.cell(row, 2, table.label).font = SECTION_FONT
+        ws.cell(row, 7, sources.get(table.name, "")).alignment = WRAP
+        row += 1
+        for j, col in enumerate(table.columns):
+            c = ws.cell(row, 5 + j, col.name)
+            c.font, c.fill = HEADER_FONT, HEADER_FILL
+        ws.cell(row, 3, "Name")
+        ws.cell(row, 4, " / ".join(col.unit for col in table.columns))
+        row += 1
+        first = row
+        table_rows: list[dict[str, object]] = values.get(table.name) or []  # type: ignore[assignment]
+        for i in range(1, table.max_rows + 1):
+            ws.cell(row, 2, f"{table.name} row {i}")
+            ws.cell(row, 3, f"{table.name}[{i}]")
+            given = table_rows[i - 1] if i <= len(table_rows) else {}
+            for j, col in enumerate(table.columns):
+                c = ws.cell(row, 5 + j, _cell_value(col, given.get(col.name)))
+                _style_input(c)
+                fmt = _fmt_for(col)
+                if fmt:
+                    c.number_format = fmt
+                dvc = _validation(col)
+                if dvc is not None:
+                    ws.add_data_validation(dvc)
+                    dvc.add(c.coordinate)
+                layout.input_cells[f"{table.name}[{i}].{col.name}"] = abs_ref(INPUTS, 5 + j, row)
+            row += 1
+        _name(wb, layout, table.name, abs_ref(INPUTS, 5, first, 4 + len(table.columns), row - 1))
+    row += 1
+    ws.cell(row, 2, "Model settings").font = SECTION_FONT
+    row += 1
+    ws.cell(row, 2, "Tolerance of the Checks sheet (relative)")
+    ws.cell(row, 3, "check_tolerance")
+    ws.cell(row, 4, "ratio")
+    c = ws.cell(row, 5, values.get("_check_tolerance", CHECK_TOLERANCE))
+    _style_input(c)
+    ws.cell(row, 6, "1e-9: figures agree to nine significant digits")
+    _name(wb, layout, "check_tolerance", abs_ref(INPUTS, 5, row))
+    return row
+
+
+def _scenario_keys() -> list[tuple[str, Field]]:
+    keys: list[tuple[str, Field]] = [(f.name, f) for f in FIELDS]
+    for table in TABLES:
+        for i in range(1, table.max_rows + 1):
+            keys += [(f"{table.name}[{i}].{col.name}", col) for col in table.columns]
+    return keys
+
+
+def _scenarios(wb: Workbook, layout: Layout, scenarios: dict[str, dict[str, object]]) -> None:
+    ws = wb.create_sheet(SCENARIOS)
+    for col, width in zip("ABCDE", (2, 34, 28, 18, 18)):
+        ws.column_dimensions[col].width = width
+    for j in range(N_SCENARIO_COLUMNS - 1):
+        ws.column_dimensions[get_column_letter(6 + j)].width = 22
+    ws["B1"] = "Scenarios"
+    ws["B1"].font = TITLE_FONT
+    ws["B2"] = ("The base case links to Inputs. Type an alternative only where it differs: a blank cell takes the base case. "
+                "Column D is what the model uses (the scenario picked on Inputs).")  # fmt: skip
+    ws.cell(4, 2, "Input").font = HEADER_FONT
+    ws.cell(4, 3, "Name").font = HEADER_FONT
+    ws.cell(4, 4, "In use").font = HEADER_FONT
+    ws.cell(4, 5, BASE_CASE).font = HEADER_FONT
+    names = list(scenarios)[: N_SCENARIO_COLUMNS - 1]
+    for j in range(N_SCENARIO_COLUMNS - 1):
+        c = ws.cell(4, 6 + j, names[j] if j < len(names) else f"Scenario {j + 2}")
+        _style_input(c)
+        c.font = Font(color="0000FF", bold=True)
+        c.alignment = WRAP
+    ws.row_dimensions[4].height = 45
+    _name(wb, layout, "cdm_scenario_names", abs_ref(SCENARIOS, 5, 4, 4 + N_SCENARIO_COLUMNS, 4))
+    ws.cell(5, 2, "Scenario number (1 = base case)")
+    ws.cell(5, 4, "=MATCH(scenario,cdm_scenario_names,0)")
+    _name(wb, layout, "scenario_index", abs_ref(SCENARIOS, 4, 5))
+    ws.freeze_panes = "D7"
+    last_alt = get_column_letter(4 + N_SCENARIO_COLUMNS)
+    row = 7
+    for key, f in _scenario_keys():
+        ws.cell(row, 2, f.label if "[" not in key else key.split(".")[0].replace("[", " row ").rstrip("]") + ": " + f.label)
+        ws.cell(row, 3, key)
+        base = layout.input_cells[key]
+        link = ws.cell(row, 5, f'=IF({base}="","",{base})')
+        link.font = LINK_FONT
+        pick = f"INDEX($E{row}:${last_alt}{row},1,scenario_index)"
+        live = ws.cell(row, 4, f'=IF({pick}="",$E{row},{pick})')
+        fmt = _fmt_for(f)
+        for j in range(N_SCENARIO_COLUMNS - 1):
+            alt = ws.cell(row, 6 + j, _cell_value(f, scenarios[names[j]].get(key)) if j < len(names) else None)
+            _style_input(alt)
+            if fmt:
+                alt.number_format = fmt
+        if fmt:
+            live.number_format = fmt if fmt != "@" else "General"
+            link.number_format = live.number_format
+        dv = _validation(f)
+        if dv is not None:
+            ws.add_data_validation(dv)
+            dv.add(f"F{row}:{last_alt}{row}")
+        layout.scenario_rows[key] = row
+        row += 1
+    _name(wb, layout, "cdm_deal", abs_ref(SCENARIOS, 3, 7, 4, row - 1))
+    _name(wb, layout, "cdm_scenario_alternatives", abs_ref(SCENARIOS, 6, 7, 4 + N_SCENARIO_COLUMNS, row - 1))
+
+
+def _schedule(wb: Workbook, layout: Layout) -> None:
+    ws = wb.create_sheet(SCHEDULE)
+    ws.column_dimensions["A"].width = 2
+    ws.column_dimensions["B"].width = 40
+    ws.column_dimensions["C"].width = 26
+    ws.column_dimensions["D"].width = 10
+    ws.column_dimensions["E"].width = 16
+    ws["B1"] = "Schedule"
+    ws["B1"].font = TITLE_FONT
+    ws["B2"] = "Computed by one array formula, =CDM_SCHEDULE(cdm_deal), over a fixed 120-month timeline. Do not type here."
+    last = FIRST_MONTH_COL + MAX_MONTHS - 1
+    ws.cell(4, 2, "Timeline").font = HEADER_FONT
+    ws.cell(4, 5, "Total").font = HEADER_FONT
+    for k in range(MAX_MONTHS):
+        col = FIRST_MONTH_COL + k
+        ws.cell(4, col, f"=COLUMN()-COLUMN($E$4)").number_format = "0"
+        ws.column_dimensions[get_column_letter(col)].width = 12
+    first_row = 6
+    units = {c.name: c for c in COLUMNS}
+    summed = {name for name, c in units.items() if c.unit in ("USD", "GPU-hours") and name != "cumulative_fee_usd"}
+    for r, name in enumerate(SCHEDULE_ROWS):
+        row = first_row + r
+        c = units[name]
+        ws.cell(row, 2, c.label)
+        ws.cell(row, 3, name)
+        ws.cell(row, 4, c.unit)
+        if name in summed:
+            t = ws.cell(row, 5, f"=SUM({get_column_letter(FIRST_MONTH_COL)}{row}:{get_column_letter(last)}{row})")
+            t.number_format = _zero_blank(EXCEL_FORMATS.get(c.unit, "General"))
+            t.font = HEADER_FONT
+        layout.schedule_rows[name] = row
+        fmt = _zero_blank(EXCEL_FORMATS.get(c.unit, "General"))
+        for k in range(MAX_MONTHS):
+            ws.cell(row, FIRST_MONTH_COL + k).number_format = fmt
+    last_row = first_row + len(SCHEDULE_ROWS) - 1
+    ref = f"{get_column_letter(FIRST_MONTH_COL)}{first_row}:{get_column_letter(last)}{last_row}"
+    ws.cell(first_row, FIRST_MONTH_COL).value = ArrayFormula(ref, "=CDM_SCHEDULE(cdm_deal)")
+    _name(wb, layout, "cdm_schedule", abs_ref(SCHEDULE, FIRST_MONTH_COL, first_row, last, last_row))
+    ws.freeze_panes = ws.cell(first_row, FIRST_MONTH_COL)
+
+
+def _zero_blank(fmt: str) -> str:
+    """A number format that shows zero as blank (months past the term are zero)."""
+    if fmt == "General":
+        return '0.###;-0.###;""'
+    sections = fmt.split(";")
+    positive = sections[0]
+    negative = sections[1] if len(sections) > 1 else "-" + positive
+    return f'{positive};{negative};""'
+
+
+def _sched_ref(layout: Layout, name: str) -> str:
+    row = layout.schedule_rows[name]
+    return abs_ref(SCHEDULE, FIRST_MONTH_COL, row, FIRST_MONTH_COL + MAX_MONTHS - 1, row)
+
+
+def _summary(wb: Workbook, layout: Layout) -> None:
+    ws = wb.create_sheet(SUMMARY)
+    for col, width in zip("ABCDE", (2, 48, 30, 20, 16)):
+        ws.column_dimensions[col].width = width
+    ws["B1"] = "Summary"
+    ws["B1"].font = TITLE_FONT
+    ws["B2"] = "Key figures of the scenario in use, computed by =CDM_SUMMARY(cdm_deal, name)."
+    for j, h in enumerate(("Figure", "Name", "Value", "Unit"), start=2):
+        c = ws.cell(4, j, h)
+        c.font, c.fill = HEADER_FONT, HEADER_FILL
+    ws.cell(5, 2, "Deal")
+    ws.cell(5, 3, "deal_name")
+    ws.cell(5, 4, '=CDM_SUMMARY(cdm_deal,"deal_name")')
+    row = 6
+    input_names = {f.name for f in FIELDS}
+    extras = [("irr_vs_market_pct", "%", "IRR vs market (used hours at market price - payments)"),
+              ("exit_date", "date", "Earliest exit date (blank: no termination right)")]  # fmt: skip
+    for name, unit, label in [(m.name, m.unit, m.label) for m in METRICS] + extras:
+        ws.cell(row, 2, label)
+        ws.cell(row, 3, name)
+        c = ws.cell(row, 4, f'=CDM_SUMMARY(cdm_deal,"{name}")')
+        c.number_format = EXCEL_FORMATS.get(unit, "General")
+        ws.cell(row, 5, unit)
+        layout.summary_rows[name] = row
+        if name not in input_names:
+            _name(wb, layout, name, abs_ref(SUMMARY, 4, row))
+        row += 1
+    row += 1
+    ws.cell(row, 2, "Sizing (first SKU of the deal, power in use)").font = SECTION_FONT
+    row += 1
+    live = {key: f"{quote_sheetname(SCENARIOS)}!$D${r}" for key, r in layout.scenario_rows.items()}
+    sku = f'IF({live["gpu_sku"]}="",{live["fleet[1].gpu_sku"]},{live["gpu_sku"]})'
+    args = f'{live["pue"]},{live["network_overhead_pct"]}'
+    sizing = [
+        ("GPU model", "sizing_gpu_sku", f"={sku}", "SKU"),
+        ("All-in kW per GPU", "sizing_kw_per_gpu", f"=CDM_KW_PER_GPU({sku},{args})", "kW"),
+        ("GPUs the facility can feed", "sizing_gpus_from_mw", f"=CDM_GPUS_FROM_MW({live['facility_mw']},{sku},{args})", "GPUs"),
+        ("Facility MW those GPUs need", "sizing_mw_from_gpus", f"=CDM_MW_FROM_GPUS(sizing_gpus_from_mw,{sku},{args})", "MW"),
+        ("IT load", "sizing_it_mw", f'=CDM_INPUT(cdm_deal,"facility_mw")/CDM_INPUT(cdm_deal,"pue")', "MW"),
+        ("TDP per GPU", "sizing_tdp_w", f'=CDM_GPU_SPEC({sku},"tdp_w")', "W"),
+        ("Dense BF16 per GPU", "sizing_dense_bf16_tflops", f'=CDM_GPU_SPEC({sku},"dense_bf16_tflops")', "TFLOPS"),
+    ]
+    for label, name, formula, unit in sizing:
+        ws.cell(row, 2, label)
+        ws.cell(row, 3, name)
+        c = ws.cell(row, 4, formula)
+        c.number_format = EXCEL_FORMATS.get(unit, "#,##0.000")
+        ws.cell(row, 5, unit)
+        _name(wb, layout, name, abs_ref(SUMMARY, 4, row))
+        layout.summary_rows[name] = row
+        row += 1
+
+
+@dataclass
+class Check:
+    name: str
+    label: str
+    formula: str
+    integrity: bool  # True: part of the master check; False: an input warning
+
+
+def _checks(wb: Workbook, layout: Layout) -> None:
+    ws = wb.create_sheet(CHECKS)
+    for col, width in zip("ABCDE", (2, 58, 34, 12, 70)):
+        ws.column_dimensions[col].width = width
+    ws["B1"] = "Checks"
+    ws["B1"].font = TITLE_FONT
+    ws["B2"] = "1 = passes, 0 = fails. Model integrity checks make the master check; input warnings do not block."
+    tol = "check_tolerance"
+
+    def close(a: str, b: str) -> str:
+        return f"=IF(ABS(({a})-({b}))<={tol}*MAX(1,ABS({b})),1,0)"
+
+    net = _sched_ref(layout, "net_fee_usd")
+    inp = 'CDM_INPUT(cdm_deal,"{}")'.format
+    checks = [
+        Check("check_inputs_valid", "Every input is valid (CDM_CHECK says OK)", '=IF(LEFT(CDM_CHECK(cdm_deal),2)="OK",1,0)', True),
+        Check("check_net_fees_sum", "Monthly net fees sum to net TCV", close(f"SUM({net})", "net_tcv_usd"), True),
+        Check("check_headline", "Headline TCV = full-rate fee x months billed",
+              close(f"{inp('monthly_fee_usd')}*months_billed", "headline_tcv_usd"), True),
+        Check("check_firm_le_net", "Firm commitment <= net TCV", f"=IF(firm_commitment_usd<=net_tcv_usd*(1+{tol}),1,0)", True),
+        Check("check_cumulative", "Cumulative fee at the end = net TCV", close(f"MAX({_sched_ref(layout, 'cumulative_fee_usd')})", "net_tcv_usd"), True),
+        Check("check_npv_native", "NPV recomputed natively from the schedule's net fees and dates",
+              close(f"SUMPRODUCT({net},(1-{inp('prepayment_pct')}/100)*(1+{inp('discount_rate_pct')}/100)^(-{_sched_ref(layout, 'year_fraction')}))"
+                    f"+SUM({_sched_ref(layout, 'prepayment_usd')})", "npv_usd"), True),
+        Check("check_usd_per_gpu_hour", "$/GPU-hour = net TCV / delivered GPU-hours",
+              close(f"SUM({net})/SUM({_sched_ref(layout, 'delivered_gpu_hours')})", "usd_per_gpu_hour"), True),
+        Check("check_cash_equity", "Cash + equity payments = net TCV",
+              close(f"SUM({_sched_ref(layout, 'cash_payment_usd')})+SUM({_sched_ref(layout, 'equity_payment_usd')})", "net_tcv_usd"), True),
+        Check("check_mw_gpu_round_trip", "GPUs -> MW -> GPUs round-trips (sizing block)",
+              "=IF(CDM_GPUS_FROM_MW(sizing_mw_from_gpus,sizing_gpu_sku,"
+              f"{inp('pue')},{inp('network_overhead_pct')})=sizing_gpus_from_mw,1,0)", True),
+        Check("check_capacity_le_power", "Delivered capacity never needs more than the facility's power",
+              f"=IF(MAX({_sched_ref(layout, 'delivered_mw')})<={inp('facility_mw')}*(1+{tol}),1,0)", False),
+        Check("check_no_input_warnings", "No legal-but-inconsistent inputs (see the messages below after Refresh)",
+              "=IF(CDM_WARNING_COUNT(cdm_deal)=0,1,0)", False),
+        Check("check_premium_in_range", "Price within 3x of the market reference (premium to market below 200%)",
+              "=IF(premium_to_market_pct<200,1,0)", False),
+    ]  # fmt: skip
+    for j, h in enumerate(("Check", "Name", "Result", "Group"), start=2):
+        c = ws.cell(4, j, h)
+        c.font, c.fill = HEADER_FONT, HEADER_FILL
+    row = 5
+    integrity_cells, warning_cells = [], []
+    for chk in checks:
+        ws.cell(row, 2, chk.label)
+        ws.cell(row, 3, chk.name)
+        ws.cell(row, 4, chk.formula)
+        ws.cell(row, 5, "model integrity" if chk.integrity else "input warning")
+        (integrity_cells if chk.integrity else warning_cells).append(f"$D${row}")
+        _name(wb, layout, chk.name, abs_ref(CHECKS, 4, row))
+        row += 1
+    row += 1
+    ws.cell(row, 2, "Master check (1 = every model integrity check passes)").font = HEADER_FONT
+    ws.cell(row, 4, f"=MIN({','.join(integrity_cells)})").font = HEADER_FONT
+    _name(wb, layout, "master_check", abs_ref(CHECKS, 4, row))
+    row += 1
+    ws.cell(row, 2, "Input warnings (checks that fail, plus the engine's own warnings)").font = HEADER_FONT
+    ws.cell(row, 4, f"=COUNTIF({warning_cells[0]}:{warning_cells[-1]},0)").font = HEADER_FONT
+    _name(wb, layout, "warning_count", abs_ref(CHECKS, 4, row))
+    row += 2
+    ws.cell(row, 2, "Messages from the engine (written by Refresh)").font = SECTION_FONT
+    row += 1
+    for j, h in enumerate(("Severity", "Where", "", "Message"), start=2):
+        c = ws.cell(row, j, h)
+        c.font, c.fill = HEADER_FONT, HEADER_FILL
+    row += 1
+    for r in range(row, row + MESSAGE_ROWS):
+        for col in range(2, 6):
+            cell = ws.cell(r, col)
+            cell.fill, cell.font = REFRESH_FILL, REFRESH_FONT
+    _name(wb, layout, "cdm_messages", abs_ref(CHECKS, 2, row, 5, row + MESSAGE_ROWS - 1))
+
+
+COMPARE_FIGURES = (
+    "months_billed", "headline_tcv_usd", "net_tcv_usd", "firm_commitment_usd", "firm_share_pct", "npv_usd", "gpus",
+    "kw_per_gpu", "required_facility_mw", "usd_per_gpu_hour", "usd_per_used_gpu_hour", "usd_per_kw_month",
+    "premium_to_market_pct", "breakeven_utilization_pct",
+)  # fmt: skip
+
+
+def _compare(wb: Workbook, layout: Layout) -> None:
+    ws = wb.create_sheet(COMPARE)
+    ws.column_dimensions["A"].width = 2
+    ws.column_dimensions["B"].width = 44
+    ws.column_dimensions["C"].width = 26
+    ws["B1"] = "Scenario comparison"
+    ws["B1"].font = TITLE_FONT
+    ws["B2"] = "Every scenario side by side, written as values by Refresh (one vectorised engine run)."
+    units = {m.name: m.unit for m in METRICS}
+    labels = {m.name: m.label for m in METRICS}
+    first, last_col = 4, 3 + N_SCENARIO_COLUMNS
+    for j in range(N_SCENARIO_COLUMNS):
+        ws.column_dimensions[get_column_letter(4 + j)].width = 20
+    for r, name in enumerate(("scenario", *COMPARE_FIGURES)):
+        row = first + r
+        ws.cell(row, 2, labels.get(name, "Scenario"))
+        ws.cell(row, 3, name)
+        for col in range(4, last_col + 1):
+            cell = ws.cell(row, col)
+            cell.fill, cell.font = REFRESH_FILL, REFRESH_FONT
+            if name in units:
+                cell.number_format = EXCEL_FORMATS.get(units[name], "General")
+    _name(wb, layout, "cdm_scenario_results", abs_ref(COMPARE, 2, first, last_col, first + len(COMPARE_FIGURES)))
+
+
+def build_deal_workbook(
+    raw: dict[str, object] | None = None,
+    scenarios: dict[str, dict[str, object]] | None = None,
+    sources: dict[str, str] | None = None,
+) -> tuple[Workbook, Layout]:
+    """The deal template (``raw`` None) or a deal's workbook with its values typed in.
+
+    Scenario values for tables are given as whole tables (``fleet = [...]``)
+    and spread over the table's rows.
+    """
+    raw = dict(raw or {})
+    src = dict(sources or raw.pop("sources", {}) or {})  # type: ignore[arg-type]
+    raw.pop("sources", None)
+    wb = Workbook()
+    wb.remove(wb.active)
+    layout = Layout()
+    values: dict[str, object] = {**raw, "_sources": src}
+    _cover(wb, layout, str(raw.get("deal_name", "")))
+    _inputs(wb, layout, values)
+    _scenarios(wb, layout, {k: _flatten_tables(v) for k, v in (scenarios or {}).items()})
+    _schedule(wb, layout)
+    _summary(wb, layout)
+    _checks(wb, layout)
+    _compare(wb, layout)
+    wb.active = wb.sheetnames.index(INPUTS)
+    props = wb.properties
+    props.creator = props.lastModifiedBy = "Compute Deal Model"
+    props.title = str(raw.get("deal_name", "Deal template"))
+    props.created = props.modified = dt.datetime(2026, 1, 1)
+    wb.calculation.fullCalcOnLoad = True
+    return wb, layout
+
+
+def _flatten_tables(overrides: dict[str, object]) -> dict[str, object]:
+    """``fleet = [{...}, ...]`` -> ``fleet[1].gpu_sku`` keys; unused rows of an overridden table are blanked with ''."""
+    out: dict[str, object] = {}
+    for key, value in overrides.items():
+        table = next((t for t in TABLES if t.name == key), None)
+        if table is None or not isinstance(value, list):
+            out[key] = value
+            continue
+        for i in range(1, table.max_rows + 1):
+            row = value[i - 1] if i <= len(value) else {}
+            for col in table.columns:
+                # a blank alternative means "same as base case", so rows the scenario drops are marked "-"
+                out[f"{table.name}[{i}].{col.name}"] = row.get(col.name, NIL_MARK) if isinstance(row, dict) else NIL_MARK
+    return out
+
+
+def iter_committed() -> Iterable[tuple[Path, Path | None]]:
+    """(workbook path, deal file) for every committed generated workbook."""
+    root = Path(__file__).resolve().parents[1]
+    yield root / "templates" / "deal.xlsx", None
+    for toml in sorted((root / "workbooks" / "deals").glob("*.toml")):
+        yield root / "workbooks" / f"{toml.stem}.xlsx", toml
+
+
+def save_workbook(wb: Workbook, path: Path) -> None:
+    """Save atomically: a temp file in the same folder, fsync, then rename over the target."""
+    from addin.atomic import atomic_write
+
+    with atomic_write(path) as tmp:
+        wb.save(tmp)
+
+
+def build_committed(out_dir: Path | None = None) -> list[Path]:
+    """Build the template and every seed workbook; into ``out_dir`` when given (tests), else in place."""
+    from addin.dealfile import load_toml_deal
+
+    written = []
+    for target, toml in iter_committed():
+        if toml is None:
+            wb, _ = build_deal_workbook()
+        else:
+            src = load_toml_deal(toml)
+            wb, _ = build_deal_workbook(src.raw, src.scenarios)
+        path = target if out_dir is None else out_dir / target.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_workbook(wb, path)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in build_committed():
+        print(p)

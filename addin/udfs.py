@@ -1,0 +1,311 @@
+"""The CDM_ worksheet functions, as plain Python: convert cells, call the engine, return cells.
+
+These functions know nothing of xlwings: ``computedeal.py`` wraps each one
+with ``@xw.func`` for Excel, and :mod:`addin.recalc` registers the same
+functions with the ``formulas`` package for headless recalculation, so a
+template computes the same numbers with and without Excel.
+
+No exception leaves a function here: a bad input returns a short text the
+cell shows (``CDM error: pue must be >= 1.0, got 0.8``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, ParamSpec, TypeVar
+
+import numpy as np
+
+from addin.cells import block_to_raw, cell_to_raw, date_to_serial, is_empty_cell, scalar
+from engine import COLUMNS, METRICS, CdmError, InputError, build_schedule, build_terms, summarize
+from engine.catalogue import GPU_SPEC_FIELDS, gpu_catalogue
+from engine.errors import Issue
+from engine.fields import FIELD_BY_NAME, MAX_MONTHS
+from engine.sizing import gpus_from_mw, kw_per_gpu, mw_from_gpus
+from engine.summary import Summary
+from engine.terms import _Collector, parse_value
+
+ERROR_PREFIX = "CDM error: "
+SCHEDULE_ROWS = tuple(c.name for c in COLUMNS)
+"""Rows of ``CDM_SCHEDULE``'s result, top to bottom; months run across the columns."""
+TEXT_FIGURES = ("deal_name", "buyer", "vendor", "start_month", "end_month", "exit_date")
+OTHER_FIGURES = ("irr_vs_market_pct",)
+FIGURES = tuple(m.name for m in METRICS) + OTHER_FIGURES + TEXT_FIGURES
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def package_version() -> str:
+    """The installed version (one source: pyproject.toml)."""
+    try:
+        return version("compute-deal-model")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0+unknown"
+
+
+def error_text(exc: BaseException) -> str:
+    """What a cell shows for an error: the first problem, and how many more there are."""
+    if isinstance(exc, InputError):
+        first = exc.issues[0].message
+        more = len(exc.issues) - 1
+        return ERROR_PREFIX + first + (f" (and {more} more: run cdm check)" if more else "")
+    if isinstance(exc, CdmError):
+        return ERROR_PREFIX + str(exc)
+    return f"{ERROR_PREFIX}internal error {type(exc).__name__}: {exc}"
+
+
+def cell_safe(fn: Callable[P, R]) -> Callable[P, R | str]:
+    """Never let an exception reach a cell: return its error text instead."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | str:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # a cell must show text, never a traceback
+            return error_text(exc)
+
+    return wrapper
+
+
+class _Cache:
+    """The last few evaluated deals, keyed by a digest of their inputs.
+
+    A deal workbook has dozens of CDM_ cells over one deal range; each
+    recalculation evaluates the deal once. Errors are cached too.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self.items: OrderedDict[str, Summary | CdmError] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, raw: dict[str, object]) -> Summary:
+        key = hashlib.sha256(repr(sorted(raw.items(), key=lambda kv: kv[0])).encode()).hexdigest()
+        found = self.items.get(key)
+        if found is None:
+            self.misses += 1
+            try:
+                found = summarize(build_schedule(build_terms(raw)))
+            except CdmError as exc:
+                found = exc
+            self.items[key] = found
+            if len(self.items) > self.size:
+                self.items.popitem(last=False)
+        else:
+            self.hits += 1
+            self.items.move_to_end(key)
+        if isinstance(found, CdmError):
+            raise found
+        return found
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.hits = self.misses = 0
+
+
+CACHE = _Cache()
+
+
+def evaluate_block(deal: Any) -> Summary:
+    """The summary of the deal in a (name, value) block; raises CdmError on bad input."""
+    return CACHE.get(block_to_raw(deal))
+
+
+def _arg(name: str, value: object, default: object = None) -> Any:
+    """Validate one scalar argument of a sizing function with the vocabulary's rule for ``name``."""
+    v = cell_to_raw(name, value)
+    if v is None:
+        if default is None:
+            raise InputError(Issue(name, "required", f"{name} is required and is blank", None))
+        v = default
+    c = _Collector()
+    out = parse_value(c, FIELD_BY_NAME[name], v, name)
+    if c.issues:
+        raise InputError(c.issues)
+    return float(out[0]) if isinstance(out, np.ndarray) else out
+
+
+# ------------------------------------------------------------------ deal functions
+
+
+def schedule_array(summary: Summary, months: int = MAX_MONTHS) -> np.ndarray:
+    """The schedule as a (rows, months) float array: time across, zeros past the term, dates as serials."""
+    sch = summary.schedule
+    out = np.zeros((len(SCHEDULE_ROWS), months))
+    n = min(sch.n_months, months)
+    active = sch.active[0, :n]
+    for r, name in enumerate(SCHEDULE_ROWS):
+        values = getattr(sch, name)[0, :n]
+        if values.dtype.kind == "M":
+            serial = (values.astype("datetime64[D]") - np.datetime64("1899-12-30")).astype(np.int64).astype(float)
+            out[r, :n] = np.where(active, serial, 0.0)
+        else:
+            out[r, :n] = np.where(active, values, 0.0)
+    return out
+
+
+@cell_safe
+def cdm_schedule(deal: Any) -> np.ndarray | list[list[object]]:
+    """The monthly schedule: one row per line item (see SCHEDULE_ROWS), 120 months across."""
+    try:
+        return schedule_array(evaluate_block(deal))
+    except CdmError as exc:
+        grid: list[list[object]] = [[""] * MAX_MONTHS for _ in SCHEDULE_ROWS]
+        grid[0][0] = error_text(exc)
+        return grid
+
+
+@cell_safe
+def cdm_summary(deal: Any, figure: Any) -> float | str:
+    """One key figure of the deal by its name (``net_tcv_usd``, ``npv_usd``...)."""
+    name = str(scalar(figure)).strip()
+    if name not in FIGURES:
+        raise CdmError(f"unknown figure {name!r}; known figures: {', '.join(FIGURES)}")
+    rec = evaluate_block(deal).record(0)
+    value = rec[name]
+    if value is None:
+        return "n/a"
+    if name in ("start_month", "end_month", "exit_date"):
+        return date_to_serial(np.datetime64(value, "D"))
+    return value if isinstance(value, str) else float(value)
+
+
+def _figure(deal: Any, name: str) -> float:
+    return float(evaluate_block(deal)[name][0])
+
+
+@cell_safe
+def cdm_npv(deal: Any, discount_rate_pct: Any = None) -> float:
+    """NPV of the payments (XNPV convention); a rate given here overrides the deal's."""
+    if is_blank_arg(discount_rate_pct):
+        return _figure(deal, "npv_usd")
+    rate = _arg("discount_rate_pct", discount_rate_pct)
+    raw = block_to_raw(deal)
+    return float(summarize(build_schedule(build_terms(raw, discount_rate_pct=rate)))["npv_usd"][0])
+
+
+def is_blank_arg(value: object) -> bool:
+    return is_empty_cell(scalar(value))
+
+
+@cell_safe
+def cdm_input(deal: Any, name: Any) -> float | str:
+    """The value in use for input ``name`` after defaults (what a blank cell means)."""
+    key = str(scalar(name)).strip()
+    field = FIELD_BY_NAME.get(key)
+    if field is None:
+        raise CdmError(f"unknown input {key!r}; the inputs are listed on the Inputs sheet")
+    terms = evaluate_block(deal).schedule.terms
+    value = getattr(terms, key)
+    if value is None:
+        return ""
+    if isinstance(value, np.ndarray):
+        v = value[0]
+        return date_to_serial(v) if value.dtype.kind == "M" else float(v)
+    return str(value)
+
+
+@cell_safe
+def cdm_usd_per_gpu_hour(deal: Any) -> float:
+    """Net TCV / delivered GPU-hours."""
+    return _figure(deal, "usd_per_gpu_hour")
+
+
+@cell_safe
+def cdm_firm_commitment(deal: Any) -> float:
+    """Fees accrued before the earliest exit date (the whole term without a termination right)."""
+    return _figure(deal, "firm_commitment_usd")
+
+
+@cell_safe
+def cdm_breakeven_utilization(deal: Any) -> float:
+    """$/GPU-hour / market price, in %: the utilisation at which the deal matches the market."""
+    return _figure(deal, "breakeven_utilization_pct")
+
+
+@cell_safe
+def cdm_check(deal: Any) -> str:
+    """OK, or the first input error; warnings are counted ("OK, 1 warning: ...")."""
+    s = evaluate_block(deal)
+    warnings = s.schedule.terms.warnings
+    if not warnings:
+        return "OK"
+    word = "warning" if len(warnings) == 1 else "warnings"
+    return f"OK, {len(warnings)} {word}: {warnings[0].message}"
+
+
+@cell_safe
+def cdm_warning_count(deal: Any) -> float:
+    """How many legal-but-inconsistent inputs the deal has (0 when none)."""
+    return float(len(evaluate_block(deal).schedule.terms.warnings))
+
+
+# ------------------------------------------------------------------ sizing functions
+
+
+def _kw(gpu_sku: Any, pue: Any, network_overhead_pct: Any) -> float:
+    sku = _arg("gpu_sku", gpu_sku)
+    p = _arg("pue", pue, 1.2)
+    ovh = _arg("network_overhead_pct", network_overhead_pct, 10.0)
+    return float(kw_per_gpu(gpu_catalogue()[sku].server_kw_per_gpu, ovh, p))
+
+
+@cell_safe
+def cdm_kw_per_gpu(gpu_sku: Any, pue: Any = None, network_overhead_pct: Any = None) -> float:
+    """All-in facility kW per GPU = server kW x (1 + network overhead) x PUE."""
+    return _kw(gpu_sku, pue, network_overhead_pct)
+
+
+@cell_safe
+def cdm_gpus_from_mw(facility_mw: Any, gpu_sku: Any, pue: Any = None, network_overhead_pct: Any = None) -> float:
+    """GPUs a facility can feed: floor(MW x 1000 / all-in kW per GPU)."""
+    mw = _arg("facility_mw", facility_mw)
+    return float(gpus_from_mw(mw, _kw(gpu_sku, pue, network_overhead_pct)))
+
+
+@cell_safe
+def cdm_mw_from_gpus(gpus: Any, gpu_sku: Any, pue: Any = None, network_overhead_pct: Any = None) -> float:
+    """Facility MW the GPUs need: GPUs x all-in kW per GPU / 1000."""
+    n = _arg("gpu_count", gpus)
+    return float(mw_from_gpus(n, _kw(gpu_sku, pue, network_overhead_pct)))
+
+
+@cell_safe
+def cdm_gpu_spec(gpu_sku: Any, field: Any) -> float | str:
+    """A GPU catalogue value: CDM_GPU_SPEC("H100-SXM", "tdp_w") = 700."""
+    sku = _arg("gpu_sku", gpu_sku)
+    name = str(scalar(field)).strip()
+    if name not in GPU_SPEC_FIELDS:
+        raise CdmError(f"unknown GPU field {name!r}; known fields: {', '.join(GPU_SPEC_FIELDS)}")
+    value: float | str = getattr(gpu_catalogue()[sku], name)
+    return value
+
+
+@cell_safe
+def cdm_version() -> str:
+    """The Compute Deal Model version that computed this workbook."""
+    return package_version()
+
+
+UDFS: dict[str, Callable[..., Any]] = {
+    "CDM_SCHEDULE": cdm_schedule,
+    "CDM_SUMMARY": cdm_summary,
+    "CDM_INPUT": cdm_input,
+    "CDM_NPV": cdm_npv,
+    "CDM_USD_PER_GPU_HOUR": cdm_usd_per_gpu_hour,
+    "CDM_FIRM_COMMITMENT": cdm_firm_commitment,
+    "CDM_BREAKEVEN_UTILIZATION": cdm_breakeven_utilization,
+    "CDM_CHECK": cdm_check,
+    "CDM_WARNING_COUNT": cdm_warning_count,
+    "CDM_KW_PER_GPU": cdm_kw_per_gpu,
+    "CDM_GPUS_FROM_MW": cdm_gpus_from_mw,
+    "CDM_MW_FROM_GPUS": cdm_mw_from_gpus,
+    "CDM_GPU_SPEC": cdm_gpu_spec,
+    "CDM_VERSION": cdm_version,
+}
+"""Excel name -> implementation: the one list both Excel and the headless recalculation use."""

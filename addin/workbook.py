@@ -1,0 +1,113 @@
+"""Read a deal from a deal workbook (made from the template), through defined names only.
+
+The base case comes from the Inputs cells named after the vocabulary; a
+scenario's alternatives come from the Scenarios sheet, where a blank cell
+means "same as the base case" (exactly what the sheet's formulas do). Every
+value keeps its cell address, so an error reads ``Inputs!E12: pue must be
+>= 1.0, got 0.8``.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.exceptions import InvalidFileException
+
+from addin.book import Book, NameError_, OpenpyxlBook
+from addin.cells import is_empty_cell, pairs_to_raw
+from addin.dealfile import BASE_CASE, LOADERS, DealFileError, DealSource
+from engine.errors import InputError
+from engine.fields import FIELDS, TABLES
+
+SCENARIO_ALTERNATIVES = "cdm_scenario_alternatives"
+
+
+def open_workbook(path: Path) -> Any:
+    """Open a deal workbook with openpyxl, turning every failure into a DealFileError."""
+    if not path.exists():
+        raise DealFileError(path, "no such file")
+    if path.is_dir():
+        raise DealFileError(path, "is a folder, not a workbook")
+    if not zipfile.is_zipfile(path):
+        raise DealFileError(path, "is not an .xlsx workbook (not a zip package: an old .xls, a CSV or a damaged file?)")
+    try:
+        return load_workbook(path, data_only=False, keep_links=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise DealFileError(path, f"cannot be opened as a workbook: {exc}") from None
+
+
+def _cell_address(book: Book, name: str, row: int = 0, col: int = 0) -> str:
+    sheet, rng = book.address(name)
+    min_col, min_row, _, _ = range_boundaries(rng)
+    from openpyxl.utils import get_column_letter
+
+    return f"{sheet}!{get_column_letter(min_col + col)}{min_row + row}"
+
+
+def read_deal(book: Book, scenario: str | None = None) -> tuple[dict[str, object], dict[str, str], str]:
+    """Raw inputs of one scenario, the cell of each input, and the scenario's name.
+
+    ``scenario`` None means the workbook's own switch (the ``scenario`` cell).
+    """
+    try:
+        names_row = [str(v).strip() if not is_empty_cell(v) else "" for v in book.read("cdm_scenario_names")[0]]
+        chosen = scenario if scenario is not None else str(book.read("scenario")[0][0] or BASE_CASE)
+        keys = [row[0] for row in book.read("cdm_deal")]
+        base: dict[str, Any] = {}
+        where: dict[str, str] = {}
+        for f in FIELDS:
+            base[f.name] = book.read(f.name)[0][0]
+            where[f.name] = _cell_address(book, f.name)
+        for table in TABLES:
+            block = book.read(table.name)
+            for i, row in enumerate(block, start=1):
+                for j, col in enumerate(table.columns):
+                    key = f"{table.name}[{i}].{col.name}"
+                    base[key] = row[j] if j < len(row) else None
+                    where[key] = _cell_address(book, table.name, i - 1, j)
+                where.setdefault(f"{table.name}[{i}]", _cell_address(book, table.name, i - 1, 0))
+            where[table.name] = _cell_address(book, table.name)
+        alternatives = book.read(SCENARIO_ALTERNATIVES)
+    except NameError_ as exc:
+        raise DealFileError("workbook", str(exc)) from None
+    lowered = [n.lower() for n in names_row]
+    if chosen.strip().lower() not in lowered:
+        known = ", ".join(n for n in names_row if n)
+        raise InputError(_issue("scenario", f"scenario {chosen!r} is not one of the workbook's scenarios: {known}", chosen))
+    idx = lowered.index(chosen.strip().lower())  # 0 = base case column
+    values = dict(base)
+    if idx > 0:
+        for r, key in enumerate(keys):
+            if is_empty_cell(key):
+                continue
+            alt = alternatives[r][idx - 1] if r < len(alternatives) and idx - 1 < len(alternatives[r]) else None
+            if not is_empty_cell(alt):
+                values[str(key)] = alt
+                where[str(key)] = _cell_address(book, SCENARIO_ALTERNATIVES, r, idx - 1)
+    raw = pairs_to_raw(values.items())
+    return raw, where, names_row[idx]
+
+
+def _issue(field: str, message: str, value: object) -> Any:
+    from engine.errors import Issue
+
+    return Issue(field, "scenario", message, value)
+
+
+def load_workbook_deal(path: Path, scenario: str | None = None) -> DealSource:
+    """A deal workbook as a DealSource: its own switch picks the scenario unless one is named."""
+    wb = open_workbook(path)
+    try:
+        raw, where, name = read_deal(OpenpyxlBook(wb), scenario)
+    except InputError as exc:
+        exc.source = DealSource(path=path, raw={}, locations={}, kind="xlsx")  # type: ignore[attr-defined]
+        raise
+    return DealSource(path=path, raw=raw, locations=where, kind="xlsx", scenario=name)
+
+
+LOADERS[".xlsx"] = load_workbook_deal
+LOADERS[".xlsm"] = load_workbook_deal
