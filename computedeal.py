@@ -50,7 +50,7 @@ def CDM_INPUT(deal, name):
 @xw.func(category="Compute Deal")
 @xw.arg("deal", doc=DEAL_DOC, ndim=2)
 @xw.arg("discount_rate_pct", doc="Annual effective discount rate in % (blank: the deal's)")
-def CDM_NPV(deal, discount_rate_pct = None):
+def CDM_NPV(deal, discount_rate_pct=None):
     """NPV of the deal's payments, XNPV convention (actual/365 from the first day of start_month)."""
     return udfs.cdm_npv(deal, discount_rate_pct)
 
@@ -94,7 +94,7 @@ def CDM_WARNING_COUNT(deal):
 @xw.arg("gpu_sku", doc=SKU_DOC)
 @xw.arg("pue", doc=PUE_DOC)
 @xw.arg("network_overhead_pct", doc=OVERHEAD_DOC)
-def CDM_KW_PER_GPU(gpu_sku, pue = None, network_overhead_pct = None):
+def CDM_KW_PER_GPU(gpu_sku, pue=None, network_overhead_pct=None):
     """All-in facility kW per GPU: server kW x (1 + network overhead) x PUE."""
     return udfs.cdm_kw_per_gpu(gpu_sku, pue, network_overhead_pct)
 
@@ -104,7 +104,7 @@ def CDM_KW_PER_GPU(gpu_sku, pue = None, network_overhead_pct = None):
 @xw.arg("gpu_sku", doc=SKU_DOC)
 @xw.arg("pue", doc=PUE_DOC)
 @xw.arg("network_overhead_pct", doc=OVERHEAD_DOC)
-def CDM_GPUS_FROM_MW(facility_mw, gpu_sku, pue = None, network_overhead_pct = None):
+def CDM_GPUS_FROM_MW(facility_mw, gpu_sku, pue=None, network_overhead_pct=None):
     """GPUs a facility can feed: floor(MW x 1000 / all-in kW per GPU)."""
     return udfs.cdm_gpus_from_mw(facility_mw, gpu_sku, pue, network_overhead_pct)
 
@@ -114,7 +114,7 @@ def CDM_GPUS_FROM_MW(facility_mw, gpu_sku, pue = None, network_overhead_pct = No
 @xw.arg("gpu_sku", doc=SKU_DOC)
 @xw.arg("pue", doc=PUE_DOC)
 @xw.arg("network_overhead_pct", doc=OVERHEAD_DOC)
-def CDM_MW_FROM_GPUS(gpus, gpu_sku, pue = None, network_overhead_pct = None):
+def CDM_MW_FROM_GPUS(gpus, gpu_sku, pue=None, network_overhead_pct=None):
     """Facility MW the GPUs need: GPUs x all-in kW per GPU / 1000."""
     return udfs.cdm_mw_from_gpus(gpus, gpu_sku, pue, network_overhead_pct)
 

@@ -144,7 +144,9 @@ def block_to_raw(block: Sequence[Sequence[object]] | np.ndarray) -> dict[str, ob
     """A two-column (name, value) range as a raw mapping; see :func:`pairs_to_raw`."""
     arr = np.asarray(block, dtype=object)
     if arr.ndim != 2 or arr.shape[1] < 2:
-        raise InputError(Issue("deal", "shape", f"the deal range must have two columns (name, value), got shape {arr.shape}", None))
+        raise InputError(
+            Issue("deal", "shape", f"the deal range must have two columns (name, value), got shape {arr.shape}", None)
+        )
     return pairs_to_raw((row[0], row[1]) for row in arr)
 
 

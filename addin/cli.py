@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from addin.cells import serial_to_date
 from addin.dealfile import DealFileError, DealSource, load_deal, located_messages
 from addin.fmt import human
 from engine import COLUMNS, METRICS, build_schedule, build_terms, summarize
@@ -328,6 +329,158 @@ def size(  # noqa: PLR0917 (typer options are parameters)
     for label, value in rows:
         t.add_row(label, value)
     _show(t)
+
+
+@app.command()
+@guarded
+def check(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False) -> None:
+    """List every bad input (by cell or line, rule and value) and every warning; exit 2 if any input is bad."""
+    try:
+        src = load_deal(deal, scenario)
+        terms = build_terms(src.raw)
+        build_schedule(terms)
+    except InputError as exc:
+        source = getattr(exc, "source", None) or (src if "src" in locals() else None)
+        lines = located_messages(exc, source)
+        if as_json:
+            _dump({"ok": False, "errors": [_issue_json(i, source) for i in exc.issues], "warnings": []})
+        else:
+            for line in lines:
+                err.print(f"[red]error[/red] {line}", markup=True, highlight=False)
+            err.print(f"{len(lines)} input error{'s' if len(lines) != 1 else ''}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    warnings = [(src.locate(Issue(w.field, w.rule, w.message)), w) for w in terms.warnings]
+    if as_json:
+        _dump({"ok": True, "errors": [], "warnings": [{"where": loc, "field": w.field, "rule": w.rule, "message": w.message}
+                                                       for loc, w in warnings]})  # fmt: skip
+        return
+    for loc, w in warnings:
+        err.print(f"[yellow]warning[/yellow] {loc}: {w.message}", markup=True, highlight=False)
+    out.print(f"OK: no input errors ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})", highlight=False)
+
+
+def _issue_json(issue: Issue, source: DealSource | None) -> dict[str, Any]:
+    value = issue.value if isinstance(issue.value, (int, float, str, type(None))) else str(issue.value)
+    where = source.locate(issue) if source is not None else ""
+    return {"where": where, "field": issue.field, "rule": issue.rule, "value": value, "message": issue.message}
+
+
+@app.command()
+@guarded
+def new(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The new deal workbook to write (.xlsx).")],
+    from_deal: Annotated[Path | None, typer.Option("--from", help="Fill it from a TOML deal file (with its scenarios).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a new deal workbook from the template (blank, or filled from a TOML deal file)."""
+    from addin.template import build_deal_workbook, build_template, save_workbook
+
+    if output.suffix.lower() != ".xlsx":
+        raise CdmError(f"{output}: a deal workbook must end in .xlsx")
+    if output.exists() and not force:
+        raise CdmError(f"{output} exists; pass --force to replace it (nothing was written)")
+    if from_deal is not None:
+        src = load_deal(from_deal)
+        try:
+            build_schedule(build_terms(src.raw))
+        except InputError as exc:
+            exc.source = src  # type: ignore[attr-defined]
+            raise
+        wb, _ = build_deal_workbook(src.raw, src.scenarios)
+    else:
+        wb, _ = build_template()
+    save_workbook(wb, output)
+    out.print(f"wrote {output}", highlight=False)
+
+
+def _refuse_if_open(path: Path) -> None:
+    lock = path.with_name("~$" + path.name)
+    if lock.exists():
+        raise CdmError(f"{path} is open in Excel ({lock.name} exists): close it first, or press Refresh model in Excel; "
+                       "nothing was written")  # fmt: skip
+
+
+@app.command()
+@guarded
+def refresh(
+    workbook: Annotated[Path, typer.Argument(help="A deal workbook made from the template.")], as_json: JsonOpt = False
+) -> None:
+    """Do what the ribbon's Refresh model button does: rewrite checks, scenario comparison and run stamp."""
+    from addin.refresh import refresh_file
+
+    if workbook.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise CdmError(f"{workbook}: refresh works on deal workbooks (.xlsx)")
+    _refuse_if_open(workbook)
+    result = refresh_file(workbook)
+    if as_json:
+        _dump({"scenario": result.scenario, "errors": result.errors, "warnings": result.warnings, "stamp": result.stamp,
+               "messages": [{"severity": s, "where": w, "message": m} for s, w, m in result.messages]})  # fmt: skip
+        return
+    for sev, where, message in result.messages:
+        style = {"error": "red", "warning": "yellow"}.get(sev, "green")
+        err.print(f"[{style}]{sev}[/{style}] {where + ': ' if where else ''}{message}", markup=True, highlight=False)
+    out.print(result.stamp, highlight=False)
+
+
+@app.command()
+@guarded
+def recalc(
+    workbook: Annotated[Path, typer.Argument(help="A workbook to evaluate (formulas and CDM_ calls).")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write a values-only copy (formulas replaced by values).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate every formula without Excel; show the key figures and any error cell (exit 2 if there is one)."""
+    from addin.recalc import recalculate, write_values
+    from addin.workbook import open_workbook
+
+    open_workbook(workbook)  # clear messages for files that are not workbooks
+    if output is not None and output.resolve() == workbook.resolve():
+        raise CdmError(f"{output}: the values-only copy must not replace the workbook itself")
+    result = recalculate(workbook)
+    if output is not None:
+        write_values(workbook, result, output)
+    figures = {name: result.get("Summary", f"D{row}") for name, row in _summary_rows(workbook).items()}
+    if as_json:
+        _dump({"formula_cells": len(result.values), "errors": [{"sheet": s, "cell": c, "value": v} for s, c, v in result.errors],
+               "summary": {k: v for k, v in figures.items() if isinstance(v, (int, float, str)) or v is None}})  # fmt: skip
+    else:
+        t = Table(title=f"{workbook.name}: {len(result.values):,} formula cells evaluated")
+        t.add_column("figure")
+        t.add_column("value", justify="right")
+        for name, value in figures.items():
+            unit = METRIC_UNITS.get(name, "")
+            if name == "exit_date" and isinstance(value, (int, float)):
+                shown = serial_to_date(value).isoformat()
+            elif isinstance(value, (int, float)) and unit:
+                shown = human(value, unit)
+            else:
+                shown = "" if value is None else str(value)
+            t.add_row(name, shown)
+        _show(t)
+        for sheet, cell, value in result.errors:
+            err.print(f"[red]error cell[/red] {sheet}!{cell}: {value}", markup=True, highlight=False)
+        if output is not None:
+            out.print(f"wrote {output}", highlight=False)
+    if result.errors:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+METRIC_UNITS = {m.name: m.unit for m in METRICS}
+
+
+def _summary_rows(path: Path) -> dict[str, int]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    if "Summary" not in wb.sheetnames:
+        return {}
+    rows = {}
+    for i, row in enumerate(wb["Summary"].iter_rows(min_col=3, max_col=3, values_only=True), start=1):
+        if isinstance(row[0], str) and row[0] and i >= 5 and not row[0].startswith("sizing_") and row[0] != "Name":
+            rows[row[0]] = i
+    return rows
 
 
 def main() -> None:

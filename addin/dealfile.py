@@ -82,7 +82,7 @@ def load_toml_deal(path: Path) -> DealSource:
     locations = {k: f"{path}:{n}" for k, n in lines.items()}
     scenarios = raw.pop("scenarios", {})
     if not isinstance(scenarios, dict) or not all(isinstance(v, dict) for v in scenarios.values()):
-        raise DealFileError(path, "[scenarios] must hold one table per scenario, e.g. [scenarios.\"Full rate from July\"]")
+        raise DealFileError(path, '[scenarios] must hold one table per scenario, e.g. [scenarios."Full rate from July"]')
     return DealSource(path=path, raw=raw, locations=locations, kind="toml", scenarios=scenarios)
 
 

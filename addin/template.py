@@ -27,7 +27,6 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
-from openpyxl.worksheet.worksheet import Worksheet
 
 from addin.cells import NIL_MARK
 from addin.fmt import EXCEL_FORMATS
@@ -398,7 +397,7 @@ def _schedule(wb: Workbook, layout: Layout) -> None:
     ws.cell(4, 5, "Total").font = HEADER_FONT
     for k in range(MAX_MONTHS):
         col = FIRST_MONTH_COL + k
-        ws.cell(4, col, f"=COLUMN()-COLUMN($E$4)").number_format = "0"
+        ws.cell(4, col, "=COLUMN()-COLUMN($E$4)").number_format = "0"
         ws.column_dimensions[get_column_letter(col)].width = 12
     first_row = 6
     units = {c.name: c for c in COLUMNS}
@@ -471,13 +470,13 @@ def _summary(wb: Workbook, layout: Layout) -> None:
     row += 1
     live = {key: f"{quote_sheetname(SCENARIOS)}!$D${r}" for key, r in layout.scenario_rows.items()}
     sku = f'IF({live["gpu_sku"]}="",{live["fleet[1].gpu_sku"]},{live["gpu_sku"]})'
-    args = f'{live["pue"]},{live["network_overhead_pct"]}'
+    args = f"{live['pue']},{live['network_overhead_pct']}"
     sizing = [
         ("GPU model", "sizing_gpu_sku", f"={sku}", "SKU"),
         ("All-in kW per GPU", "sizing_kw_per_gpu", f"=CDM_KW_PER_GPU({sku},{args})", "kW"),
         ("GPUs the facility can feed", "sizing_gpus_from_mw", f"=CDM_GPUS_FROM_MW({live['facility_mw']},{sku},{args})", "GPUs"),
         ("Facility MW those GPUs need", "sizing_mw_from_gpus", f"=CDM_MW_FROM_GPUS(sizing_gpus_from_mw,{sku},{args})", "MW"),
-        ("IT load", "sizing_it_mw", f'=CDM_INPUT(cdm_deal,"facility_mw")/CDM_INPUT(cdm_deal,"pue")', "MW"),
+        ("IT load", "sizing_it_mw", '=CDM_INPUT(cdm_deal,"facility_mw")/CDM_INPUT(cdm_deal,"pue")', "MW"),
         ("TDP per GPU", "sizing_tdp_w", f'=CDM_GPU_SPEC({sku},"tdp_w")', "W"),
         ("Dense BF16 per GPU", "sizing_dense_bf16_tflops", f'=CDM_GPU_SPEC({sku},"dense_bf16_tflops")', "TFLOPS"),
     ]
@@ -654,6 +653,16 @@ def _flatten_tables(overrides: dict[str, object]) -> dict[str, object]:
     return out
 
 
+EXAMPLE_DEAL = Path(__file__).resolve().parents[1] / "templates" / "example_deal.toml"
+
+
+def build_template() -> tuple[Workbook, Layout]:
+    """The deal template: the layout with the example deal typed in (so it computes when opened)."""
+    from addin.dealfile import load_toml_deal
+
+    return build_deal_workbook(load_toml_deal(EXAMPLE_DEAL).raw)
+
+
 def iter_committed() -> Iterable[tuple[Path, Path | None]]:
     """(workbook path, deal file) for every committed generated workbook."""
     root = Path(__file__).resolve().parents[1]
@@ -677,7 +686,7 @@ def build_committed(out_dir: Path | None = None) -> list[Path]:
     written = []
     for target, toml in iter_committed():
         if toml is None:
-            wb, _ = build_deal_workbook()
+            wb, _ = build_template()
         else:
             src = load_toml_deal(toml)
             wb, _ = build_deal_workbook(src.raw, src.scenarios)

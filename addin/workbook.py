@@ -52,7 +52,20 @@ def read_deal(book: Book, scenario: str | None = None) -> tuple[dict[str, object
     """Raw inputs of one scenario, the cell of each input, and the scenario's name.
 
     ``scenario`` None means the workbook's own switch (the ``scenario`` cell).
+    Raises InputError (with ``.where``, the cell of every input) for cells the
+    engine cannot read, such as Excel errors.
     """
+    values, where, name = read_cells(book, scenario)
+    try:
+        raw = pairs_to_raw(values.items())
+    except InputError as exc:
+        exc.where = where  # type: ignore[attr-defined]
+        raise
+    return raw, where, name
+
+
+def read_cells(book: Book, scenario: str | None = None) -> tuple[dict[str, object], dict[str, str], str]:
+    """The cell values of one scenario (before conversion), their addresses, and the scenario's name."""
     try:
         names_row = [str(v).strip() if not is_empty_cell(v) else "" for v in book.read("cdm_scenario_names")[0]]
         chosen = scenario if scenario is not None else str(book.read("scenario")[0][0] or BASE_CASE)
@@ -86,10 +99,13 @@ def read_deal(book: Book, scenario: str | None = None) -> tuple[dict[str, object
                 continue
             alt = alternatives[r][idx - 1] if r < len(alternatives) and idx - 1 < len(alternatives[r]) else None
             if not is_empty_cell(alt):
+                cell = _cell_address(book, SCENARIO_ALTERNATIVES, r, idx - 1)
                 values[str(key)] = alt
-                where[str(key)] = _cell_address(book, SCENARIO_ALTERNATIVES, r, idx - 1)
-    raw = pairs_to_raw(values.items())
-    return raw, where, names_row[idx]
+                where[str(key)] = cell
+                table = str(key).split("[", 1)[0]
+                if table != str(key) and where.get(table, "").startswith(_cell_address(book, table).split("!")[0]):
+                    where[table] = cell  # a table overridden by the scenario is located at its first changed cell
+    return values, where, names_row[idx]
 
 
 def _issue(field: str, message: str, value: object) -> Any:
@@ -104,7 +120,7 @@ def load_workbook_deal(path: Path, scenario: str | None = None) -> DealSource:
     try:
         raw, where, name = read_deal(OpenpyxlBook(wb), scenario)
     except InputError as exc:
-        exc.source = DealSource(path=path, raw={}, locations={}, kind="xlsx")  # type: ignore[attr-defined]
+        exc.source = DealSource(path=path, raw={}, locations=getattr(exc, "where", {}), kind="xlsx")  # type: ignore[attr-defined]
         raise
     return DealSource(path=path, raw=raw, locations=where, kind="xlsx", scenario=name)
 

@@ -1,0 +1,115 @@
+"""Refresh: what the ribbon's **Refresh model** button does, live in Excel or headless.
+
+It reads the deal through defined names, evaluates every scenario, and
+rewrites only the refresh-only outputs: the engine's messages on the Checks
+sheet (``cdm_messages``), the scenario comparison (``cdm_scenario_results``)
+and the run stamp on the Cover (``cdm_run_stamp``). It never writes an input
+cell; refreshing twice gives the same workbook as refreshing once, apart
+from the time in the stamp.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from addin.book import Book
+from addin.cells import is_empty_cell, pairs_to_raw
+from addin.udfs import package_version
+from addin.workbook import read_cells
+from engine import InputError, build_schedule, build_terms, summarize
+from engine.errors import Issue
+from engine.summary import METRIC_BY_NAME
+
+COMPARE_FIGURES = (
+    "months_billed", "headline_tcv_usd", "net_tcv_usd", "firm_commitment_usd", "firm_share_pct", "npv_usd", "gpus",
+    "kw_per_gpu", "required_facility_mw", "usd_per_gpu_hour", "usd_per_used_gpu_hour", "usd_per_kw_month",
+    "premium_to_market_pct", "breakeven_utilization_pct",
+)  # fmt: skip
+
+
+@dataclass
+class RefreshResult:
+    """What a refresh found: per-scenario errors and warnings, and the stamp it wrote."""
+
+    scenario: str
+    messages: list[tuple[str, str, str]]  # (severity, where, message)
+    stamp: str
+    errors: int
+    warnings: int
+
+
+def _inputs_digest(raw_by_scenario: dict[str, dict[str, object]]) -> str:
+    text = json.dumps(raw_by_scenario, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
+    """Recompute and rewrite the refresh-only outputs of ``book``; return what was found."""
+    names = [str(v).strip() for v in book.read("cdm_scenario_names")[0] if not is_empty_cell(v)]
+    active_raw = book.read("scenario")[0][0]
+    active = str(active_raw).strip() if not is_empty_cell(active_raw) else names[0]
+    messages: list[tuple[str, str, str]] = []
+    columns: list[list[Any]] = []
+    raws: dict[str, dict[str, object]] = {}
+    n_errors = n_warnings = 0
+    for scenario in names:
+        label = f"[{scenario}] " if scenario != active else ""
+        column: list[Any] = [scenario]
+        values, where, _ = read_cells(book, scenario)
+        try:
+            raw = pairs_to_raw(values.items())
+            raws[scenario] = raw
+            summary = summarize(build_schedule(build_terms(raw)))
+        except InputError as exc:
+            for issue in exc.issues:
+                messages.append(("error", _where(issue, where), label + issue.message))
+            n_errors += len(exc.issues) if scenario == active else 0
+            columns.append(column + [f"CDM error: {exc.issues[0].message}"] + [""] * (len(COMPARE_FIGURES) - 1))
+            continue
+        for w in summary.schedule.terms.warnings:
+            messages.append(("warning", _where(Issue(w.field, w.rule, w.message), where), label + w.message))
+            n_warnings += 1 if scenario == active else 0
+        rec = summary.record(0)
+        column += [rec[name] for name in COMPARE_FIGURES]
+        columns.append(column)
+    if not messages:
+        messages.append(("ok", "", "No input errors or warnings in any scenario."))
+    now = now or dt.datetime.now(dt.UTC)
+    digest = _inputs_digest(raws)
+    stamp = (f"Refreshed {now:%Y-%m-%d %H:%M} UTC by Compute Deal Model {package_version()}; scenario in use: {active}; "
+             f"{n_errors} errors, {n_warnings} warnings; inputs SHA-256 {digest[:16]}")  # fmt: skip
+    rows_needed = len(book.read("cdm_messages"))
+    shown = messages[:rows_needed]
+    if len(messages) > rows_needed:
+        shown[-1] = ("note", "", f"{len(messages) - rows_needed + 1} more messages: run cdm check for the full list")
+    book.write("cdm_messages", [[sev, place, "", text] for sev, place, text in shown])
+    table = [["Scenario", *[c[0] for c in columns]]]
+    for i, name in enumerate(COMPARE_FIGURES, start=1):
+        table.append([METRIC_BY_NAME[name].label, *[c[i] for c in columns]])
+    book.write("cdm_scenario_results", [[row[0], name, *row[1:]] for row, name in zip(table, ("scenario", *COMPARE_FIGURES))])
+    book.write("cdm_run_stamp", [[stamp]])
+    return RefreshResult(active, messages, stamp, n_errors, n_warnings)
+
+
+def _where(issue: Issue, where: dict[str, str]) -> str:
+    key = issue.field
+    base = key.split("[", 1)[0].split(".", 1)[0]
+    return where.get(key) or where.get(base) or ""
+
+
+def refresh_file(path: Path, now: dt.datetime | None = None) -> RefreshResult:
+    """Refresh a workbook file in place, atomically (a complete new file or the old one)."""
+    from addin.atomic import atomic_write
+    from addin.book import OpenpyxlBook
+    from addin.workbook import open_workbook
+
+    wb = open_workbook(path)
+    result = refresh(OpenpyxlBook(wb), now)
+    with atomic_write(path) as tmp:
+        wb.save(tmp)
+    return result
