@@ -117,8 +117,8 @@ def pairs_to_raw(pairs: Iterable[tuple[object, object]]) -> dict[str, object]:
     raw: dict[str, object] = {}
     tables: dict[str, dict[int, dict[str, object]]] = {}
     issues: list[Issue] = []
-    for key, value in pairs:
-        key = scalar(key)
+    for raw_key, value in pairs:
+        key = scalar(raw_key)
         if is_empty_cell(key):
             continue
         name = str(key).strip()

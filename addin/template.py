@@ -191,7 +191,8 @@ def _cover(wb: Workbook, layout: Layout, deal_name: str) -> None:
     _name(wb, layout, "cdm_run_stamp", abs_ref(COVER, 3, 9))
     howto = [
         "1. Type the deal's terms in the yellow cells of the Inputs sheet. A blank cell means the default shown beside it.",
-        "2. Pick the active scenario at the top of Inputs; alternatives are typed on the Scenarios sheet (blank = same as base case).",
+        "2. Pick the active scenario at the top of Inputs; alternatives are typed on the Scenarios sheet "
+        "(blank = same as base case; - = blank).",
         "3. The Schedule, Summary and Checks sheets compute with =CDM_ formulas (the Compute Deal add-in) and native formulas.",
         "4. Press Refresh model on the Compute Deal ribbon tab (or run cdm refresh FILE) for the checks list, "
         "the scenario comparison and the run stamp.",
@@ -217,8 +218,10 @@ def _cover(wb: Workbook, layout: Layout, deal_name: str) -> None:
     ws.cell(26, 2, "Qualifications").font = SECTION_FONT
     qualifications = [
         "Figures are only as good as the inputs: terms marked ASSUMED in a deal's sources are not public.",
-        "Delivered GPU-hours assume the contracted GPUs run every hour of the month, scaled by the ramp, late delivery and uptime.",
-        "Market prices are reference rents from engine/data/market_prices.csv (source and date per row); spot and reserved differ.",
+        "Delivered GPU-hours assume the contracted GPUs run every hour of the month, "
+        "scaled by the ramp, late delivery and uptime.",
+        "Market prices are reference rents from engine/data/market_prices.csv (source and date per row); "
+        "spot and reserved differ.",
         "The model covers one contract at a time; portfolio, seller economics and risk are separate workbooks.",
     ]
     for i, line in enumerate(qualifications, start=27):
@@ -512,26 +515,34 @@ def _checks(wb: Workbook, layout: Layout) -> None:
         return f"=IF(ABS(({a})-({b}))<={tol}*MAX(1,ABS({b})),1,0)"
 
     net = _sched_ref(layout, "net_fee_usd")
+    rows = {name: _sched_ref(layout, name) for name in layout.schedule_rows}
     inp = 'CDM_INPUT(cdm_deal,"{}")'.format
+    native_npv = (
+        f"SUMPRODUCT({net},(1-{inp('prepayment_pct')}/100)*(1+{inp('discount_rate_pct')}/100)^(-{rows['year_fraction']}))"
+        f"+SUM({rows['prepayment_usd']})"
+    )
+    paid = f"SUM({rows['cash_payment_usd']})+SUM({rows['equity_payment_usd']})"
+    round_trip = (
+        "=IF(CDM_GPUS_FROM_MW(sizing_mw_from_gpus,sizing_gpu_sku,"
+        f"{inp('pue')},{inp('network_overhead_pct')})=sizing_gpus_from_mw,1,0)"
+    )
     checks = [
-        Check("check_inputs_valid", "Every input is valid (CDM_CHECK says OK)", '=IF(LEFT(CDM_CHECK(cdm_deal),2)="OK",1,0)', True),
+        Check("check_inputs_valid", "Every input is valid (CDM_CHECK says OK)",
+              '=IF(LEFT(CDM_CHECK(cdm_deal),2)="OK",1,0)', True),
         Check("check_net_fees_sum", "Monthly net fees sum to net TCV", close(f"SUM({net})", "net_tcv_usd"), True),
         Check("check_headline", "Headline TCV = full-rate fee x months billed",
               close(f"{inp('monthly_fee_usd')}*months_billed", "headline_tcv_usd"), True),
         Check("check_firm_le_net", "Firm commitment <= net TCV", f"=IF(firm_commitment_usd<=net_tcv_usd*(1+{tol}),1,0)", True),
-        Check("check_cumulative", "Cumulative fee at the end = net TCV", close(f"MAX({_sched_ref(layout, 'cumulative_fee_usd')})", "net_tcv_usd"), True),
+        Check("check_cumulative", "Cumulative fee at the end = net TCV",
+              close(f"MAX({rows['cumulative_fee_usd']})", "net_tcv_usd"), True),
         Check("check_npv_native", "NPV recomputed natively from the schedule's net fees and dates",
-              close(f"SUMPRODUCT({net},(1-{inp('prepayment_pct')}/100)*(1+{inp('discount_rate_pct')}/100)^(-{_sched_ref(layout, 'year_fraction')}))"
-                    f"+SUM({_sched_ref(layout, 'prepayment_usd')})", "npv_usd"), True),
+              close(native_npv, "npv_usd"), True),
         Check("check_usd_per_gpu_hour", "$/GPU-hour = net TCV / delivered GPU-hours",
-              close(f"SUM({net})/SUM({_sched_ref(layout, 'delivered_gpu_hours')})", "usd_per_gpu_hour"), True),
-        Check("check_cash_equity", "Cash + equity payments = net TCV",
-              close(f"SUM({_sched_ref(layout, 'cash_payment_usd')})+SUM({_sched_ref(layout, 'equity_payment_usd')})", "net_tcv_usd"), True),
-        Check("check_mw_gpu_round_trip", "GPUs -> MW -> GPUs round-trips (sizing block)",
-              "=IF(CDM_GPUS_FROM_MW(sizing_mw_from_gpus,sizing_gpu_sku,"
-              f"{inp('pue')},{inp('network_overhead_pct')})=sizing_gpus_from_mw,1,0)", True),
+              close(f"SUM({net})/SUM({rows['delivered_gpu_hours']})", "usd_per_gpu_hour"), True),
+        Check("check_cash_equity", "Cash + equity payments = net TCV", close(paid, "net_tcv_usd"), True),
+        Check("check_mw_gpu_round_trip", "GPUs -> MW -> GPUs round-trips (sizing block)", round_trip, True),
         Check("check_capacity_le_power", "Delivered capacity never needs more than the facility's power",
-              f"=IF(MAX({_sched_ref(layout, 'delivered_mw')})<={inp('facility_mw')}*(1+{tol}),1,0)", False),
+              f"=IF(MAX({rows['delivered_mw']})<={inp('facility_mw')}*(1+{tol}),1,0)", False),
         Check("check_no_input_warnings", "No legal-but-inconsistent inputs (see the messages below after Refresh)",
               "=IF(CDM_WARNING_COUNT(cdm_deal)=0,1,0)", False),
         Check("check_premium_in_range", "Price within 3x of the market reference (premium to market below 200%)",
