@@ -6,7 +6,7 @@ CDM    := $(VENV)/bin/cdm
 DEAL   ?= workbooks/deals/anthropic_xai_colossus1.toml
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint types pytest bench report clean
+.PHONY: setup test lint types pytest bench report addin workbooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ setup: $(STAMP)
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check engine addin tests bench
+	$(VENV)/bin/ruff format --check engine addin tests bench computedeal.py
 
 types: setup
 	$(VENV)/bin/mypy
@@ -27,6 +27,12 @@ pytest: setup
 	$(VENV)/bin/pytest
 
 test: lint types pytest
+
+addin: setup
+	$(PY) -m addin.build_addin
+
+workbooks: setup
+	$(PY) -m addin.template
 
 bench: setup
 	$(PY) -m bench

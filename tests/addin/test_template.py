@@ -1,0 +1,135 @@
+"""The template and seed workbooks: current with the code, conventions kept, computing without Excel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.formula import ArrayFormula
+
+from addin.dealfile import load_deal
+from addin.recalc import recalculate
+from addin.template import build_committed, iter_committed
+from engine import FIELDS, TABLES, evaluate
+from engine.summary import METRICS
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = [p for p, _ in iter_committed()]
+CALC_SHEETS = ("Schedule", "Summary", "Checks")
+
+
+def canonical(path: Path) -> dict[str, Any]:
+    """What a workbook shows and does, independent of zip timestamps: cells, formats, names, validations."""
+    wb = load_workbook(path)
+    out: dict[str, Any] = {"sheets": wb.sheetnames, "names": {n: d.attr_text for n, d in wb.defined_names.items()}}
+    for ws in wb.worksheets:
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if isinstance(v, ArrayFormula):
+                    v = ("array", v.ref, v.text)
+                if v is not None or c.fill.fgColor.rgb not in (None, "00000000"):
+                    cells[c.coordinate] = (repr(v), c.number_format, c.font.color.rgb if c.font.color else None, c.fill.fgColor.rgb)
+        out[ws.title] = {
+            "cells": cells,
+            "freeze": ws.freeze_panes,
+            "validations": sorted((str(dv.sqref), dv.type, dv.formula1, dv.formula2) for dv in ws.data_validations.dataValidation),
+        }
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("built")
+    return {p.name: p for p in build_committed(out)}
+
+
+@pytest.mark.parametrize("committed", COMMITTED, ids=lambda p: p.name)
+def test_committed_workbook_is_what_the_code_builds(committed: Path, built: dict[str, Path]) -> None:
+    assert committed.exists(), f"{committed} is missing: run make workbooks"
+    assert canonical(committed) == canonical(built[committed.name]), f"{committed.name} is stale: run make workbooks"
+
+
+def test_every_input_has_name_style_and_validation() -> None:
+    wb = load_workbook(ROOT / "templates" / "deal.xlsx")
+    ws = wb["Inputs"]
+    for f in FIELDS:
+        dn = wb.defined_names[f.name]
+        sheet, ref = dn.attr_text.split("!")
+        assert sheet.strip("'") == "Inputs"
+        cell = ws[ref.replace("$", "")]
+        assert cell.font.color.rgb.endswith("0000FF") and cell.fill.fgColor.rgb.endswith("FFF2CC"), f.name
+        row = cell.row
+        assert ws.cell(row, 3).value == f.name and ws.cell(row, 4).value == f.unit and ws.cell(row, 2).value == f.label
+        validated = any(cell.coordinate in dv.sqref for dv in ws.data_validations.dataValidation)
+        assert validated == (f.kind != "text"), f.name  # every non-text input has an Excel validation rule
+    for t in TABLES:
+        assert t.name in wb.defined_names
+    sku_dv = next(dv for dv in ws.data_validations.dataValidation if "H100-SXM" in (dv.formula1 or ""))
+    assert sku_dv.type == "list"
+
+
+def test_calculation_sheets_hold_no_typed_numbers() -> None:
+    for path in COMMITTED:
+        wb = load_workbook(path)
+        for name in CALC_SHEETS:
+            for row in wb[name].iter_rows():
+                for c in row:
+                    assert not isinstance(c.value, (int, float)), f"{path.name} {name}!{c.coordinate} holds a typed number"
+
+
+def test_schedule_is_one_fixed_size_array_formula() -> None:
+    wb = load_workbook(ROOT / "templates" / "deal.xlsx")
+    arrays = [c.value for row in wb["Schedule"].iter_rows() for c in row if isinstance(c.value, ArrayFormula)]
+    assert len(arrays) == 1
+    assert arrays[0].text == "=CDM_SCHEDULE(cdm_deal)" and arrays[0].ref == "F6:DU33"  # 28 rows x 120 months
+
+
+def named(path: Path, name: str) -> tuple[str, str]:
+    """(sheet, cell) of a single-cell defined name."""
+    sheet, ref = load_workbook(path).defined_names[name].attr_text.split("!")
+    return sheet.strip("'"), ref.replace("$", "")
+
+
+@pytest.fixture(scope="module")
+def recalculated() -> dict[str, Any]:
+    return {p.name: recalculate(p) for p in COMMITTED}
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.name)
+def test_recalculates_without_error_cells(path: Path, recalculated: dict[str, Any]) -> None:
+    r = recalculated[path.name]
+    assert len(r.values) > 3000
+    assert r.errors == []
+    assert r.get(*named(path, "master_check")) == 1
+    for check in ("check_net_fees_sum", "check_npv_native", "check_headline", "check_cash_equity", "check_mw_gpu_round_trip"):
+        assert r.get(*named(path, check)) == 1, check
+
+
+@pytest.mark.parametrize("path", [p for p, t in iter_committed() if t is not None], ids=lambda p: p.name)
+def test_recalculated_summary_equals_engine(path: Path, recalculated: dict[str, Any]) -> None:
+    toml = ROOT / "workbooks" / "deals" / f"{path.stem}.toml"
+    engine_rec = evaluate(load_deal(toml).raw).record(0)
+    wb = load_workbook(path)
+    ws = wb["Summary"]
+    r = recalculated[path.name]
+    names = {ws.cell(i, 3).value: i for i in range(5, 60)}
+    for m in METRICS:
+        got = r.get("Summary", f"D{names[m.name]}")
+        assert got == pytest.approx(engine_rec[m.name], rel=1e-12), m.name
+    # the Schedule's total column, a native SUM over the array formula's cells
+    sched = wb["Schedule"]
+    net_row = next(i for i in range(6, 40) if sched.cell(i, 3).value == "net_fee_usd")
+    assert r.get("Schedule", f"E{net_row}") == pytest.approx(engine_rec["net_tcv_usd"], rel=1e-12)
+
+
+def test_checks_flag_the_power_inconsistency_as_a_warning(recalculated: dict[str, Any]) -> None:
+    path = ROOT / "workbooks" / "anthropic_xai_colossus1.xlsx"
+    r = recalculated[path.name]
+    assert r.get(*named(path, "check_capacity_le_power")) == 0  # 380.7 MW needed > 300 MW
+    assert r.get(*named(path, "check_inputs_valid")) == 1
+    assert r.get(*named(path, "master_check")) == 1  # the master check is about the model, not the press figures
+    assert r.get(*named(path, "warning_count")) == 2
