@@ -44,7 +44,9 @@ def quickstart(workdir: Path) -> Path:
     """Run the pinned xlwings' quickstart in ``workdir``; return the .xlam it made."""
     exe = Path(sys.executable).with_name("xlwings")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from xlwings.cli import main; main()"]
-    proc = subprocess.run([*cmd, "quickstart", MODULE, "--addin", "--ribbon"], cwd=workdir, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [*cmd, "quickstart", MODULE, "--addin", "--ribbon"], cwd=workdir, capture_output=True, text=True, check=False
+    )
     xlam = workdir / MODULE / f"{MODULE}.xlam"
     if proc.returncode != 0 or not xlam.exists():
         raise AddinBuildError(f"xlwings quickstart failed: {(proc.stderr or proc.stdout).strip()[-500:]}")
@@ -77,7 +79,13 @@ def customise(source: Path, target: Path, ribbon_xml: str, interpreter: str | No
     """Copy the quickstart add-in with our ribbon and config; every other part byte for byte."""
     with zipfile.ZipFile(source) as zin:
         names = zin.namelist()
-        for needed in ("customUI/customUI.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml", "xl/vbaProject.bin"):
+        for needed in (
+            "customUI/customUI.xml",
+            "xl/workbook.xml",
+            "xl/worksheets/sheet1.xml",
+            "xl/sharedStrings.xml",
+            "xl/vbaProject.bin",
+        ):
             if needed not in names:
                 raise AddinBuildError(f"the quickstart add-in has no {needed}: xlwings changed its quickstart")
         parts = {name: zin.read(name) for name in names}
@@ -89,7 +97,9 @@ def customise(source: Path, target: Path, ribbon_xml: str, interpreter: str | No
     labels = config_labels(parts)
     for label, row in CONFIG_ROWS.items():
         if labels.get(row) != label:
-            raise AddinBuildError(f"the config sheet's row {row} is {labels.get(row)!r}, not {label!r}: xlwings changed its quickstart")
+            raise AddinBuildError(
+                f"the config sheet's row {row} is {labels.get(row)!r}, not {label!r}: xlwings changed its quickstart"
+            )
     sheet = parts["xl/worksheets/sheet1.xml"].decode("utf-8")
     sheet = _set_config(sheet, CONFIG_ROWS["UDF Modules"], MODULE)
     if interpreter:
@@ -128,5 +138,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-

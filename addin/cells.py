@@ -106,13 +106,15 @@ def _kind(name: str) -> str:
     return f.kind if f else ""
 
 
-def pairs_to_raw(pairs: Iterable[tuple[object, object]]) -> dict[str, object]:
+def pairs_to_raw(pairs: Iterable[tuple[object, object]], problems: list[Issue] | None = None) -> dict[str, object]:
     """(name, value) rows -> a raw mapping for ``engine.build_terms``.
 
     Table cells (``fleet[2].gpu_count``) are gathered into lists of rows; a
     table row whose cells are all blank is dropped (the table simply has
     fewer rows). Rows with a blank name are ignored. Every cell error is
-    collected so the caller sees all of them at once.
+    collected so the caller sees all of them at once: raised as one
+    InputError, or, when ``problems`` is given, appended to it (the bad cells
+    are left out of the result, so the rest can still be validated).
     """
     raw: dict[str, object] = {}
     tables: dict[str, dict[int, dict[str, object]]] = {}
@@ -132,8 +134,10 @@ def pairs_to_raw(pairs: Iterable[tuple[object, object]]) -> dict[str, object]:
             tables.setdefault(m.group(1), {}).setdefault(int(m.group(2)), {})[m.group(3)] = v
         else:
             raw[name] = v
-    if issues:
+    if issues and problems is None:
         raise InputError(issues)
+    if problems is not None:
+        problems.extend(issues)
     for table, rows in tables.items():
         kept = [row for _, row in sorted(rows.items()) if any(v is not None for v in row.values())]
         raw[table] = [{k: v for k, v in row.items() if v is not None} for row in kept]

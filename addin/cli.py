@@ -23,7 +23,7 @@ from rich.table import Table
 from addin.cells import serial_to_date
 from addin.dealfile import DealFileError, DealSource, load_deal, located_messages
 from addin.fmt import human
-from engine import COLUMNS, METRICS, build_schedule, build_terms, summarize
+from engine import COLUMNS, METRICS, build_schedule, summarize
 from engine.errors import CdmError, InputError, Issue
 from engine.fields import FIELD_BY_NAME
 from engine.sizing import gpus_for_budget, size_facility, training_days
@@ -75,8 +75,8 @@ def guarded(fn: F) -> F:
 
 def _evaluate(path: Path, scenario: str | None) -> tuple[DealSource, Any]:
     src = load_deal(path, scenario)
+    terms = src.terms()
     try:
-        terms = build_terms(src.raw)
         summary = summarize(build_schedule(terms))
     except InputError as exc:
         exc.source = src  # type: ignore[attr-defined]
@@ -335,12 +335,13 @@ def size(  # noqa: PLR0917 (typer options are parameters)
 @guarded
 def check(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False) -> None:
     """List every bad input (by cell or line, rule and value) and every warning; exit 2 if any input is bad."""
+    src: DealSource | None = None
     try:
         src = load_deal(deal, scenario)
-        terms = build_terms(src.raw)
+        terms = src.terms()
         build_schedule(terms)
     except InputError as exc:
-        source = getattr(exc, "source", None) or (src if "src" in locals() else None)
+        source = getattr(exc, "source", None) or src
         lines = located_messages(exc, source)
         if as_json:
             _dump({"ok": False, "errors": [_issue_json(i, source) for i in exc.issues], "warnings": []})
@@ -349,6 +350,7 @@ def check(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False)
                 err.print(f"[red]error[/red] {line}", markup=True, highlight=False)
             err.print(f"{len(lines)} input error{'s' if len(lines) != 1 else ''}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    assert src is not None
     warnings = [(src.locate(Issue(w.field, w.rule, w.message)), w) for w in terms.warnings]
     if as_json:
         _dump({"ok": True, "errors": [], "warnings": [{"where": loc, "field": w.field, "rule": w.rule, "message": w.message}
@@ -382,7 +384,7 @@ def new(
     if from_deal is not None:
         src = load_deal(from_deal)
         try:
-            build_schedule(build_terms(src.raw))
+            build_schedule(src.terms())
         except InputError as exc:
             exc.source = src  # type: ignore[attr-defined]
             raise

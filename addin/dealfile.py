@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import CdmError, InputError, Issue
+from engine.terms import DealTerms, build_terms
 
 MAX_DEAL_FILE_BYTES = 1_000_000
 
@@ -37,6 +38,24 @@ class DealSource:
     scenario: str | None = None
     scenarios: dict[str, dict[str, object]] = field(default_factory=dict)
     """Named alternatives: each maps inputs to the values that replace the base case's."""
+    cell_issues: list[Issue] = field(default_factory=list)
+    """Cells that could not be read at all (Excel errors); left out of ``raw``."""
+
+    def terms(self) -> DealTerms:
+        """Validated terms; raises one InputError listing every problem, located at this source."""
+        bad = {i.field for i in self.cell_issues}
+        try:
+            terms = build_terms(self.raw)
+        except InputError as exc:
+            issues = self.cell_issues + [i for i in exc.issues if i.field not in bad]
+            error = InputError(issues)
+            error.source = self  # type: ignore[attr-defined]
+            raise error from None
+        if self.cell_issues:
+            error = InputError(self.cell_issues)
+            error.source = self  # type: ignore[attr-defined]
+            raise error
+        return terms
 
     def locate(self, issue: Issue) -> str:
         """Where the user typed the value behind ``issue`` (falls back to the file name)."""

@@ -64,6 +64,14 @@ def read_deal(book: Book, scenario: str | None = None) -> tuple[dict[str, object
     return raw, where, name
 
 
+def read_deal_lenient(book: Book, scenario: str | None = None) -> tuple[dict[str, object], dict[str, str], str, list[Any]]:
+    """Like :func:`read_deal`, but unreadable cells are returned as issues instead of raised."""
+    values, where, name = read_cells(book, scenario)
+    problems: list[Any] = []
+    raw = pairs_to_raw(values.items(), problems)
+    return raw, where, name, problems
+
+
 def read_cells(book: Book, scenario: str | None = None) -> tuple[dict[str, object], dict[str, str], str]:
     """The cell values of one scenario (before conversion), their addresses, and the scenario's name."""
     try:
@@ -118,11 +126,11 @@ def load_workbook_deal(path: Path, scenario: str | None = None) -> DealSource:
     """A deal workbook as a DealSource: its own switch picks the scenario unless one is named."""
     wb = open_workbook(path)
     try:
-        raw, where, name = read_deal(OpenpyxlBook(wb), scenario)
+        raw, where, name, problems = read_deal_lenient(OpenpyxlBook(wb), scenario)
     except InputError as exc:
         exc.source = DealSource(path=path, raw={}, locations=getattr(exc, "where", {}), kind="xlsx")  # type: ignore[attr-defined]
         raise
-    return DealSource(path=path, raw=raw, locations=where, kind="xlsx", scenario=name)
+    return DealSource(path=path, raw=raw, locations=where, kind="xlsx", scenario=name, cell_issues=problems)
 
 
 LOADERS[".xlsx"] = load_workbook_deal

@@ -122,3 +122,61 @@ def test_console_script_runs_without_traceback() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["deal_name"] == "Anthropic - xAI Colossus 1"
+
+
+def test_new_check_and_recalc_round_trip(tmp_path: Path) -> None:
+    out = tmp_path / "mydeal.xlsx"
+    res = runner.invoke(app, ["new", "-o", str(out), "--from", str(ROOT / "workbooks" / "deals" / "google_spacex.toml")])
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(app, ["new", "-o", str(out)]).exit_code == 2  # never overwrites without --force
+    res = runner.invoke(app, ["check", str(out), "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["ok"] is True
+    res = runner.invoke(app, ["summary", str(out), "--json"])
+    assert json.loads(res.stdout)["net_tcv_usd"] == 33 * 920e6
+    res = runner.invoke(app, ["recalc", str(out), "--json", "-o", str(tmp_path / "values.xlsx")])
+    assert res.exit_code == 0, res.output
+    rec = json.loads(res.stdout)
+    assert rec["errors"] == [] and rec["summary"]["net_tcv_usd"] == pytest.approx(33 * 920e6)
+    from openpyxl import load_workbook
+
+    values = load_workbook(tmp_path / "values.xlsx")
+    formulas = [c.coordinate for ws in values.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+    assert runner.invoke(app, ["recalc", str(out), "-o", str(out)]).exit_code == 2
+
+
+def test_check_lists_every_bad_cell(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "bad.xlsx"
+    runner.invoke(app, ["new", "-o", str(out)])
+    wb = load_workbook(out)
+    ws = wb["Inputs"]
+    cells = {ws.cell(r, 3).value: ws.cell(r, 5) for r in range(1, 80)}
+    cells["pue"].value = 0.8
+    cells["monthly_fee_usd"].value = "lots"
+    cells["gpu_sku"].value = "#N/A"
+    wb.save(out)
+    before = out.read_bytes()
+    res = runner.invoke(app, ["check", str(out)])
+    assert res.exit_code == 2
+    text = " ".join(res.stderr.split())
+    assert f"Inputs!{cells['pue'].coordinate}: pue must be >= 1.0, got 0.8" in text
+    assert f"Inputs!{cells['monthly_fee_usd'].coordinate}: monthly_fee_usd must be a number, got 'lots'" in text
+    assert f"Inputs!{cells['gpu_sku'].coordinate}: gpu_sku holds the Excel error #N/A" in text
+    assert out.read_bytes() == before
+
+
+def test_workbook_scenarios_from_the_command_line() -> None:
+    book = ROOT / "workbooks" / "anthropic_xai_colossus1.xlsx"
+    res = runner.invoke(app, ["summary", str(book), "--scenario", "Press: full rate from July", "--json"])
+    assert json.loads(res.stdout)["months_billed"] == 35
+    res = runner.invoke(app, ["summary", str(book), "--scenario", "Nope"])
+    assert res.exit_code == 2 and "is not one of the workbook's scenarios" in " ".join(res.stderr.split())
+
+
+def test_a_csv_renamed_to_xlsx_is_a_clear_error(tmp_path: Path) -> None:
+    fake = tmp_path / "deal.xlsx"
+    fake.write_text("deal_name,pue\nx,1.2\n")
+    res = runner.invoke(app, ["check", str(fake)])
+    assert res.exit_code == 2 and "is not an .xlsx workbook" in " ".join(res.stderr.split())

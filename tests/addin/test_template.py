@@ -32,11 +32,18 @@ def canonical(path: Path) -> dict[str, Any]:
                 if isinstance(v, ArrayFormula):
                     v = ("array", v.ref, v.text)
                 if v is not None or c.fill.fgColor.rgb not in (None, "00000000"):
-                    cells[c.coordinate] = (repr(v), c.number_format, c.font.color.rgb if c.font.color else None, c.fill.fgColor.rgb)
+                    cells[c.coordinate] = (
+                        repr(v),
+                        c.number_format,
+                        c.font.color.rgb if c.font.color else None,
+                        c.fill.fgColor.rgb,
+                    )
         out[ws.title] = {
             "cells": cells,
             "freeze": ws.freeze_panes,
-            "validations": sorted((str(dv.sqref), dv.type, dv.formula1, dv.formula2) for dv in ws.data_validations.dataValidation),
+            "validations": sorted(
+                (str(dv.sqref), dv.type, dv.formula1, dv.formula2) for dv in ws.data_validations.dataValidation
+            ),
         }
     return out
 

@@ -1,0 +1,142 @@
+"""The CDM_ functions: values against the engine, errors as cell text, xlwings classic metadata and VBA."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from addin import udfs
+from engine import evaluate
+from tests.addin.xlwings_classic import load_classic
+
+GOLDEN = Path(__file__).parent / "golden" / "computedeal_udfs.vba"
+
+DEAL = [
+    ["deal_name", "UDF test"],
+    ["start_month", 46143.0],  # Excel serial of 2026-05-01
+    ["end_month", "2029-05"],
+    ["monthly_fee_usd", 1.25e9],
+    ["ramp_months", 2.0],
+    ["ramp_fee_fraction", 0.5],
+    ["ramp_capacity_fraction", 0.5],
+    ["facility_mw", 300.0],
+    ["pue", None],  # blank: default 1.2
+    ["notice_days", 90.0],
+    ["lockin_months", 3.0],
+    ["fleet[1].gpu_sku", "H100-SXM"],
+    ["fleet[1].gpu_count", 200_000.0],
+    ["fleet[2].gpu_sku", None],
+    ["fleet[2].gpu_count", None],
+    [None, None],
+]
+RAW = {
+    "deal_name": "UDF test", "start_month": "2026-05", "end_month": "2029-05", "monthly_fee_usd": 1.25e9,
+    "ramp_months": 2, "ramp_fee_fraction": 0.5, "ramp_capacity_fraction": 0.5, "facility_mw": 300,
+    "notice_days": 90, "lockin_months": 3, "fleet": [{"gpu_sku": "H100-SXM", "gpu_count": 200_000}],
+}  # fmt: skip
+
+
+def test_deal_functions_equal_the_engine() -> None:
+    rec = evaluate(RAW).record(0)
+    assert udfs.cdm_summary(DEAL, "net_tcv_usd") == rec["net_tcv_usd"] == 45e9
+    assert udfs.cdm_npv(DEAL) == rec["npv_usd"]
+    assert udfs.cdm_usd_per_gpu_hour(DEAL) == rec["usd_per_gpu_hour"]
+    assert udfs.cdm_firm_commitment(DEAL) == rec["firm_commitment_usd"]
+    assert udfs.cdm_breakeven_utilization(DEAL) == rec["breakeven_utilization_pct"]
+    assert udfs.cdm_input(DEAL, "pue") == 1.2
+    assert udfs.cdm_summary(DEAL, "exit_date") == 46325.0  # 2026-10-30
+    assert udfs.cdm_check(DEAL).startswith("OK, 1 warning: 200,000 GPUs x 1.683 kW")  # 336.6 MW > 300 MW
+    assert udfs.cdm_check([*DEAL[:8], ["gpu_count", None]]) == "OK"
+    # an NPV at another rate equals the engine run at that rate
+    assert udfs.cdm_npv(DEAL, 12) == evaluate({**RAW, "discount_rate_pct": 12})["npv_usd"][0]
+
+
+def test_schedule_array_is_rows_by_120_months() -> None:
+    arr = udfs.cdm_schedule(DEAL)
+    assert isinstance(arr, np.ndarray) and arr.shape == (len(udfs.SCHEDULE_ROWS), 120)
+    net = arr[udfs.SCHEDULE_ROWS.index("net_fee_usd")]
+    assert net[:37].sum() == pytest.approx(45e9) and (net[37:] == 0).all()
+    months = arr[udfs.SCHEDULE_ROWS.index("month")]
+    assert months[0] == 46143.0 and months[36] == 47239.0 and months[37] == 0  # May 2026, May 2029, past the term
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda: udfs.cdm_summary([["pue", 0.8], *DEAL[1:]], "npv_usd"), "CDM error: deal_name is required and is blank"),
+        (lambda: udfs.cdm_summary([*DEAL[:8], ["pue", 0.8]], "npv_usd"), "CDM error: pue must be >= 1.0, got 0.8"),
+        (lambda: udfs.cdm_summary(DEAL, "npv"), "CDM error: unknown figure 'npv'"),
+        (lambda: udfs.cdm_summary([*DEAL[:8], ["pue", "#N/A"]], "npv_usd"), "CDM error: pue holds the Excel error #N/A"),
+        (lambda: udfs.cdm_kw_per_gpu("H100-SXM", 0.8), "CDM error: pue must be >= 1.0, got 0.8"),
+        (lambda: udfs.cdm_gpus_from_mw(-3, "H100-SXM"), "CDM error: facility_mw must be > 0, got -3"),
+        (lambda: udfs.cdm_gpus_from_mw("300 MW", "H100-SXM"), "CDM error: facility_mw must be a number, got '300 MW'"),
+        (lambda: udfs.cdm_gpu_spec("H900", "tdp_w"), "CDM error: gpu_sku 'H900' is not in the GPU catalogue"),
+        (lambda: udfs.cdm_gpu_spec("H100-SXM", "price"), "CDM error: unknown GPU field 'price'"),
+        (lambda: udfs.cdm_input(DEAL, "colour"), "CDM error: unknown input 'colour'"),
+        (lambda: udfs.cdm_npv(DEAL, 200), "CDM error: discount_rate_pct must be <= 100, got 200"),
+        (lambda: udfs.cdm_summary([["deal_name"]], "npv_usd"), "CDM error: the deal range must have two columns"),
+    ],
+)
+def test_bad_arguments_return_readable_text(call: Any, expected: str) -> None:
+    result = call()
+    assert isinstance(result, str) and result.startswith(expected), result
+
+
+def test_schedule_error_shows_in_the_top_left_cell() -> None:
+    grid = udfs.cdm_schedule([*DEAL[:8], ["pue", 0.8]])
+    assert grid[0][0] == "CDM error: pue must be >= 1.0, got 0.8" and grid[5][7] == ""
+
+
+def test_internal_errors_never_escape() -> None:
+    broken = udfs.cell_safe(lambda: 1 / 0)
+    assert broken() == "CDM error: internal error ZeroDivisionError: division by zero"
+
+
+def test_sizing_functions() -> None:
+    # 1.275 x 1.1 x 1.2 = 1.683 kW; floor(300,000 / 1.683) = 178,253
+    assert udfs.cdm_kw_per_gpu("H100-SXM") == pytest.approx(1.683)
+    assert udfs.cdm_gpus_from_mw(300, "H100-SXM", None, None) == 178_253
+    assert udfs.cdm_mw_from_gpus(178_253, "H100-SXM") == pytest.approx(178_253 * 1.683 / 1000)
+    assert udfs.cdm_gpu_spec("H100-SXM", "tdp_w") == 700.0
+    assert udfs.cdm_version() == udfs.package_version()
+
+
+def test_one_evaluation_serves_many_cells() -> None:
+    udfs.CACHE.clear()
+    for name in ("net_tcv_usd", "npv_usd", "gpus", "usd_per_gpu_hour"):
+        udfs.cdm_summary(DEAL, name)
+    assert (udfs.CACHE.misses, udfs.CACHE.hits) == (1, 3)
+
+
+@pytest.fixture(scope="module")
+def classic() -> tuple[Any, str]:
+    return load_classic("computedeal")
+
+
+def test_classic_decorators_see_every_function_with_docs(classic: tuple[Any, str]) -> None:
+    module, _ = classic
+    funcs = {name: getattr(module, name) for name in dir(module) if hasattr(getattr(module, name), "__xlfunc__")}
+    assert set(funcs) == set(udfs.UDFS)
+    for name, f in funcs.items():
+        meta = f.__xlfunc__
+        assert meta["category"] == "Compute Deal"
+        assert meta["ret"]["doc"] and not meta["ret"]["doc"].startswith("Python function")
+        for arg in meta["args"]:
+            assert not arg["doc"].startswith("Positional argument"), f"{name}({arg['name']}) has no doc="
+            assert "convert" not in arg["options"], f"{name}({arg['name']}): a type hint would become a converter"
+        assert "convert" not in meta["ret"]["options"]
+    assert funcs["CDM_SCHEDULE"].__xlfunc__["args"][0]["options"] == {"ndim": 2}
+    assert callable(module.main)
+
+
+def test_vba_wrappers_match_the_golden_file(classic: tuple[Any, str]) -> None:
+    _, vba = classic
+    if os.environ.get("CDM_UPDATE_GOLDEN"):
+        GOLDEN.write_text(vba)
+    assert vba == GOLDEN.read_text(), (
+        "UDF signatures changed: review, then run CDM_UPDATE_GOLDEN=1 pytest tests/addin/test_udfs.py"
+    )
