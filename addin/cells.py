@@ -124,6 +124,9 @@ def pairs_to_raw(pairs: Iterable[tuple[object, object]], problems: list[Issue] |
         if is_empty_cell(key):
             continue
         name = str(key).strip()
+        if name == "sources" and isinstance(value, dict):
+            raw["sources"] = value  # the Source column, not a cell value
+            continue
         try:
             v = cell_to_raw(name, value)
         except InputError as exc:

@@ -472,6 +472,39 @@ def recalc(
 METRIC_UNITS = {m.name: m.unit for m in METRICS}
 
 
+@app.command()
+@guarded
+def report(
+    deal: DealArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The report workbook to write (.xlsx).")],
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write a PDF beside it (needs LibreOffice).")] = False,
+    scenario: ScenarioOpt = None,
+) -> None:
+    """Build the review report of a deal: summary, schedule, charts, sensitivity, claims, assumptions."""
+    from addin.libreoffice import LibreOfficeError
+    from addin.report import build_report, check_output, export_pdf, save_report
+
+    check_output(deal, output)
+    src = load_deal(deal, scenario)
+    wb, ctx = build_report(src, command_line=_command_line())
+    save_report(wb, output)
+    _warn(src, ctx.summary)
+    bad = [v for v in ctx.verdicts if not v.consistent]
+    out.print(f"wrote {output}  ({len(ctx.verdicts)} claims checked, {len(bad)} inconsistent)", highlight=False)
+    if pdf:
+        try:
+            written = export_pdf(output, output.with_suffix(".pdf"))
+            out.print(f"wrote {written}", highlight=False)
+        except LibreOfficeError as exc:
+            err.print(f"[yellow]no PDF[/yellow] {exc}", markup=True, highlight=False)
+
+
+def _command_line() -> str:
+    import shlex
+
+    return "cdm " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
 def _summary_rows(path: Path) -> dict[str, int]:
     from openpyxl import load_workbook
 

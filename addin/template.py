@@ -282,6 +282,7 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
     for table in TABLES:
         row += 1
         ws.cell(row, 2, table.label).font = SECTION_FONT
+        ws.cell(row, 3, table.name)
         ws.cell(row, 7, sources.get(table.name, "")).alignment = WRAP
         row += 1
         for j, col in enumerate(table.columns):
@@ -309,6 +310,7 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
                 layout.input_cells[f"{table.name}[{i}].{col.name}"] = abs_ref(INPUTS, 5 + j, row)
             row += 1
         _name(wb, layout, table.name, abs_ref(INPUTS, 5, first, 4 + len(table.columns), row - 1))
+    _name(wb, layout, "cdm_input_sources", abs_ref(INPUTS, 3, 7, 7, row - 1))
     row += 1
     ws.cell(row, 2, "Model settings").font = SECTION_FONT
     row += 1

@@ -21,7 +21,7 @@ from addin.book import Book, NameError_, OpenpyxlBook
 from addin.cells import is_empty_cell, pairs_to_raw
 from addin.dealfile import BASE_CASE, LOADERS, DealFileError, DealSource
 from engine.errors import InputError
-from engine.fields import FIELDS, TABLES
+from engine.fields import FIELD_BY_NAME, FIELDS, TABLE_BY_NAME, TABLES
 
 SCENARIO_ALTERNATIVES = "cdm_scenario_alternatives"
 
@@ -93,6 +93,7 @@ def read_cells(book: Book, scenario: str | None = None) -> tuple[dict[str, objec
                 where.setdefault(f"{table.name}[{i}]", _cell_address(book, table.name, i - 1, 0))
             where[table.name] = _cell_address(book, table.name)
         alternatives = book.read(SCENARIO_ALTERNATIVES)
+        sources = read_sources(book)
     except NameError_ as exc:
         raise DealFileError("workbook", str(exc)) from None
     lowered = [n.lower() for n in names_row]
@@ -113,7 +114,21 @@ def read_cells(book: Book, scenario: str | None = None) -> tuple[dict[str, objec
                 table = str(key).split("[", 1)[0]
                 if table != str(key) and where.get(table, "").startswith(_cell_address(book, table).split("!")[0]):
                     where[table] = cell  # a table overridden by the scenario is located at its first changed cell
+    if sources:
+        values["sources"] = sources
     return values, where, names_row[idx]
+
+
+def read_sources(book: Book) -> dict[str, str]:
+    """Input name -> the text of its Source column on the Inputs sheet (absent in older workbooks)."""
+    if not book.has_name("cdm_input_sources"):
+        return {}
+    out = {}
+    for row in book.read("cdm_input_sources"):
+        name, source = row[0], row[-1]
+        if isinstance(name, str) and (name in FIELD_BY_NAME or name in TABLE_BY_NAME) and isinstance(source, str) and source.strip():
+            out[name] = source.strip()
+    return out
 
 
 def _issue(field: str, message: str, value: object) -> Any:

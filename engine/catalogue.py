@@ -119,6 +119,24 @@ def sla_policies() -> dict[str, tuple[SlaTier, ...]]:
     return {k: tuple(sorted(v, key=lambda t: -t.below_uptime_pct)) for k, v in tiers.items()}
 
 
+@dataclass(frozen=True)
+class PricePoint:
+    """One observed market price (``engine/data/market_history.csv``)."""
+
+    gpu_sku: str
+    kind: str  # reserved_1yr or spot: separate curves, they have moved in opposite directions
+    month: str
+    usd_per_gpu_hour: float
+    source: str
+
+
+@functools.cache
+def market_history() -> tuple[PricePoint, ...]:
+    """Observed reference prices by SKU, kind and month, oldest first."""
+    rows = [PricePoint(r["gpu_sku"], r["kind"], r["month"], float(r["usd_per_gpu_hour"]), r["source"]) for r in _rows("market_history.csv")]
+    return tuple(sorted(rows, key=lambda p: (p.gpu_sku, p.kind, p.month)))
+
+
 def gpu_spec_value(gpu_sku: str, field: str) -> float | str:
     """One catalogue value, e.g. ``gpu_spec_value("H100-SXM", "tdp_w") == 700.0``.
 

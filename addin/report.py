@@ -1,0 +1,699 @@
+"""The deal report: one workbook a reviewer understands in a minute, and its PDF.
+
+Sheets: Summary (the deal on one screen), Schedule (months down, frozen
+header, totals), Charts (native Excel charts over the Schedule), Sensitivity
+(two-way and one-way tables, each computed in one vectorised engine call),
+Claims (public claims against the model, with verdicts and arithmetic),
+Assumptions (every input and its source) and About (version, input file and
+its SHA-256, command line). Values are written as values; user text is always
+written as text, even when it starts with ``=``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.worksheet import Worksheet
+
+from addin.atomic import atomic_write
+from addin.claims import QUANTITIES, Verdict, check_claims, claims_for, load_claims
+from addin.dealfile import DealSource
+from addin.udfs import package_version
+from engine import FIELDS, InputError, build_schedule, build_terms, summarize
+from engine.catalogue import gpu_catalogue, market_prices
+from engine.errors import CdmError
+from engine.summary import METRIC_BY_NAME, Summary
+
+TITLE = Font(bold=True, size=16)
+SUBTITLE = Font(italic=True, color="595959")
+BOLD = Font(bold=True)
+SECTION = Font(bold=True, color="1F3864", size=12)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+GOOD_FILL = PatternFill("solid", fgColor="E2EFDA")
+BAD_FILL = PatternFill("solid", fgColor="FCE4D6")
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+# Report number formats: finance units, $B with two decimals.
+FORMATS = {
+    "USD": '"$"#,##0.00,,,"B";-"$"#,##0.00,,,"B"',
+    "USD/year": '"$"#,##0.00,,,"B"',
+    "USD/month": '"$"#,##0.0,,"M"',
+    "USDm": '"$"#,##0.0,,"M";-"$"#,##0.0,,"M";"-"',
+    "USD/GPU-hour": '"$"#,##0.00',
+    "USD/PFLOP-hour": '"$"#,##0.00',
+    "USD/kW-month": '"$"#,##0',
+    "USD/MW-month": '"$"#,##0.00,,"M"',
+    "%": '0.0"%"',
+    "GPUs": "#,##0",
+    "GPU-hours": '#,##0.00,,,"B"',
+    "GPU-hours-m": '#,##0.0,,"M"',
+    "MW": "#,##0.0",
+    "kW": "0.000",
+    "months": "0.0",
+    "PFLOPS": "#,##0",
+    "FLOPs": "0.00E+00",
+    "fraction": "0.00",
+    "x": "0.0000",
+    "date": "yyyy-mm-dd",
+    "month": "mmm yyyy",
+}
+
+
+class ReportError(CdmError):
+    """The report cannot be written where asked."""
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None, font: Font | None = None) -> Any:
+    """Write a value; text is always text (never a formula, whatever its first character)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    cell = ws.cell(row, col)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    if fmt:
+        cell.number_format = fmt
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _name(wb: Workbook, name: str, ws: Worksheet, row: int, col: int) -> None:
+    ref = f"{quote_sheetname(ws.title)}!${get_column_letter(col)}${row}"
+    wb.defined_names[name] = DefinedName(name, attr_text=ref)
+
+
+def _print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.print_options.horizontalCentered = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "&A - page &P of &N"
+    ws.oddFooter.right.text = "Compute Deal Model"
+
+
+def _month_date(m: np.datetime64) -> dt.date:
+    return dt.date.fromisoformat(str(m.astype("datetime64[D]")))
+
+
+@dataclass
+class ReportContext:
+    source: DealSource
+    summary: Summary
+    verdicts: list[Verdict]
+    command_line: str
+    generated: dt.datetime
+    input_sha256: str
+
+
+# ------------------------------------------------------------------ Summary
+
+
+def _summary_sheet(wb: Workbook, ctx: ReportContext) -> None:
+    ws = wb.active
+    ws.title = "Summary"
+    s, rec = ctx.summary, ctx.summary.record(0)
+    t = s.schedule.terms
+    for col, width in zip("ABCDE", (2, 46, 20, 16, 70)):
+        ws.column_dimensions[col].width = width
+    put(ws, 1, 2, f"Deal report: {t.deal_name}", font=TITLE)
+    scenario = f"; scenario: {ctx.source.scenario}" if ctx.source.scenario else ""
+    put(ws, 2, 2, f"{t.buyer or 'Buyer'} buys compute from {t.vendor or 'the vendor'}, {rec['start_month']} to "
+                  f"{rec['end_month']}{scenario}. Generated {ctx.generated:%Y-%m-%d %H:%M} UTC from {ctx.source.path.name}.",
+        font=SUBTITLE)  # fmt: skip
+    n_bad = sum(not v.consistent for v in ctx.verdicts)
+    checks_ok, check_notes = integrity_checks(s)
+    flag = "OK" if checks_ok else "FAILED"
+    warnings = list(t.warnings)
+    put(ws, 3, 2, f"Model checks: {flag}. Input warnings: {len(warnings)}. Public claims inconsistent with the terms: "
+                  f"{n_bad} of {len(ctx.verdicts)}.", font=BOLD)  # fmt: skip
+    ws.cell(3, 2).fill = GOOD_FILL if checks_ok else BAD_FILL
+    sections: list[tuple[str, list[tuple[str, str, Any, str]]]] = [
+        ("Term", [
+            ("months_billed", "Months billed", rec["months_billed"], "GPUs"),
+            ("exit_date", "Earliest exit date (lock-in + notice)", _date_or_text(rec["exit_date"]), "date"),
+            ("firm_months", "Firm period [months]", rec["firm_months"], "months"),
+        ]),
+        ("Commitment", [
+            ("headline_tcv_usd", "Headline TCV [$B] (full-rate fee x months)", rec["headline_tcv_usd"], "USD"),
+            ("net_tcv_usd", "Net TCV [$B] (after ramp, cuts and credits)", rec["net_tcv_usd"], "USD"),
+            ("firm_commitment_usd", "Firm commitment [$B] (before the earliest exit)", rec["firm_commitment_usd"], "USD"),
+            ("firm_share_pct", "Firm share of net TCV [%]", rec["firm_share_pct"], "%"),
+            ("npv_usd", f"NPV of payments [$B] at {float(t.discount_rate_pct[0]):g}% (XNPV)", rec["npv_usd"], "USD"),
+            ("annual_run_rate_usd", "Annual run rate [$B/year]", rec["annual_run_rate_usd"], "USD/year"),
+        ]),
+        ("Capacity", [
+            ("gpus", f"GPUs [count] ({', '.join(t.skus)})", rec["gpus"], "GPUs"),
+            ("facility_mw", "Facility power [MW]", rec["facility_mw"], "MW"),
+            ("required_facility_mw", "Power the GPUs need [MW]", rec["required_facility_mw"], "MW"),
+            ("kw_per_gpu", "All-in kW per GPU [kW]", rec["kw_per_gpu"], "kW"),
+            ("dense_bf16_pflops", "Dense BF16 peak [PFLOPS]", rec["dense_bf16_pflops"], "PFLOPS"),
+        ]),
+        ("Unit prices", [
+            ("usd_per_gpu_hour", "Price per delivered GPU-hour [$]", rec["usd_per_gpu_hour"], "USD/GPU-hour"),
+            ("usd_per_used_gpu_hour", f"Price per used GPU-hour [$] at {float(t.utilization_pct[0]):g}% use",
+             rec["usd_per_used_gpu_hour"], "USD/GPU-hour"),
+            ("usd_per_kw_month", "Price per kW-month of facility power [$]", rec["usd_per_kw_month"], "USD/kW-month"),
+            ("usd_per_pflop_hour", "Price per dense BF16 PFLOP-hour [$]", rec["usd_per_pflop_hour"], "USD/PFLOP-hour"),
+            ("market_usd_per_gpu_hour", "Market reference [$/GPU-hour]", rec["market_usd_per_gpu_hour"], "USD/GPU-hour"),
+            ("premium_to_market_pct", "Premium to market [%]", rec["premium_to_market_pct"], "%"),
+            ("breakeven_utilization_pct", "Break-even utilisation against market [%]", rec["breakeven_utilization_pct"], "%"),
+        ]),
+    ]  # fmt: skip
+    row = 5
+    for title, items in sections:
+        put(ws, row, 2, title, font=SECTION)
+        row += 1
+        for name, label, value, unit in items:
+            put(ws, row, 2, label)
+            put(ws, row, 3, value, FORMATS.get(unit, "General"))
+            note = _note(name, rec)
+            if note:
+                put(ws, row, 5, note).alignment = WRAP
+            _name(wb, name, ws, row, 3)
+            row += 1
+        row += 1
+    put(ws, row, 2, "Overall check", font=SECTION)
+    row += 1
+    put(ws, row, 2, "Model integrity checks")
+    c = put(ws, row, 3, flag, font=BOLD)
+    c.fill = GOOD_FILL if checks_ok else BAD_FILL
+    _name(wb, "overall_check", ws, row, 3)
+    put(ws, row, 5, "; ".join(check_notes)).alignment = WRAP
+    row += 1
+    put(ws, row, 2, "Input warnings (legal but inconsistent inputs)")
+    put(ws, row, 3, len(warnings), "0")
+    _name(wb, "warning_count", ws, row, 3)
+    row += 1
+    for w in warnings:
+        put(ws, row, 5, w.message).alignment = WRAP
+        ws.row_dimensions[row].height = 30
+        row += 1
+    put(ws, row, 2, "Claims inconsistent with the terms (see Claims)")
+    put(ws, row, 3, f"{n_bad} of {len(ctx.verdicts)}")
+    _print_setup(ws)
+
+
+def _date_or_text(value: str | None) -> Any:
+    return dt.date.fromisoformat(value) if value else "no termination right"
+
+
+def _note(name: str, rec: dict[str, Any]) -> str:
+    notes = {
+        "firm_commitment_usd": "What the buyer cannot walk away from: fees accrued before the earliest exit date.",
+        "required_facility_mw": (f"More than the facility's {rec['facility_mw']:,.0f} MW: the GPU count and the power disagree."
+                                 if rec["required_facility_mw"] > rec["facility_mw"] * (1 + 1e-9) else ""),
+        "breakeven_utilization_pct": ("Above 100%: at any utilisation the deal costs more per used GPU-hour than the market."
+                                      if rec["breakeven_utilization_pct"] > 100 else ""),
+        "npv_usd": "Present value of what the buyer pays (positive = cost); actual/365 from the first day of the term.",
+    }  # fmt: skip
+    return notes.get(name, "")
+
+
+def integrity_checks(s: Summary) -> tuple[bool, list[str]]:
+    """The report's model checks, from the schedule: every one must hold within 1e-9 (relative)."""
+    sch = s.schedule
+    net = float(s["net_tcv_usd"][0])
+    tol = 1e-9 * max(1.0, abs(net))
+    results = {
+        "net fees sum to net TCV": abs(float(sch.net_fee_usd[0].sum()) - net) <= tol,
+        "list fee less reductions = net TCV": abs(float((sch.list_fee_usd[0] - sch.ramp_reduction_usd[0]
+                                                          - sch.late_delivery_reduction_usd[0] - sch.usage_reduction_usd[0]
+                                                          - sch.sla_credit_usd[0]).sum()) - net) <= tol,
+        "firm <= net": float(s["firm_commitment_usd"][0]) <= net + tol,
+        "cash + equity = net TCV": abs(float(s["cash_paid_usd"][0] + s["equity_paid_usd"][0]) - net) <= tol,
+        "cumulative fee ends at net TCV": abs(float(sch.cumulative_fee_usd[0, -1]) - net) <= tol,
+        "NPV = sum of present values": abs(float(sch.present_value_usd[0].sum()) - float(s["npv_usd"][0])) <= tol,
+    }  # fmt: skip
+    ok = all(results.values())
+    notes = [f"{k}: {'pass' if v else 'FAIL'}" for k, v in results.items()]
+    return ok, notes
+
+
+# ------------------------------------------------------------------ Schedule and charts
+
+SCHEDULE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # (key, header, format)
+    ("month", "Month", "month"),
+    ("capacity_fraction", "Capacity fraction", "fraction"),
+    ("delivered_gpus", "Delivered GPUs", "GPUs"),
+    ("gpus_power_feeds", "GPUs the power feeds", "GPUs"),
+    ("delivered_mw", "Delivered MW", "MW"),
+    ("delivered_gpu_hours", "Delivered GPU-hours (M)", "GPU-hours-m"),
+    ("list_fee_usd", "List fee ($M)", "USDm"),
+    ("reductions_usd", "Ramp, delivery, usage and SLA cuts ($M)", "USDm"),
+    ("net_fee_usd", "Net fee ($M)", "USDm"),
+    ("firm_fee_usd", "Firm part ($M)", "USDm"),
+    ("cancellable_fee_usd", "Cancellable part ($M)", "USDm"),
+    ("cumulative_fee_usd", "Cumulative net fee ($M)", "USDm"),
+    ("payment_date", "Payment date", "date"),
+    ("discount_factor", "Discount factor", "x"),
+    ("present_value_usd", "Present value ($M)", "USDm"),
+    ("usd_per_gpu_hour", "$ per delivered GPU-hour", "USD/GPU-hour"),
+    ("market_usd_per_gpu_hour", "Market $ per GPU-hour", "USD/GPU-hour"),
+)
+SCHEDULE_HEADER_ROW = 4
+CHART_PAGE_BREAK_ROW = 34
+TOTALLED = {"delivered_gpu_hours", "list_fee_usd", "reductions_usd", "net_fee_usd", "firm_fee_usd", "cancellable_fee_usd",
+            "present_value_usd"}  # fmt: skip
+
+
+def schedule_rows(s: Summary) -> dict[str, np.ndarray]:
+    """The report's schedule columns for the deal's own term."""
+    sch = s.schedule
+    row = sch.row(0)
+    t = sch.terms
+    from engine.sizing import gpus_from_mw
+
+    out: dict[str, np.ndarray] = {k: row[k] for k in row}
+    out["reductions_usd"] = (row["ramp_reduction_usd"] + row["late_delivery_reduction_usd"] + row["usage_reduction_usd"]
+                             + row["sla_credit_usd"])  # fmt: skip
+    out["cancellable_fee_usd"] = row["net_fee_usd"] - row["firm_fee_usd"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_hour = np.where(row["delivered_gpu_hours"] > 0, row["net_fee_usd"] / np.where(row["delivered_gpu_hours"] > 0,
+                                                                                           row["delivered_gpu_hours"], 1.0), 0.0)  # fmt: skip
+    out["usd_per_gpu_hour"] = per_hour
+    out["market_usd_per_gpu_hour"] = np.full(per_hour.shape, float(t.market_usd_per_gpu_hour[0]))
+    feeds = float(gpus_from_mw(float(t.facility_mw[0]), float(sch.capacity.kw_per_gpu.reshape(-1)[0])))
+    out["gpus_power_feeds"] = np.full(per_hour.shape, feeds)
+    return out
+
+
+def _schedule_sheet(wb: Workbook, s: Summary) -> tuple[Worksheet, int, int]:
+    ws = wb.create_sheet("Schedule")
+    rows = schedule_rows(s)
+    put(ws, 1, 1, f"Monthly schedule: {s.schedule.terms.deal_name}", font=TITLE)
+    put(ws, 2, 1, "Money in USD millions; one row per service month; the firm part is what accrues before the earliest exit.",
+        font=SUBTITLE)  # fmt: skip
+    for j, (_, header, _) in enumerate(SCHEDULE_COLUMNS, start=1):
+        c = put(ws, SCHEDULE_HEADER_ROW, j, header, font=BOLD)
+        c.fill = HEADER_FILL
+        c.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        ws.column_dimensions[get_column_letter(j)].width = 14
+    ws.row_dimensions[SCHEDULE_HEADER_ROW].height = 45
+    n = rows["month"].size
+    first = SCHEDULE_HEADER_ROW + 1
+    for i in range(n):
+        for j, (key, _, fmt) in enumerate(SCHEDULE_COLUMNS, start=1):
+            v = rows[key][i]
+            if key == "month":
+                v = _month_date(v)
+            elif key == "payment_date":
+                v = dt.date.fromisoformat(str(v))
+            else:
+                v = float(v)
+            put(ws, first + i, j, v, FORMATS[fmt])
+    total_row = first + n
+    put(ws, total_row, 1, "Total", font=BOLD)
+    for j, (key, _, fmt) in enumerate(SCHEDULE_COLUMNS, start=1):
+        if key in TOTALLED:
+            put(ws, total_row, j, float(rows[key].sum()), FORMATS[fmt], BOLD)
+    ws.freeze_panes = ws.cell(first, 2)
+    _print_setup(ws, f"{SCHEDULE_HEADER_ROW}:{SCHEDULE_HEADER_ROW}")
+    return ws, first, total_row - 1
+
+
+def _col_of(key: str) -> int:
+    return next(j for j, (k, _, _) in enumerate(SCHEDULE_COLUMNS, start=1) if k == key)
+
+
+def _charts_sheet(wb: Workbook, sched: Worksheet, first: int, last: int) -> None:
+    ws = wb.create_sheet("Charts")
+    put(ws, 1, 1, "Charts (native Excel charts over the Schedule sheet)", font=TITLE)
+    months = Reference(sched, min_col=_col_of("month"), min_row=first, max_row=last)
+
+    def ref(key: str) -> Reference:
+        return Reference(sched, min_col=_col_of(key), min_row=SCHEDULE_HEADER_ROW, max_row=last)
+
+    bars = BarChart()
+    bars.type = "col"
+    bars.grouping = "stacked"
+    bars.overlap = 100
+    bars.title = "Monthly net fee (firm and cancellable) and cumulative commitment"
+    bars.y_axis.title = "Net fee per month, $M"
+    bars.y_axis.numFmt = '#,##0,,'
+    bars.add_data(ref("firm_fee_usd"), titles_from_data=True)
+    bars.add_data(ref("cancellable_fee_usd"), titles_from_data=True)
+    bars.set_categories(months)
+    bars.x_axis.number_format = "mmm yy"
+    bars.series[0].graphicalProperties.solidFill = "1F3864"
+    bars.series[1].graphicalProperties.solidFill = "9DC3E6"
+    cumulative = LineChart()
+    cumulative.add_data(ref("cumulative_fee_usd"), titles_from_data=True)
+    cumulative.y_axis.axId = 200
+    cumulative.y_axis.title = "Cumulative net fee, $M"
+    cumulative.y_axis.numFmt = '#,##0,,'
+    cumulative.y_axis.crosses = "max"
+    for series in cumulative.series:
+        series.smooth = False
+        series.graphicalProperties.line.solidFill = "C00000"
+    bars += cumulative
+    bars.height, bars.width = 8, 26
+    bars.legend.position = "b"
+    ws.add_chart(bars, "A3")
+
+    capacity = LineChart()
+    capacity.title = "Delivered GPUs against what the facility's power can feed"
+    capacity.y_axis.title = "GPUs"
+    capacity.y_axis.numFmt = "#,##0"
+    capacity.add_data(ref("delivered_gpus"), titles_from_data=True)
+    capacity.add_data(ref("gpus_power_feeds"), titles_from_data=True)
+    capacity.set_categories(months)
+    capacity.x_axis.number_format = "mmm yy"
+    for series in capacity.series:
+        series.smooth = False
+    capacity.series[1].graphicalProperties.line.dashStyle = "dash"
+    capacity.height, capacity.width = 7, 26
+    capacity.legend.position = "b"
+    ws.add_chart(capacity, "A20")
+    ws.row_breaks.append(Break(id=CHART_PAGE_BREAK_ROW))  # two charts on the first page, the third on the next
+
+    price = LineChart()
+    price.title = "Price per delivered GPU-hour against the market reference"
+    price.y_axis.title = "$ per GPU-hour"
+    price.y_axis.numFmt = '"$"0.00'
+    price.add_data(ref("usd_per_gpu_hour"), titles_from_data=True)
+    price.add_data(ref("market_usd_per_gpu_hour"), titles_from_data=True)
+    price.set_categories(months)
+    price.x_axis.number_format = "mmm yy"
+    for series in price.series:
+        series.smooth = False
+    price.series[1].graphicalProperties.line.dashStyle = "dash"
+    price.height, price.width = 8, 26
+    price.legend.position = "b"
+    ws.add_chart(price, f"A{CHART_PAGE_BREAK_ROW + 2}")
+    _print_setup(ws)
+
+
+# ------------------------------------------------------------------ Sensitivity
+
+
+def _batch(raw: dict[str, Any], **arrays: np.ndarray) -> Summary:
+    """One vectorised engine call over scenario arrays."""
+    return summarize(build_schedule(build_terms(raw, **arrays)))
+
+
+def _valid_end_offsets(raw: dict[str, Any], base_end: np.datetime64, candidates: Sequence[int]) -> list[int]:
+    out = []
+    for k in candidates:
+        end = base_end + np.timedelta64(k, "M")
+        try:
+            build_terms(raw, end_month=np.array([end]))
+        except InputError:
+            continue
+        out.append(k)
+    return out
+
+
+def sensitivity_tables(raw: dict[str, Any], s: Summary) -> dict[str, Any]:
+    """The report's sensitivity tables, each from one vectorised engine call."""
+    t = s.schedule.terms
+    fee = float(t.monthly_fee_usd[0])
+    util0 = float(t.utilization_pct[0])
+    utils = np.array(sorted({50.0, 60.0, 70.0, 80.0, 90.0, 100.0, util0}))
+    fee_mult = np.array([0.8, 0.9, 1.0, 1.1, 1.2])
+    u_grid, f_grid = np.meshgrid(utils, fee * fee_mult, indexing="ij")
+    a = _batch(raw, utilization_pct=u_grid.ravel(), monthly_fee_usd=f_grid.ravel())
+    table_a = a["usd_per_used_gpu_hour"].reshape(u_grid.shape)
+
+    rate0 = float(t.discount_rate_pct[0])
+    rates = np.array(sorted({max(0.0, rate0 + d) for d in (-4.0, -2.0, 0.0, 2.0, 4.0)}))
+    base_end = np.asarray(t.end_month)[0]
+    offsets = _valid_end_offsets(raw, base_end, (-12, -6, 0, 6, 12))
+    ends = np.array([base_end + np.timedelta64(k, "M") for k in offsets], dtype="datetime64[M]")
+    r_grid, e_grid = np.meshgrid(rates, ends, indexing="ij")
+    b = _batch(raw, discount_rate_pct=r_grid.ravel(), end_month=e_grid.ravel())
+    table_b = b["npv_usd"].reshape(r_grid.shape)
+    months_b = b["months_billed"].reshape(r_grid.shape)[0]
+
+    market0 = float(t.market_usd_per_gpu_hour[0])
+    uptime0 = float(t.expected_uptime_pct[0])
+    drivers = [
+        ("Monthly fee -20% / +20%", "monthly_fee_usd", fee * 0.8, fee * 1.2, fee),
+        ("Utilisation -20 / +10 points", "utilization_pct", max(1.0, util0 - 20), min(100.0, util0 + 10), util0),
+        ("Market price -40% / +40% (spot moved 40% in a year)", "market_usd_per_gpu_hour", market0 * 0.6, market0 * 1.4, market0),
+        ("Discount rate -3 / +3 points", "discount_rate_pct", max(0.0, rate0 - 3), rate0 + 3, rate0),
+        ("Expected uptime 95% / 100%", "expected_uptime_pct", 95.0, 100.0, uptime0),
+    ]
+    n = 2 * len(drivers) + 1
+    arrays = {field: np.full(n, base) for _, field, _, _, base in drivers}
+    for i, (_, field, low, high, _) in enumerate(drivers):
+        arrays[field][1 + 2 * i] = low
+        arrays[field][2 + 2 * i] = high
+    c = _batch(raw, **arrays)
+    outputs = ("usd_per_used_gpu_hour", "npv_usd", "premium_to_market_pct")
+    one_way = []
+    for i, (label, field, low, high, _) in enumerate(drivers):
+        one_way.append({
+            "driver": label, "field": field, "low_input": low, "high_input": high,
+            **{f"{o}_low": float(c[o][1 + 2 * i]) for o in outputs},
+            **{f"{o}_high": float(c[o][2 + 2 * i]) for o in outputs},
+        })  # fmt: skip
+    base = {o: float(c[o][0]) for o in outputs}
+    return {"utils": utils, "fees": fee * fee_mult, "table_a": table_a, "rates": rates, "months": months_b, "ends": ends,
+            "table_b": table_b, "one_way": one_way, "base": base}  # fmt: skip
+
+
+def _sensitivity_sheet(wb: Workbook, raw: dict[str, Any], s: Summary) -> None:
+    ws = wb.create_sheet("Sensitivity")
+    sens = sensitivity_tables(raw, s)
+    ws.column_dimensions["A"].width = 44
+    for j in range(2, 12):
+        ws.column_dimensions[get_column_letter(j)].width = 19
+    put(ws, 1, 1, "Sensitivity (each table is one vectorised engine call)", font=TITLE)
+    row = 3
+    put(ws, row, 1, "Price per used GPU-hour [$]: utilisation (rows) x monthly fee (columns)", font=SECTION)
+    row += 1
+    put(ws, row, 1, "Utilisation [%] \\ monthly fee [$M]", font=BOLD).fill = HEADER_FILL
+    for j, f in enumerate(sens["fees"], start=2):
+        put(ws, row, j, float(f), FORMATS["USD/month"], BOLD).fill = HEADER_FILL
+    for i, u in enumerate(sens["utils"]):
+        put(ws, row + 1 + i, 1, float(u), '0"%"', BOLD)
+        for j in range(len(sens["fees"])):
+            put(ws, row + 1 + i, 2 + j, float(sens["table_a"][i, j]), FORMATS["USD/GPU-hour"])
+    row += len(sens["utils"]) + 3
+    put(ws, row, 1, "NPV of payments [$B]: discount rate (rows) x term (columns: last month, months billed)", font=SECTION)
+    row += 1
+    put(ws, row, 1, "Discount rate [%] \\ term", font=BOLD).fill = HEADER_FILL
+    for j, (e, m) in enumerate(zip(sens["ends"], sens["months"]), start=2):
+        put(ws, row, j, f"to {_month_date(e):%b %Y} ({int(m)} mo)", font=BOLD).fill = HEADER_FILL
+    for i, r in enumerate(sens["rates"]):
+        put(ws, row + 1 + i, 1, float(r), '0.0"%"', BOLD)
+        for j in range(len(sens["ends"])):
+            put(ws, row + 1 + i, 2 + j, float(sens["table_b"][i, j]), FORMATS["USD"])
+    row += len(sens["rates"]) + 3
+    put(ws, row, 1, "One-way: each driver moved alone (low / high), base in the first row", font=SECTION)
+    row += 1
+    headers = ("Driver", "Low input", "High input", "$/used GPU-h low", "$/used GPU-h high", "NPV low [$B]", "NPV high [$B]",
+               "Premium low [%]", "Premium high [%]")  # fmt: skip
+    for j, h in enumerate(headers, start=1):
+        c = put(ws, row, j, h, font=BOLD)
+        c.fill, c.alignment = HEADER_FILL, Alignment(wrap_text=True)
+    row += 1
+    base = sens["base"]
+    put(ws, row, 1, "Base case")
+    put(ws, row, 4, base["usd_per_used_gpu_hour"], FORMATS["USD/GPU-hour"])
+    put(ws, row, 6, base["npv_usd"], FORMATS["USD"])
+    put(ws, row, 8, base["premium_to_market_pct"], FORMATS["%"])
+    for d in sens["one_way"]:
+        row += 1
+        put(ws, row, 1, d["driver"])
+        fmt = FORMATS["USD/month"] if d["field"] == "monthly_fee_usd" else "#,##0.00"
+        put(ws, row, 2, d["low_input"], fmt)
+        put(ws, row, 3, d["high_input"], fmt)
+        put(ws, row, 4, d["usd_per_used_gpu_hour_low"], FORMATS["USD/GPU-hour"])
+        put(ws, row, 5, d["usd_per_used_gpu_hour_high"], FORMATS["USD/GPU-hour"])
+        put(ws, row, 6, d["npv_usd_low"], FORMATS["USD"])
+        put(ws, row, 7, d["npv_usd_high"], FORMATS["USD"])
+        put(ws, row, 8, d["premium_to_market_pct_low"], FORMATS["%"])
+        put(ws, row, 9, d["premium_to_market_pct_high"], FORMATS["%"])
+    _print_setup(ws)
+
+
+# ------------------------------------------------------------------ Claims, Assumptions, About
+
+
+def _claims_sheet(wb: Workbook, verdicts: list[Verdict], claims_file: Path | None) -> None:
+    ws = wb.create_sheet("Claims")
+    put(ws, 1, 1, "Public claims against what the model computes from the terms", font=TITLE)
+    put(ws, 2, 1, f"Claims from {claims_file.name if claims_file else 'no claims file'} (workbooks/claims/); "
+                  "seed reports in shared/seeds/, facts in shared/reference/deal-facts.md.", font=SUBTITLE)  # fmt: skip
+    headers = ("#", "Claim", "Source", "Model figure", "Model value", "Verdict", "Arithmetic")
+    widths = (4, 46, 30, 22, 16, 14, 90)
+    for j, (h, w) in enumerate(zip(headers, widths), start=1):
+        c = put(ws, 4, j, h, font=BOLD)
+        c.fill = HEADER_FILL
+        ws.column_dimensions[get_column_letter(j)].width = w
+    if not verdicts:
+        put(ws, 5, 2, "No claims recorded for this deal.")
+    for i, v in enumerate(verdicts, start=1):
+        r = 4 + i
+        put(ws, r, 1, i)
+        put(ws, r, 2, v.claim.claim)
+        put(ws, r, 3, v.claim.source)
+        put(ws, r, 4, QUANTITIES[v.claim.quantity][0])
+        put(ws, r, 5, v.model_value, FORMATS.get(v.unit, "#,##0"))
+        c = put(ws, r, 6, v.verdict, font=BOLD)
+        c.fill = GOOD_FILL if v.consistent else BAD_FILL
+        put(ws, r, 7, v.arithmetic)
+        for col in range(1, 8):
+            ws.cell(r, col).alignment = WRAP
+        ws.row_dimensions[r].height = 48
+    ws.freeze_panes = "B5"
+    _print_setup(ws, "4:4")
+
+
+def _assumptions_sheet(wb: Workbook, src: DealSource, s: Summary) -> None:
+    ws = wb.create_sheet("Assumptions")
+    t = s.schedule.terms
+    put(ws, 1, 1, "Assumptions: every input, the value used and its source", font=TITLE)
+    headers = ("Input", "Name", "Value used", "Unit", "Given or default", "Source")
+    for j, (h, w) in enumerate(zip(headers, (40, 26, 22, 16, 16, 80)), start=1):
+        c = put(ws, 3, j, h, font=BOLD)
+        c.fill = HEADER_FILL
+        ws.column_dimensions[get_column_letter(j)].width = w
+    row = 4
+    for f in FIELDS:
+        value = getattr(t, f.name)
+        given = f.name in src.raw and src.raw[f.name] not in (None, "")
+        if isinstance(value, np.ndarray):
+            v = value[0]
+            shown: Any = _month_date(v) if value.dtype.kind == "M" else float(v)
+        else:
+            shown = "" if value is None else value
+        if value is None and f.blank_means:
+            shown = f.blank_means
+        if t.fleet and f.name in ("gpu_sku", "gpu_count"):
+            shown = "see the fleet table below"
+        source = t.sources.get(f.name) or (f.default_source or f.blank_means if not given else "")
+        put(ws, row, 1, f.label)
+        put(ws, row, 2, f.name)
+        put(ws, row, 3, shown, "mmm yyyy" if f.kind == "month" else ("#,##0.####" if isinstance(shown, float) else None))
+        ws.cell(row, 3).alignment = Alignment(horizontal="left")
+        put(ws, row, 4, f.unit)
+        put(ws, row, 5, "given" if given else "default")
+        put(ws, row, 6, source).alignment = WRAP
+        row += 1
+    if t.fleet:
+        row += 1
+        put(ws, row, 1, "Fleet", font=SECTION)
+        put(ws, row, 6, t.sources.get("fleet", "")).alignment = WRAP
+        for e in t.fleet:
+            row += 1
+            put(ws, row, 1, e.gpu_sku)
+            put(ws, row, 3, e.gpu_count, "#,##0").alignment = Alignment(horizontal="left")
+            put(ws, row, 4, "GPUs")
+    for label, items in (("Ramp table", t.ramp_table), ("Step-ups", t.step_ups), ("SLA tiers", t.sla_tiers)):
+        if items:
+            row += 2
+            put(ws, row, 1, label, font=SECTION)
+            for it in items:
+                row += 1
+                put(ws, row, 1, ", ".join(f"{k} {getattr(it, k)}" for k in it.__dataclass_fields__))
+    _print_setup(ws, "3:3")
+
+
+def _about_sheet(wb: Workbook, ctx: ReportContext) -> None:
+    ws = wb.create_sheet("About")
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 110
+    put(ws, 1, 1, "About this report", font=TITLE)
+    rows: list[tuple[str, Any]] = [
+        ("Compute Deal Model version", package_version()),
+        ("Generated (UTC)", ctx.generated.strftime("%Y-%m-%d %H:%M:%S")),
+        ("Input file", ctx.source.path.name),
+        ("Input file SHA-256", ctx.input_sha256),
+        ("Scenario", ctx.source.scenario or "base case"),
+        ("Command line", ctx.command_line),
+        ("Conventions", "USD; payments by the buyer are positive; NPV at the deal's discount rate, actual/365 (XNPV); "
+                        "$/GPU-hour on calendar hours; see the README's Methodology."),
+    ]  # fmt: skip
+    for i, (k, v) in enumerate(rows, start=3):
+        put(ws, i, 1, k, font=BOLD)
+        put(ws, i, 2, v).alignment = WRAP
+    r = 3 + len(rows) + 1
+    put(ws, r, 1, "Reference data (engine/data)", font=SECTION)
+    prices = market_prices()
+    for sku in ctx.summary.schedule.terms.skus:
+        spec = gpu_catalogue()[sku]
+        r += 1
+        put(ws, r, 1, sku)
+        put(ws, r, 2, f"{spec.source} ({spec.source_date}); market ${prices[sku].reference_usd_per_gpu_hour:.2f}/GPU-hour, "
+                      f"{prices[sku].basis}: {prices[sku].source} ({prices[sku].source_date})").alignment = WRAP  # fmt: skip
+    _print_setup(ws)
+
+
+# ------------------------------------------------------------------ entry points
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_report(src: DealSource, command_line: str = "", now: dt.datetime | None = None) -> tuple[Workbook, ReportContext]:
+    """The report workbook of one deal (validated; InputError if its inputs are bad)."""
+    terms = src.terms()
+    summary = summarize(build_schedule(terms))
+    claims_file = claims_for(src.path)
+    verdicts = check_claims(load_claims(claims_file), summary) if claims_file.exists() else []
+    ctx = ReportContext(src, summary, verdicts, command_line, now or dt.datetime.now(dt.UTC), file_sha256(src.path))
+    wb = Workbook()
+    _summary_sheet(wb, ctx)
+    sched, first, last = _schedule_sheet(wb, summary)
+    _charts_sheet(wb, sched, first, last)
+    _sensitivity_sheet(wb, dict(src.raw), summary)
+    _claims_sheet(wb, verdicts, claims_file if claims_file.exists() else None)
+    _assumptions_sheet(wb, src, summary)
+    _about_sheet(wb, ctx)
+    wb.properties.creator = "Compute Deal Model"
+    wb.properties.title = f"Deal report: {terms.deal_name}"
+    return wb, ctx
+
+
+def check_output(source: Path, output: Path) -> None:
+    """Refuse an output that would overwrite the input or is not an .xlsx."""
+    if output.suffix.lower() != ".xlsx":
+        raise ReportError(f"{output}: the report is an .xlsx workbook; give a name ending in .xlsx")
+    if output.resolve() == source.resolve():
+        raise ReportError(f"{output} is the input file: choose another output name (nothing was written)")
+
+
+def save_report(wb: Workbook, output: Path) -> None:
+    with atomic_write(output) as tmp:
+        wb.save(tmp)
+
+
+def export_pdf(xlsx: Path, pdf: Path) -> Path:
+    """Convert the report to PDF with LibreOffice, atomically (the old PDF survives a failure)."""
+    from addin.libreoffice import convert
+
+    with tempfile.TemporaryDirectory(prefix="cdm-pdf-") as tmp:
+        produced = convert(xlsx, "pdf", Path(tmp))
+        with atomic_write(pdf) as target:
+            shutil.copyfile(produced, target)
+    return pdf
+
