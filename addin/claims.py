@@ -13,7 +13,6 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -74,7 +73,11 @@ def _net(s: Summary) -> tuple[float, str]:
     terms = s.schedule.terms
     text = (f"{n:.0f} months billed ({np.asarray(terms.start_month)[0]} to {np.asarray(terms.end_month)[0]}) x "
             f"{human(_terms_value(s, 'monthly_fee_usd'), 'USD')} = {human(head, 'USD')} headline")  # fmt: skip
-    text += f", less {human(cut, 'USD')} of ramp and other reductions = {human(net, 'USD')} net" if cut > 0.5 else f" = {human(net, 'USD')} net"
+    text += (
+        f", less {human(cut, 'USD')} of ramp and other reductions = {human(net, 'USD')} net"
+        if cut > 0.5
+        else f" = {human(net, 'USD')} net"
+    )
     return net, text
 
 
@@ -97,7 +100,10 @@ def _per_it_kw(s: Summary) -> tuple[float, str]:
     fee, mw, pue = (_terms_value(s, k) for k in ("monthly_fee_usd", "facility_mw", "pue"))
     it_kw = mw / pue * 1000.0
     v = fee / it_kw
-    return v, f"{human(fee, 'USD')} a month / ({mw:,.0f} MW / PUE {pue:g} = {it_kw:,.0f} kW of IT load) = ${v:,.0f} per IT kW-month"
+    return (
+        v,
+        f"{human(fee, 'USD')} a month / ({mw:,.0f} MW / PUE {pue:g} = {it_kw:,.0f} kW of IT load) = ${v:,.0f} per IT kW-month",
+    )
 
 
 def _per_gpu_hour(s: Summary) -> tuple[float, str]:
@@ -210,5 +216,3 @@ def check_claim(claim: Claim, summary: Summary) -> Verdict:
 
 def check_claims(claims: list[Claim], summary: Summary) -> list[Verdict]:
     return [check_claim(c, summary) for c in claims]
-
-

@@ -36,7 +36,7 @@ from addin.udfs import package_version
 from engine import FIELDS, InputError, build_schedule, build_terms, summarize
 from engine.catalogue import gpu_catalogue, market_prices
 from engine.errors import CdmError
-from engine.summary import METRIC_BY_NAME, Summary
+from engine.summary import Summary
 
 TITLE = Font(bold=True, size=16)
 SUBTITLE = Font(italic=True, color="595959")
@@ -77,7 +77,7 @@ class ReportError(CdmError):
     """The report cannot be written where asked."""
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None, font: Font | None = None) -> Any:
+def put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None, font: Font | None = None) -> Any:  # noqa: PLR0917
     """Write a value; text is always text (never a formula, whatever its first character)."""
     if isinstance(value, np.generic):
         value = value.item()
@@ -289,9 +289,8 @@ def schedule_rows(s: Summary) -> dict[str, np.ndarray]:
     out["reductions_usd"] = (row["ramp_reduction_usd"] + row["late_delivery_reduction_usd"] + row["usage_reduction_usd"]
                              + row["sla_credit_usd"])  # fmt: skip
     out["cancellable_fee_usd"] = row["net_fee_usd"] - row["firm_fee_usd"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_hour = np.where(row["delivered_gpu_hours"] > 0, row["net_fee_usd"] / np.where(row["delivered_gpu_hours"] > 0,
-                                                                                           row["delivered_gpu_hours"], 1.0), 0.0)  # fmt: skip
+    hours = row["delivered_gpu_hours"]
+    per_hour = np.where(hours > 0, row["net_fee_usd"] / np.where(hours > 0, hours, 1.0), 0.0)  # no delivery: no price
     out["usd_per_gpu_hour"] = per_hour
     out["market_usd_per_gpu_hour"] = np.full(per_hour.shape, float(t.market_usd_per_gpu_hour[0]))
     feeds = float(gpus_from_mw(float(t.facility_mw[0]), float(sch.capacity.kw_per_gpu.reshape(-1)[0])))
@@ -351,7 +350,7 @@ def _charts_sheet(wb: Workbook, sched: Worksheet, first: int, last: int) -> None
     bars.overlap = 100
     bars.title = "Monthly net fee (firm and cancellable) and cumulative commitment"
     bars.y_axis.title = "Net fee per month, $M"
-    bars.y_axis.numFmt = '#,##0,,'
+    bars.y_axis.numFmt = "#,##0,,"
     bars.add_data(ref("firm_fee_usd"), titles_from_data=True)
     bars.add_data(ref("cancellable_fee_usd"), titles_from_data=True)
     bars.set_categories(months)
@@ -362,7 +361,7 @@ def _charts_sheet(wb: Workbook, sched: Worksheet, first: int, last: int) -> None
     cumulative.add_data(ref("cumulative_fee_usd"), titles_from_data=True)
     cumulative.y_axis.axId = 200
     cumulative.y_axis.title = "Cumulative net fee, $M"
-    cumulative.y_axis.numFmt = '#,##0,,'
+    cumulative.y_axis.numFmt = "#,##0,,"
     cumulative.y_axis.crosses = "max"
     for series in cumulative.series:
         series.smooth = False
@@ -696,4 +695,3 @@ def export_pdf(xlsx: Path, pdf: Path) -> Path:
         with atomic_write(pdf) as target:
             shutil.copyfile(produced, target)
     return pdf
-

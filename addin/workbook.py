@@ -126,7 +126,12 @@ def read_sources(book: Book) -> dict[str, str]:
     out = {}
     for row in book.read("cdm_input_sources"):
         name, source = row[0], row[-1]
-        if isinstance(name, str) and (name in FIELD_BY_NAME or name in TABLE_BY_NAME) and isinstance(source, str) and source.strip():
+        if (
+            isinstance(name, str)
+            and (name in FIELD_BY_NAME or name in TABLE_BY_NAME)
+            and isinstance(source, str)
+            and source.strip()
+        ):
             out[name] = source.strip()
     return out
 

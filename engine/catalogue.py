@@ -133,7 +133,10 @@ class PricePoint:
 @functools.cache
 def market_history() -> tuple[PricePoint, ...]:
     """Observed reference prices by SKU, kind and month, oldest first."""
-    rows = [PricePoint(r["gpu_sku"], r["kind"], r["month"], float(r["usd_per_gpu_hour"]), r["source"]) for r in _rows("market_history.csv")]
+    rows = [
+        PricePoint(r["gpu_sku"], r["kind"], r["month"], float(r["usd_per_gpu_hour"]), r["source"])
+        for r in _rows("market_history.csv")
+    ]
     return tuple(sorted(rows, key=lambda p: (p.gpu_sku, p.kind, p.month)))
 
 
