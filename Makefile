@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 CDM    := $(VENV)/bin/cdm
-DEAL   ?= workbooks/deals/anthropic_xai_colossus1.toml
+DEAL   ?= workbooks/anthropic_xai_colossus1.xlsx
+REPORT := build/$(basename $(notdir $(DEAL)))-report.xlsx
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup test lint types pytest bench report addin workbooks clean
@@ -38,8 +39,9 @@ bench: setup
 	$(PY) -m bench
 
 report: setup
+	bash scripts/install-libreoffice.sh
 	mkdir -p build
-	$(CDM) summary $(DEAL)
+	$(CDM) report $(DEAL) -o $(REPORT) --pdf
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

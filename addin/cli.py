@@ -499,6 +499,30 @@ def report(
             err.print(f"[yellow]no PDF[/yellow] {exc}", markup=True, highlight=False)
 
 
+@app.command()
+@guarded
+def compare(
+    deals: Annotated[list[Path], typer.Argument(help="Deal files or workbooks to put side by side.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The comparison workbook to write (.xlsx).")],
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write a PDF beside it (needs LibreOffice).")] = False,
+) -> None:
+    """Put several deals side by side: $/GPU-hour, $/kW-month, firm share, NPV per GW, premium to market."""
+    from addin.compare import build_comparison, evaluate_sources
+    from addin.libreoffice import LibreOfficeError
+    from addin.report import check_output, export_pdf, save_report
+
+    for deal in deals:
+        check_output(deal, output)
+    compared = evaluate_sources([load_deal(deal) for deal in deals])
+    save_report(build_comparison(compared, _command_line()), output)
+    out.print(f"wrote {output}  ({len(compared)} deals)", highlight=False)
+    if pdf:
+        try:
+            out.print(f"wrote {export_pdf(output, output.with_suffix('.pdf'))}", highlight=False)
+        except LibreOfficeError as exc:
+            err.print(f"[yellow]no PDF[/yellow] {exc}", markup=True, highlight=False)
+
+
 def _command_line() -> str:
     import shlex
 
