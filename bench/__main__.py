@@ -160,12 +160,38 @@ def recalc_time() -> dict[str, float]:
     }
 
 
+def report_times() -> dict[str, float]:
+    """Report of the default deal (no PDF) and a 10-deal comparison, written to a temp folder."""
+    import tempfile
+    from pathlib import Path
+
+    from addin.compare import build_comparison, evaluate_sources
+    from addin.dealfile import load_deal, with_scenario
+    from addin.report import build_report, save_report
+
+    root = Path(__file__).resolve().parents[1]
+    default = root / "workbooks" / "anthropic_xai_colossus1.xlsx"
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        wb, _ = build_report(load_deal(default))
+        save_report(wb, Path(tmp) / "report.xlsx")
+        one = time.perf_counter() - t0
+        tomls = sorted((root / "workbooks" / "deals").glob("*.toml"))
+        anthropic = load_deal(root / "workbooks" / "deals" / "anthropic_xai_colossus1.toml")
+        t0 = time.perf_counter()
+        sources = [load_deal(p) for p in tomls] + [with_scenario(anthropic, name) for name in anthropic.scenarios]
+        sources += [load_deal(tomls[1])]  # 4 deals + 5 Anthropic scenarios + 1 = 10
+        save_report(build_comparison(evaluate_sources(sources[:10])), Path(tmp) / "comparison.xlsx")
+        ten = time.perf_counter() - t0
+    return {"report_one_deal_s": one, "compare_ten_deals_s": ten}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
-    r = run(args.repeats) | udf_overhead() | recalc_time()
+    r = run(args.repeats) | udf_overhead() | recalc_time() | report_times()
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
@@ -190,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  UDF call, same inputs (cached)  {r['schedule_udf_cached_us']:10.0f} us")
     print("cdm recalc, workbooks/anthropic_xai_colossus1.xlsx (formulas package)")
     print(f"  {r['recalc_cells']:,.0f} formula cells in {r['recalc_s']:.2f} s, {r['recalc_errors']:.0f} error cells")
+    print("cdm report and cdm compare (no PDF)")
+    print(f"  report of the default deal      {r['report_one_deal_s']:10.2f} s    (target < 2 s)")
+    print(f"  comparison of 10 deals          {r['compare_ten_deals_s']:10.2f} s")
     return 0
 
 
