@@ -85,7 +85,7 @@ def _evaluate(path: Path, scenario: str | None) -> tuple[DealSource, Any]:
 
 
 def _warn(src: DealSource, summary: Any) -> None:
-    for w in summary.schedule.terms.warnings:
+    for w in summary.warnings:
         loc = src.locate(Issue(w.field, w.rule, w.message))
         err.print(f"[yellow]warning[/yellow] {loc}: {w.message}", markup=True, highlight=False)
 
@@ -339,7 +339,7 @@ def check(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False)
     try:
         src = load_deal(deal, scenario)
         terms = src.terms()
-        build_schedule(terms)
+        result = summarize(build_schedule(terms))
     except InputError as exc:
         source = getattr(exc, "source", None) or src
         lines = located_messages(exc, source)
@@ -351,7 +351,7 @@ def check(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False)
             err.print(f"{len(lines)} input error{'s' if len(lines) != 1 else ''}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     assert src is not None
-    warnings = [(src.locate(Issue(w.field, w.rule, w.message)), w) for w in terms.warnings]
+    warnings = [(src.locate(Issue(w.field, w.rule, w.message)), w) for w in result.warnings]
     if as_json:
         _dump({"ok": True, "errors": [], "warnings": [{"where": loc, "field": w.field, "rule": w.rule, "message": w.message}
                                                        for loc, w in warnings]})  # fmt: skip

@@ -97,7 +97,7 @@ def build_comparison(deals: list[Compared], command_line: str = "", now: dt.date
     put(ws, last + 2, 1, "Notes", font=SECTION)
     note_row = last + 3
     for d in deals:
-        for w in d.summary.schedule.terms.warnings:
+        for w in d.summary.warnings:
             put(ws, note_row, 1, d.summary.schedule.terms.deal_name)
             put(ws, note_row, 2, w.message)
             note_row += 1

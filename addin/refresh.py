@@ -71,7 +71,7 @@ def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
             n_errors += len(exc.issues) if scenario == active else 0
             columns.append(column + [f"CDM error: {exc.issues[0].message}"] + [""] * (len(COMPARE_FIGURES) - 1))
             continue
-        for w in summary.schedule.terms.warnings:
+        for w in summary.warnings:
             messages.append(("warning", _where(Issue(w.field, w.rule, w.message), where), label + w.message))
             n_warnings += 1 if scenario == active else 0
         rec = summary.record(0)

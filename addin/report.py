@@ -144,7 +144,7 @@ def _summary_sheet(wb: Workbook, ctx: ReportContext) -> None:
     n_bad = sum(not v.consistent for v in ctx.verdicts)
     checks_ok, check_notes = integrity_checks(s)
     flag = "OK" if checks_ok else "FAILED"
-    warnings = list(t.warnings)
+    warnings = s.warnings
     put(ws, 3, 2, f"Model checks: {flag}. Input warnings: {len(warnings)}. Public claims inconsistent with the terms: "
                   f"{n_bad} of {len(ctx.verdicts)}.", font=BOLD)  # fmt: skip
     ws.cell(3, 2).fill = GOOD_FILL if checks_ok else BAD_FILL

@@ -232,7 +232,7 @@ def cdm_breakeven_utilization(deal: Any) -> float:
 def cdm_check(deal: Any) -> str:
     """OK, or the first input error; warnings are counted ("OK, 1 warning: ...")."""
     s = evaluate_block(deal)
-    warnings = s.schedule.terms.warnings
+    warnings = s.warnings
     if not warnings:
         return "OK"
     word = "warning" if len(warnings) == 1 else "warnings"
@@ -242,7 +242,7 @@ def cdm_check(deal: Any) -> str:
 @cell_safe
 def cdm_warning_count(deal: Any) -> float:
     """How many legal-but-inconsistent inputs the deal has (0 when none)."""
-    return float(len(evaluate_block(deal).schedule.terms.warnings))
+    return float(len(evaluate_block(deal).warnings))
 
 
 # ------------------------------------------------------------------ sizing functions

@@ -17,7 +17,11 @@ from engine.errors import InputWarning
 from engine.fields import FIELDS
 
 if TYPE_CHECKING:
+    from engine.summary import Summary
     from engine.terms import DealTerms
+
+FAR_FROM_MARKET = 3.0
+"""A price more than 3x the top of the catalogue range (or under a third of its bottom) is flagged."""
 
 
 def _scenario_note(mask: np.ndarray) -> tuple[int, str]:
@@ -76,6 +80,46 @@ def consistency_warnings(terms: DealTerms) -> list[InputWarning]:
                 "market_range",
                 f"market_usd_per_gpu_hour {float(m[i]):g} is outside the catalogue range "
                 f"${low:g}-${high:g} per GPU-hour for {', '.join(skus)}{note}",
+            )
+        )
+    return out
+
+
+def result_warnings(summary: Summary) -> list[InputWarning]:
+    """Warnings that need the computed deal: a price far outside the market, a deal dearer than the market.
+
+    Arrays of shape (n_scenarios,); the message names the first scenario flagged.
+    """
+    out: list[InputWarning] = []
+    t = summary.schedule.terms
+    prices = market_prices()
+    low = min(prices[s].low_usd_per_gpu_hour for s in t.skus)
+    high = max(prices[s].high_usd_per_gpu_hour for s in t.skus)
+    per_hour = summary["usd_per_gpu_hour"]
+    far = (per_hour > high * FAR_FROM_MARKET) | (per_hour < low / FAR_FROM_MARKET)
+    if far.any():
+        i, note = _scenario_note(far)
+        out.append(
+            InputWarning(
+                "monthly_fee_usd",
+                "far_from_market",
+                f"net TCV {summary['net_tcv_usd'][i]:,.0f} USD / {summary['delivered_gpu_hours'][i]:,.0f} delivered GPU-hours = "
+                f"${per_hour[i]:.2f} per GPU-hour, far outside the market range ${low:g}-${high:g} for {', '.join(t.skus)}{note}",
+            )
+        )
+    used = summary["usd_per_used_gpu_hour"]
+    market = summary["market_usd_per_gpu_hour"]
+    dearer = used > market
+    if dearer.any():
+        i, note = _scenario_note(dearer)
+        util = float(np.broadcast_to(t.utilization_pct, dearer.shape)[i])
+        out.append(
+            InputWarning(
+                "utilization_pct",
+                "dearer_than_market",
+                f"at {util:g}% utilisation each used GPU-hour costs ${used[i]:.2f}, more than the ${market[i]:.2f} market price: "
+                f"the deal beats renting only above {summary['breakeven_utilization_pct'][i]:.0f}% utilisation"
+                f"{' (never)' if summary['breakeven_utilization_pct'][i] > 100 else ''}{note}",
             )
         )
     return out

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.errors import InputWarning
 from engine.finance import monthly_irr_annualised
 from engine.schedule import Schedule
 from engine.sizing import flops_per_month
@@ -68,6 +69,13 @@ class Summary:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[name]
 
+    @property
+    def warnings(self) -> list[InputWarning]:
+        """Every warning: inconsistent inputs (from the terms) and results far from the market."""
+        from engine.checks import result_warnings
+
+        return list(self.schedule.terms.warnings) + result_warnings(self)
+
     def record(self, i: int = 0) -> dict[str, Any]:
         """Scenario ``i`` as a JSON-ready dict: the DESIGN keys plus dates, SKUs and IRR.
 
@@ -91,7 +99,7 @@ class Summary:
         )[keep]
         out["irr_vs_market_pct"] = monthly_irr_annualised(benefit)
         out["exit_date"] = _exit_date(s, i)
-        out["warnings"] = [w.message for w in t.warnings]
+        out["warnings"] = [w.message for w in self.warnings]
         return out
 
 

@@ -49,8 +49,9 @@ def test_deal_functions_equal_the_engine() -> None:
     assert udfs.cdm_breakeven_utilization(DEAL) == rec["breakeven_utilization_pct"]
     assert udfs.cdm_input(DEAL, "pue") == 1.2
     assert udfs.cdm_summary(DEAL, "exit_date") == 46325.0  # 2026-10-30
-    assert udfs.cdm_check(DEAL).startswith("OK, 1 warning: 200,000 GPUs x 1.683 kW")  # 336.6 MW > 300 MW
-    assert udfs.cdm_check([*DEAL[:8], ["gpu_count", None]]) == "OK"
+    assert udfs.cdm_check(DEAL).startswith("OK, 2 warnings: 200,000 GPUs x 1.683 kW")  # 336.6 MW > 300 MW
+    cheap = [*DEAL[:3], ["monthly_fee_usd", 1e8], *DEAL[4:8], ["market_usd_per_gpu_hour", 2.0], ["gpu_count", None]]
+    assert udfs.cdm_check(cheap) == "OK"  # 178,253 GPUs at 1e8 a month: $0.78 per GPU-hour, under the $2 market
     # an NPV at another rate equals the engine run at that rate
     assert udfs.cdm_npv(DEAL, 12) == evaluate({**RAW, "discount_rate_pct": 12})["npv_usd"][0]
 
