@@ -64,10 +64,35 @@ class OpenpyxlBook:
         dn = self.wb.defined_names.get(name)
         if dn is None:
             raise NameError_(f"the defined name {name!r} is missing (was a sheet or name deleted or renamed?)")
+        if "#REF!" in (dn.attr_text or ""):
+            raise NameError_(
+                f"the defined name {name!r} points to a deleted cell or sheet (#REF!): restore it or rebuild with cdm new"
+            )
         sheet, rng = split_ref(dn.attr_text)
         if sheet not in self.wb.sheetnames:
             raise NameError_(f"the defined name {name!r} points to the sheet {sheet!r}, which does not exist")
         return sheet, rng
+
+    def merged_cells(self, name: str) -> list[tuple[str, str]]:
+        """(cell, merged range) for every cell of the name that a merge has swallowed (its value is lost)."""
+        from openpyxl.cell.cell import MergedCell
+
+        sheet, rng = self.address(name)
+        ws = self.wb[sheet]
+        min_col, min_row, max_col, max_row = range_boundaries(rng)
+        out = []
+        for r in range(min_row, max_row + 1):
+            for c in range(min_col, max_col + 1):
+                cell = ws.cell(r, c)
+                if isinstance(cell, MergedCell):
+                    merged = next((str(m) for m in ws.merged_cells.ranges if cell.coordinate in m), "a merged range")
+                    out.append((f"{sheet}!{cell.coordinate}", merged))
+        return out
+
+    def protected_sheet(self, name: str) -> str | None:
+        """The sheet of ``name`` if it is protected (Excel would refuse to write there)."""
+        sheet, _ = self.address(name)
+        return sheet if self.wb[sheet].protection.sheet else None
 
     def read(self, name: str) -> list[list[Any]]:
         sheet, rng = self.address(name)

@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from addin.cells import serial_to_date
@@ -52,10 +53,10 @@ def guarded(fn: F) -> F:
         except InputError as exc:
             source = getattr(exc, "source", None)
             for line in located_messages(exc, source):
-                err.print(f"[red]error[/red] {line}", markup=True, highlight=False)
+                _say("red", "error", f"{line}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except CdmError as exc:
-            err.print(f"[red]error[/red] {exc}", markup=True, highlight=False)
+            _say("red", "error", f"{exc}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -63,11 +64,7 @@ def guarded(fn: F) -> F:
         except Exception as exc:
             if os.environ.get("CDM_DEBUG"):
                 raise
-            err.print(
-                f"[red]internal error[/red] {type(exc).__name__}: {exc} (set CDM_DEBUG=1 for details)",
-                markup=True,
-                highlight=False,
-            )
+            _say("red", "internal error", f"{type(exc).__name__}: {exc} (set CDM_DEBUG=1 for details)")
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
@@ -87,7 +84,12 @@ def _evaluate(path: Path, scenario: str | None) -> tuple[DealSource, Any]:
 def _warn(src: DealSource, summary: Any) -> None:
     for w in summary.warnings:
         loc = src.locate(Issue(w.field, w.rule, w.message))
-        err.print(f"[yellow]warning[/yellow] {loc}: {w.message}", markup=True, highlight=False)
+        _say("yellow", "warning", f"{loc}: {w.message}")
+
+
+def _say(style: str, label: str, text: str) -> None:
+    """One styled line on stderr; the text is escaped, so [deal.xlsx] or a bracket in a path stays visible."""
+    err.print(f"[{style}]{label}[/{style}] {escape(text)}", markup=True, highlight=False)
 
 
 def _show(table: Table) -> None:
@@ -293,10 +295,11 @@ def size(  # noqa: PLR0917 (typer options are parameters)
         result["budget_usd_per_gpu_hour"] = price
         result["gpus_for_budget"] = float(gpus_for_budget(budget, price))
     if r.power_headroom_mw < -1e-9:
-        err.print(
-            f"[yellow]warning[/yellow] the GPUs need {r.required_facility_mw:,.1f} MW, "
+        _say(
+            "yellow",
+            "warning",
+            f"the GPUs need {r.required_facility_mw:,.1f} MW, "
             f"{-r.power_headroom_mw:,.1f} MW more than the facility's {r.facility_mw:,.1f} MW",
-            markup=True,
         )
     if as_json:
         _dump(result)
@@ -347,7 +350,7 @@ def check(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False)
             _dump({"ok": False, "errors": [_issue_json(i, source) for i in exc.issues], "warnings": []})
         else:
             for line in lines:
-                err.print(f"[red]error[/red] {line}", markup=True, highlight=False)
+                _say("red", "error", f"{line}")
             err.print(f"{len(lines)} input error{'s' if len(lines) != 1 else ''}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     assert src is not None
@@ -357,7 +360,7 @@ def check(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False)
                                                        for loc, w in warnings]})  # fmt: skip
         return
     for loc, w in warnings:
-        err.print(f"[yellow]warning[/yellow] {loc}: {w.message}", markup=True, highlight=False)
+        _say("yellow", "warning", f"{loc}: {w.message}")
     out.print(f"OK: no input errors ({len(warnings)} warning{'s' if len(warnings) != 1 else ''})", highlight=False)
 
 
@@ -420,7 +423,7 @@ def refresh(
         return
     for sev, where, message in result.messages:
         style = {"error": "red", "warning": "yellow"}.get(sev, "green")
-        err.print(f"[{style}]{sev}[/{style}] {where + ': ' if where else ''}{message}", markup=True, highlight=False)
+        _say(style, sev, f"{where + ': ' if where else ''}{message}")
     out.print(result.stamp, highlight=False)
 
 
@@ -462,7 +465,7 @@ def recalc(
             t.add_row(name, shown)
         _show(t)
         for sheet, cell, value in result.errors:
-            err.print(f"[red]error cell[/red] {sheet}!{cell}: {value}", markup=True, highlight=False)
+            _say("red", "error cell", f"{sheet}!{cell}: {value}")
         if output is not None:
             out.print(f"wrote {output}", highlight=False)
     if result.errors:
@@ -496,7 +499,7 @@ def report(
             written = export_pdf(output, output.with_suffix(".pdf"))
             out.print(f"wrote {written}", highlight=False)
         except LibreOfficeError as exc:
-            err.print(f"[yellow]no PDF[/yellow] {exc}", markup=True, highlight=False)
+            _say("yellow", "no PDF", f"{exc}")
 
 
 @app.command()
@@ -520,7 +523,7 @@ def compare(
         try:
             out.print(f"wrote {export_pdf(output, output.with_suffix('.pdf'))}", highlight=False)
         except LibreOfficeError as exc:
-            err.print(f"[yellow]no PDF[/yellow] {exc}", markup=True, highlight=False)
+            _say("yellow", "no PDF", f"{exc}")
 
 
 def _command_line() -> str:

@@ -58,10 +58,16 @@ class DealSource:
         return terms
 
     def locate(self, issue: Issue) -> str:
-        """Where the user typed the value behind ``issue`` (falls back to the file name)."""
+        """Where the user typed the value behind ``issue`` (falls back to the file name).
+
+        TOML: ``deal.toml:12``; workbook: ``[deal.xlsx]Inputs!E12`` (Excel's external-reference form).
+        """
         key = issue.field
         base = re.split(r"[\[.]", key, maxsplit=1)[0]
-        return self.locations.get(key) or self.locations.get(base) or str(self.path)
+        found = self.locations.get(key) or self.locations.get(base)
+        if found is None:
+            return str(self.path)
+        return f"[{self.path.name}]{found}" if self.kind == "xlsx" else found
 
 
 def _key_lines(text: str) -> dict[str, int]:

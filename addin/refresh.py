@@ -22,7 +22,7 @@ from addin.cells import is_empty_cell, pairs_to_raw
 from addin.udfs import package_version
 from addin.workbook import read_cells
 from engine import InputError, build_schedule, build_terms, summarize
-from engine.errors import Issue
+from engine.errors import CdmError, Issue
 from engine.summary import METRIC_BY_NAME
 
 COMPARE_FIGURES = (
@@ -49,7 +49,18 @@ def _inputs_digest(raw_by_scenario: dict[str, dict[str, object]]) -> str:
 
 
 def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
-    """Recompute and rewrite the refresh-only outputs of ``book``; return what was found."""
+    """Recompute and rewrite the refresh-only outputs of ``book``; return what was found.
+
+    Raises CdmError, before writing anything, when an output's sheet is
+    protected or a defined name the model needs is missing.
+    """
+    protected = getattr(book, "protected_sheet", None)
+    if protected is not None:
+        for name in ("cdm_messages", "cdm_scenario_results", "cdm_run_stamp"):
+            sheet = protected(name)
+            if sheet:
+                raise CdmError(f"the {sheet} sheet is protected: unprotect it (Review > Unprotect Sheet) so Refresh can write "
+                               f"its outputs ({name}); nothing was written")  # fmt: skip
     names = [str(v).strip() for v in book.read("cdm_scenario_names")[0] if not is_empty_cell(v)]
     active_raw = book.read("scenario")[0][0]
     active = str(active_raw).strip() if not is_empty_cell(active_raw) else names[0]
@@ -105,11 +116,17 @@ def _where(issue: Issue, where: dict[str, str]) -> str:
 def refresh_file(path: Path, now: dt.datetime | None = None) -> RefreshResult:
     """Refresh a workbook file in place, atomically (a complete new file or the old one)."""
     from addin.atomic import atomic_write
-    from addin.book import OpenpyxlBook
+    from addin.book import NameError_, OpenpyxlBook
+    from addin.dealfile import DealFileError
     from addin.workbook import open_workbook
 
     wb = open_workbook(path)
-    result = refresh(OpenpyxlBook(wb), now)
+    try:
+        result = refresh(OpenpyxlBook(wb), now)
+    except InputError:
+        raise
+    except (NameError_, CdmError) as exc:
+        raise DealFileError(path, str(exc)) from None
     with atomic_write(path) as tmp:
         wb.save(tmp)
     return result

@@ -20,24 +20,37 @@ from openpyxl.utils.exceptions import InvalidFileException
 from addin.book import Book, NameError_, OpenpyxlBook
 from addin.cells import is_empty_cell, pairs_to_raw
 from addin.dealfile import BASE_CASE, LOADERS, DealFileError, DealSource
-from engine.errors import InputError
+from addin.safety import UnsafeFileError, check_workbook_file
+from engine.errors import InputError, Issue
 from engine.fields import FIELD_BY_NAME, FIELDS, TABLE_BY_NAME, TABLES
 
 SCENARIO_ALTERNATIVES = "cdm_scenario_alternatives"
 
 
 def open_workbook(path: Path) -> Any:
-    """Open a deal workbook with openpyxl, turning every failure into a DealFileError."""
-    if not path.exists():
-        raise DealFileError(path, "no such file")
-    if path.is_dir():
-        raise DealFileError(path, "is a folder, not a workbook")
-    if not zipfile.is_zipfile(path):
-        raise DealFileError(path, "is not an .xlsx workbook (not a zip package: an old .xls, a CSV or a damaged file?)")
+    """Open a deal workbook with openpyxl after the safety checks; every failure is a DealFileError.
+
+    Macros are never run (openpyxl does not execute VBA) and are not kept.
+    """
     try:
-        return load_workbook(path, data_only=False, keep_links=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise DealFileError(path, f"cannot be opened as a workbook: {exc}") from None
+        check_workbook_file(path)
+    except UnsafeFileError as exc:
+        raise DealFileError(path, str(exc).split(": ", 1)[1]) from None
+    try:
+        return load_workbook(path, data_only=False, keep_links=False, keep_vba=False)
+    except (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        OSError,
+    ) as exc:
+        raise DealFileError(path, f"cannot be opened as a workbook ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # defusedxml refusals and parser errors come in many types
+        raise DealFileError(path, f"cannot be opened safely as a workbook ({type(exc).__name__}: {exc})") from None
 
 
 def _cell_address(book: Book, name: str, row: int = 0, col: int = 0) -> str:
@@ -68,6 +81,13 @@ def read_deal_lenient(book: Book, scenario: str | None = None) -> tuple[dict[str
     """Like :func:`read_deal`, but unreadable cells are returned as issues instead of raised."""
     values, where, name = read_cells(book, scenario)
     problems: list[Any] = []
+    merged = getattr(book, "merged_cells", None)
+    if merged is not None:
+        for f in FIELDS:
+            for cell, rng in merged(f.name):
+                problems.append(Issue(f.name, "merged", f"{f.name}'s cell {cell} is inside the merged range {rng}: "
+                                                        "unmerge it so the value can be read", rng))  # fmt: skip
+                values.pop(f.name, None)
     raw = pairs_to_raw(values.items(), problems)
     return raw, where, name, problems
 
@@ -94,8 +114,8 @@ def read_cells(book: Book, scenario: str | None = None) -> tuple[dict[str, objec
             where[table.name] = _cell_address(book, table.name)
         alternatives = book.read(SCENARIO_ALTERNATIVES)
         sources = read_sources(book)
-    except NameError_ as exc:
-        raise DealFileError("workbook", str(exc)) from None
+    except NameError_:
+        raise
     lowered = [n.lower() for n in names_row]
     if chosen.strip().lower() not in lowered:
         known = ", ".join(n for n in names_row if n)
@@ -147,6 +167,8 @@ def load_workbook_deal(path: Path, scenario: str | None = None) -> DealSource:
     wb = open_workbook(path)
     try:
         raw, where, name, problems = read_deal_lenient(OpenpyxlBook(wb), scenario)
+    except NameError_ as exc:
+        raise DealFileError(path, str(exc)) from None
     except InputError as exc:
         exc.source = DealSource(path=path, raw={}, locations=getattr(exc, "where", {}), kind="xlsx")  # type: ignore[attr-defined]
         raise
