@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import InputWarning
+from engine.errors import InputError, InputWarning, Issue
 from engine.finance import monthly_irr_annualised
 from engine.schedule import Schedule
 from engine.sizing import flops_per_month
@@ -173,4 +173,16 @@ def summarize(schedule: Schedule) -> Summary:
         "cash_paid_usd": schedule.total_cash_paid_usd,
         "equity_paid_usd": schedule.total_equity_paid_usd,
     }
+    _require_finite(values)
     return Summary(schedule, values)
+
+
+def _require_finite(values: dict[str, np.ndarray]) -> None:
+    """A figure is finite or the inputs are refused: never a silent NaN or inf."""
+    for name, v in values.items():
+        bad = ~np.isfinite(v)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            where = f" (scenario {i})" if v.size > 1 else ""
+            message = f"the inputs give a non-finite {name}{where}: check the sizes of the fee, power, GPUs and prices"
+            raise InputError(Issue(name, "finite", message, None))

@@ -267,7 +267,9 @@ class _Scen:
 
 
 def _num(x: float) -> str:
-    """A rule's bound as written in the field table (``1.0`` stays ``1.0``, ``0`` stays ``0``)."""
+    """A rule's bound as written in the field table (``1.0`` stays ``1.0``, ``0`` stays ``0``; 1e13 reads 10,000,000,000,000)."""
+    if float(x).is_integer() and abs(x) >= 1000:
+        return f"{x:,.0f}"
     return str(x)
 
 

@@ -110,6 +110,11 @@ def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
+def _bound(x: float) -> str:
+    """How a rule's bound reads in a message: as typed in the field table, large ones with thousands separators."""
+    return f"{x:,.0f}" if float(x).is_integer() and abs(x) >= 1000 else str(x)
+
+
 def field_cases() -> list[Case]:
     """Blank, wrong type and out of range for every input, as TOML and as a workbook."""
     cases: list[Case] = []
@@ -124,10 +129,10 @@ def field_cases() -> list[Case]:
             if f.minimum is not None:
                 low = f.minimum if f.min_exclusive else f.minimum - (1 if f.kind == "integer" else 0.5)
                 rule = ">" if f.min_exclusive else ">="
-                specs.append(("below", low, (f"{f.name} must be {rule} {f.minimum}, got {_num(low)}",)))
+                specs.append(("below", low, (f"{f.name} must be {rule} {_bound(f.minimum)}, got {_num(low)}",)))
             if f.maximum is not None:
                 high = f.maximum + (1 if f.kind == "integer" else 0.5)
-                specs.append(("above", high, (f"{f.name} must be <= {f.maximum}, got {_num(high)}",)))
+                specs.append(("above", high, (f"{f.name} must be <= {_bound(f.maximum)}, got {_num(high)}",)))
         elif f.kind == "month":
             specs.append(("text", "sometime", (f"{f.name} must be a month (a date, or text like 2026-05), got 'sometime'",)))
             specs.append(("us_text", "05/2026", (f"{f.name} must be a month", "got '05/2026'")))
