@@ -140,6 +140,12 @@ def market_history() -> tuple[PricePoint, ...]:
     return tuple(sorted(rows, key=lambda p: (p.gpu_sku, p.kind, p.month)))
 
 
+@functools.cache
+def capex_per_gpu() -> dict[str, tuple[float, str]]:
+    """All-in capex per GPU (servers and networking), USD, with its source (``engine/data/capex.csv``)."""
+    return {r["gpu_sku"]: (float(r["capex_usd_per_gpu"]), r["source"]) for r in _rows("capex.csv")}
+
+
 def gpu_spec_value(gpu_sku: str, field: str) -> float | str:
     """One catalogue value, e.g. ``gpu_spec_value("H100-SXM", "tdp_w") == 700.0``.
 

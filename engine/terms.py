@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from engine import errors as E
-from engine.catalogue import SlaTier, gpu_catalogue, market_prices, sla_policies
+from engine.catalogue import SlaTier, capex_per_gpu, gpu_catalogue, market_prices, sla_policies
 from engine.errors import InputError, InputWarning, Issue, fmt_value
 from engine.fields import FIELD_BY_NAME, FIELDS, MAX_MONTHS, META_KEYS, TABLE_BY_NAME, Field
 
@@ -114,6 +114,22 @@ class DealTerms:
     delivery_grace_months: FloatArray
     delivery_delay_months: FloatArray
     late_capacity_pct: FloatArray
+    seller_capex_usd_per_gpu: FloatArray
+    seller_facility: str
+    seller_dc_capex_usd_per_mw: FloatArray
+    seller_colocation_usd_per_kw_month: FloatArray
+    seller_power_usd_per_kwh: FloatArray
+    seller_other_opex_usd_per_gpu_hour: FloatArray
+    seller_depreciation_years: FloatArray
+    seller_depreciation_method: str
+    seller_dc_depreciation_years: FloatArray
+    seller_debt_pct: FloatArray
+    seller_interest_rate_pct: FloatArray
+    seller_loan_tenor_months: FloatArray
+    seller_tax_rate_pct: FloatArray
+    seller_residual_value_pct: FloatArray
+    seller_vacancy_months: FloatArray
+    seller_release_usd_per_gpu_hour: FloatArray
     fleet: tuple[FleetEntry, ...] = ()
     ramp_table: tuple[RampStep, ...] = ()
     step_ups: tuple[StepUp, ...] = ()
@@ -482,6 +498,16 @@ def _defaults(values: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -
         else:
             price = prices[values["gpu_sku"]].reference_usd_per_gpu_hour
         values["market_usd_per_gpu_hour"] = np.array([price])
+    if values["seller_capex_usd_per_gpu"] is None:
+        capex = capex_per_gpu()
+        if fleet:
+            total = sum(r["gpu_count"] for r in fleet)
+            cost = sum(capex[r["gpu_sku"]][0] * r["gpu_count"] for r in fleet) / total
+        else:
+            cost = capex[values["gpu_sku"]][0]
+        values["seller_capex_usd_per_gpu"] = np.array([cost])
+    if values["seller_release_usd_per_gpu_hour"] is None:
+        values["seller_release_usd_per_gpu_hour"] = values["market_usd_per_gpu_hour"]
     if tables["sla_tiers"]:
         tiers = tuple(SlaTier(r["below_uptime_pct"], r["credit_pct"]) for r in tables["sla_tiers"])
         values["_sla_tiers"] = tuple(sorted(tiers, key=lambda t: -t.below_uptime_pct))

@@ -1,0 +1,326 @@
+"""The seller's side of a deal, and build-vs-buy for the buyer.
+
+What a neocloud earns on a contract: revenue (the deal's net fees), cash
+costs (power, colocation rent or none for an owned site, other opex),
+depreciation, EBITDA and operating margin, interest on a monthly amortising
+loan, tax, free cash flow, IRR, NPV, payback and the break-even price per
+GPU-hour; what happens if the buyer leaves at the first exit date; and, for
+the buyer, what building the same capacity would cost instead.
+
+Arrays are ``(n_scenarios, n_months)`` over the deal's timeline; capex is paid
+on the first day of ``start_month`` (t = 0) and the residual value is received
+on the last payment date. Conventions (README, "Seller and build vs buy"):
+
+* power drawn = min(delivered MW, facility MW) x hours x price per kWh
+  (delivered MW is all-in: servers, network, PUE);
+* depreciation: GPU capex straight-line over its life, or declining balance
+  at twice the straight-line rate (monthly rate 2 / (12 x life)); the data
+  centre straight-line over its own life;
+* loan = debt share x capex, repaid monthly over its tenor (numpy-financial
+  ``pmt``/``ipmt``/``ppmt``); any balance left at the end is repaid then;
+* tax = rate x max(taxable profit, 0) month by month (no loss carry-forward);
+* project (unlevered) flows: -capex, EBITDA - tax on EBIT, + residual; equity
+  flows: -(capex - debt), EBITDA - interest - principal - tax on (EBIT -
+  interest), + residual - balance outstanding;
+* residual = resale of the GPUs (``seller_residual_value_pct`` of GPU capex)
+  plus the data centre's book value (an owned site keeps its undepreciated value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy_financial as npf
+
+from engine.finance import monthly_irr_annualised
+from engine.schedule import Schedule
+
+BREAKEVEN_ITERATIONS = 60
+BREAKEVEN_MAX_USD_PER_GPU_HOUR = 1000.0
+
+
+def _col(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, float).reshape(-1, 1)
+
+
+@dataclass(frozen=True, eq=False)
+class SellerCase:
+    """Monthly seller figures, every array (n_scenarios, n_months); initial amounts (n_scenarios,)."""
+
+    revenue_usd: np.ndarray
+    power_usd: np.ndarray
+    colocation_usd: np.ndarray
+    other_opex_usd: np.ndarray
+    cash_costs_usd: np.ndarray
+    ebitda_usd: np.ndarray
+    depreciation_usd: np.ndarray
+    ebit_usd: np.ndarray
+    interest_usd: np.ndarray
+    principal_usd: np.ndarray
+    tax_usd: np.ndarray
+    project_fcf_usd: np.ndarray
+    equity_fcf_usd: np.ndarray
+    cumulative_project_fcf_usd: np.ndarray
+    gpu_capex_usd: np.ndarray
+    dc_capex_usd: np.ndarray
+    debt_usd: np.ndarray
+    residual_usd: np.ndarray
+    balance_at_end_usd: np.ndarray
+
+
+class SellerModel:
+    """The seller's economics of a deal's schedule; ``case(revenue)`` evaluates any revenue path."""
+
+    def __init__(self, schedule: Schedule):
+        self.schedule = schedule
+        t = schedule.terms
+        n, m = schedule.shape
+        self.n, self.m = n, m
+        self.active = schedule.active
+        hours = schedule.hours
+        facility_kw = _col(t.facility_mw) * 1000.0
+        drawn_kw = np.minimum(schedule.delivered_mw * 1000.0, facility_kw) * self.active
+        self.power = drawn_kw * hours * _col(t.seller_power_usd_per_kwh)
+        owned = t.seller_facility == "owned"
+        self.colocation = np.zeros((1, 1)) if owned else facility_kw * _col(t.seller_colocation_usd_per_kw_month) * self.active
+        self.other_opex = schedule.delivered_gpu_hours * _col(t.seller_other_opex_usd_per_gpu_hour)
+        self.cash_costs = self.power + self.colocation + self.other_opex
+
+        gpus = np.broadcast_to(_col(schedule.capacity.gpus), (n, 1))
+        self.gpu_capex = (gpus * _col(t.seller_capex_usd_per_gpu))[:, 0]
+        dc_capex = np.broadcast_to(_col(t.facility_mw) * _col(t.seller_dc_capex_usd_per_mw), (n, 1))[:, 0]
+        self.dc_capex = dc_capex if owned else np.zeros(n)
+        capex = self.gpu_capex + self.dc_capex
+
+        j = np.arange(m)[None, :]
+        life = _col(t.seller_depreciation_years) * 12.0
+        if t.seller_depreciation_method == "declining":
+            rate = 2.0 / life
+            book_start = _col(self.gpu_capex) * (1.0 - rate) ** j
+            gpu_dep = book_start * rate
+        else:
+            gpu_dep = np.where(j < life, _col(self.gpu_capex) / life, 0.0)
+        dc_life = _col(t.seller_dc_depreciation_years) * 12.0
+        dc_dep = np.where(j < dc_life, _col(self.dc_capex) / dc_life, 0.0)
+        self.gpu_depreciation = np.broadcast_to(gpu_dep * self.active, (n, m))
+        self.depreciation = np.broadcast_to((gpu_dep + dc_dep) * self.active, (n, m))
+
+        months = np.broadcast_to(schedule.terms.months_billed, (n,))
+        self.months = months
+        self.debt = capex * np.broadcast_to(t.seller_debt_pct, (n,)) / 100.0
+        monthly_rate = np.broadcast_to(t.seller_interest_rate_pct, (n,)) / 100.0 / 12.0
+        tenor = np.broadcast_to(t.seller_loan_tenor_months, (n,)).astype(int)
+        period = j + 1
+        in_loan = period <= _col(tenor)
+        ipmt = -npf.ipmt(_col(monthly_rate), np.minimum(period, _col(tenor)), _col(tenor), _col(self.debt))
+        ppmt = -npf.ppmt(_col(monthly_rate), np.minimum(period, _col(tenor)), _col(tenor), _col(self.debt))
+        self.interest = np.where(in_loan, ipmt, 0.0) * self.active
+        self.principal = np.where(in_loan, ppmt, 0.0) * self.active
+        self.balance_at_end = np.maximum(self.debt - self.principal.sum(axis=1), 0.0)
+
+        last = (months - 1).astype(int)
+        gpu_resale = self.gpu_capex * np.broadcast_to(t.seller_residual_value_pct, (n,)) / 100.0
+        dc_book = self.dc_capex - dc_dep.sum(axis=1, where=np.broadcast_to(self.active, dc_dep.shape)) if owned else np.zeros(n)
+        self.residual = gpu_resale + np.maximum(dc_book, 0.0)
+        self.end = np.zeros((n, m))
+        self.end[np.arange(n), last] = 1.0
+        self.capex = capex
+        self.tax_rate = _col(np.broadcast_to(t.seller_tax_rate_pct, (n,))) / 100.0
+        self.discount = schedule.discount_factor
+
+    def case(self, revenue: np.ndarray) -> SellerCase:
+        """Every monthly figure for a revenue path (n, m)."""
+        revenue = np.broadcast_to(revenue, (self.n, self.m)) * self.active
+        ebitda = revenue - self.cash_costs
+        ebit = ebitda - self.depreciation
+        tax_unlevered = np.maximum(ebit, 0.0) * self.tax_rate
+        tax = np.maximum(ebit - self.interest, 0.0) * self.tax_rate
+        project = ebitda - tax_unlevered + self.end * _col(self.residual)
+        equity = ebitda - self.interest - self.principal - tax + self.end * _col(self.residual - self.balance_at_end)
+        cumulative = np.cumsum(project, axis=1) - _col(self.capex)
+        return SellerCase(
+            revenue_usd=revenue, power_usd=np.broadcast_to(self.power, (self.n, self.m)),
+            colocation_usd=np.broadcast_to(self.colocation, (self.n, self.m)),
+            other_opex_usd=np.broadcast_to(self.other_opex, (self.n, self.m)),
+            cash_costs_usd=np.broadcast_to(self.cash_costs, (self.n, self.m)), ebitda_usd=ebitda,
+            depreciation_usd=self.depreciation, ebit_usd=ebit, interest_usd=self.interest, principal_usd=self.principal,
+            tax_usd=tax, project_fcf_usd=project, equity_fcf_usd=equity, cumulative_project_fcf_usd=cumulative,
+            gpu_capex_usd=self.gpu_capex, dc_capex_usd=self.dc_capex, debt_usd=self.debt, residual_usd=self.residual,
+            balance_at_end_usd=self.balance_at_end,
+        )  # fmt: skip
+
+    def project_npv(self, case: SellerCase) -> np.ndarray:
+        """NPV of the project flows at the deal's discount rate (XNPV convention, capex at t = 0)."""
+        return (case.project_fcf_usd * self.discount).sum(axis=1) - self.capex
+
+    def breakeven_usd_per_gpu_hour(self) -> np.ndarray:
+        """The price per delivered GPU-hour at which the project NPV is zero (bisection, every scenario at once)."""
+        hours = self.schedule.delivered_gpu_hours
+        lo = np.zeros(self.n)
+        hi = np.full(self.n, BREAKEVEN_MAX_USD_PER_GPU_HOUR)
+        for _ in range(BREAKEVEN_ITERATIONS):
+            mid = (lo + hi) / 2.0
+            positive = self.project_npv(self.case(hours * _col(mid))) > 0
+            hi = np.where(positive, mid, hi)
+            lo = np.where(positive, lo, mid)
+        return (lo + hi) / 2.0
+
+    def early_exit_revenue(self) -> np.ndarray:
+        """Revenue if the buyer leaves at the earliest exit: fees until the exit date, nothing for the vacancy,
+        then the capacity re-leased at ``seller_release_usd_per_gpu_hour`` for every delivered GPU-hour.
+        """
+        s = self.schedule
+        t = s.terms
+        firm = s.firm_fraction
+        exit_month = firm.sum(axis=1)  # months (fractional) until the exit date
+        j = np.arange(self.m)[None, :]
+        back = j >= np.ceil(_col(exit_month) + _col(np.broadcast_to(t.seller_vacancy_months, (self.n,))))
+        released = s.delivered_gpu_hours * _col(t.seller_release_usd_per_gpu_hour) * back
+        return s.net_fee_usd * firm + released * self.active
+
+
+SELLER_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("revenue_usd", "USD", "Revenue (the deal's net fees)"),
+    ("power_usd", "USD", "Power"),
+    ("colocation_usd", "USD", "Colocation rent"),
+    ("other_opex_usd", "USD", "Other opex"),
+    ("cash_costs_usd", "USD", "Cash costs"),
+    ("ebitda_usd", "USD", "EBITDA"),
+    ("ebitda_margin_pct", "%", "EBITDA margin"),
+    ("depreciation_usd", "USD", "Depreciation"),
+    ("ebit_usd", "USD", "Operating profit (EBIT)"),
+    ("operating_margin_pct", "%", "Operating margin"),
+    ("interest_usd", "USD", "Interest"),
+    ("tax_usd", "USD", "Tax"),
+    ("project_fcf_usd", "USD", "Project free cash flow (after capex and residual)"),
+    ("equity_fcf_usd", "USD", "Equity free cash flow (after debt service)"),
+    ("capex_usd", "USD", "Capex (GPUs and data centre)"),
+    ("gpu_capex_usd", "USD", "GPU capex"),
+    ("dc_capex_usd", "USD", "Data-centre capex"),
+    ("debt_usd", "USD", "Debt raised"),
+    ("residual_usd", "USD", "Residual value at the end"),
+    ("project_npv_usd", "USD", "Project NPV at the discount rate"),
+    ("project_irr_pct", "%", "Project IRR (annual)"),
+    ("equity_irr_pct", "%", "Equity IRR (annual)"),
+    ("payback_month", "months", "Payback month (cumulative project cash flow turns positive)"),
+    ("breakeven_usd_per_gpu_hour", "USD/GPU-hour", "Break-even price per delivered GPU-hour (project NPV = 0)"),
+    ("power_share_of_fee_pct", "%", "Power as a share of the fee"),
+    ("early_exit_revenue_lost_usd", "USD", "Revenue lost if the buyer leaves at the first exit"),
+    ("early_exit_project_npv_usd", "USD", "Project NPV if the buyer leaves at the first exit"),
+    ("early_exit_project_irr_pct", "%", "Project IRR if the buyer leaves at the first exit"),
+    ("build_npv_cost_usd", "USD", "Buyer: NPV of building the same capacity"),
+    ("contract_npv_cost_usd", "USD", "Buyer: NPV of the contract's payments"),
+    ("build_saving_npv_usd", "USD", "Buyer: NPV saved by building instead (contract - build)"),
+    ("build_usd_per_gpu_hour", "USD/GPU-hour", "Buyer: levelised build cost per delivered GPU-hour"),
+    ("contract_usd_per_gpu_hour", "USD/GPU-hour", "Buyer: levelised contract cost per delivered GPU-hour"),
+    ("build_crossover_utilization_pct", "%", "Buyer: utilisation above which building beats renting at market"),
+    ("build_crossover_month", "months", "Buyer: contract term (months) beyond which building is cheaper (PV, no resale)"),
+)
+TOTALLED = (
+    "revenue_usd", "power_usd", "colocation_usd", "other_opex_usd", "cash_costs_usd", "ebitda_usd", "depreciation_usd",
+    "ebit_usd", "interest_usd", "tax_usd",
+)  # fmt: skip
+OPTIONAL = {"project_irr_pct", "equity_irr_pct", "payback_month", "early_exit_project_irr_pct", "build_crossover_month"}
+"""Figures that may not exist (no sign change, never paid back): reported as None, never as NaN."""
+
+
+class SellerSummary:
+    """Seller and build-vs-buy figures for every scenario; ``record(i)`` for one, JSON-ready."""
+
+    def __init__(self, schedule: Schedule):
+        self.schedule = schedule
+        self.model = SellerModel(schedule)
+        model = self.model
+        self.case = model.case(schedule.net_fee_usd)
+        c = self.case
+        n = schedule.n_scenarios
+        revenue = c.revenue_usd.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            margin = np.where(revenue > 0, c.ebitda_usd.sum(axis=1) / np.where(revenue > 0, revenue, 1.0) * 100.0, 0.0)
+            op_margin = np.where(revenue > 0, c.ebit_usd.sum(axis=1) / np.where(revenue > 0, revenue, 1.0) * 100.0, 0.0)
+        exit_case = model.case(model.early_exit_revenue())
+        build = self._build_vs_buy()
+        self.values: dict[str, np.ndarray] = {
+            **{k: getattr(c, k).sum(axis=1) for k in TOTALLED},
+            "ebitda_margin_pct": margin,
+            "operating_margin_pct": op_margin,
+            "project_fcf_usd": c.project_fcf_usd.sum(axis=1) - model.capex,
+            "equity_fcf_usd": c.equity_fcf_usd.sum(axis=1) - (model.capex - model.debt),
+            "capex_usd": model.capex, "gpu_capex_usd": model.gpu_capex, "dc_capex_usd": model.dc_capex,
+            "debt_usd": model.debt, "residual_usd": model.residual,
+            "project_npv_usd": model.project_npv(c),
+            "project_irr_pct": self._irr(c.project_fcf_usd, model.capex),
+            "equity_irr_pct": self._irr(c.equity_fcf_usd, model.capex - model.debt),
+            "payback_month": self._payback(c.cumulative_project_fcf_usd),
+            "breakeven_usd_per_gpu_hour": model.breakeven_usd_per_gpu_hour(),
+            "power_share_of_fee_pct": c.power_usd.sum(axis=1) / np.maximum(revenue, 1e-300) * 100.0,
+            "early_exit_revenue_lost_usd": revenue - exit_case.revenue_usd.sum(axis=1),
+            "early_exit_project_npv_usd": model.project_npv(exit_case),
+            "early_exit_project_irr_pct": self._irr(exit_case.project_fcf_usd, model.capex),
+            **build,
+        }  # fmt: skip
+        del n
+
+    def _irr(self, flows: np.ndarray, initial: np.ndarray) -> np.ndarray:
+        out = np.full(flows.shape[0], np.nan)
+        for i in range(flows.shape[0]):
+            keep = self.schedule.active[i]
+            irr = monthly_irr_annualised(np.concatenate([[-initial[i]], flows[i][keep]]))
+            out[i] = np.nan if irr is None else irr
+        return out
+
+    @staticmethod
+    def _payback(cumulative: np.ndarray) -> np.ndarray:
+        paid = cumulative >= 0
+        first = np.argmax(paid, axis=1).astype(float) + 1.0
+        return np.where(paid.any(axis=1), first, np.nan)
+
+    def _build_vs_buy(self) -> dict[str, np.ndarray]:
+        """The buyer builds the same capacity: capex now, power and opex monthly, residual at the end, all
+        discounted at the buyer's rate; against the contract's payments at the same rate."""
+        s, model = self.schedule, self.model
+        monthly_cost = model.cash_costs - model.end * _col(model.residual)
+        build_pv = (monthly_cost * model.discount).sum(axis=1) + model.capex
+        contract_pv = s.total_present_value_usd
+        hours_pv = (s.delivered_gpu_hours * model.discount).sum(axis=1)
+        build_per_hour = build_pv / hours_pv
+        contract_per_hour = contract_pv / hours_pv
+        market = np.broadcast_to(s.terms.market_usd_per_gpu_hour, (s.n_scenarios,))
+        # the term a contract must run for building to have been cheaper: cumulative contract payments
+        # (PV) reach the build's capex plus its running costs (PV); no resale credited (conservative)
+        build_cum = model.capex[:, None] + np.cumsum(model.cash_costs * model.discount, axis=1)
+        contract_cum = np.cumsum(s.present_value_usd, axis=1)
+        ahead = (build_cum <= contract_cum) & s.active
+        crossover = np.where(ahead.any(axis=1), np.argmax(ahead, axis=1) + 1.0, np.nan)
+        return {
+            "build_npv_cost_usd": build_pv,
+            "contract_npv_cost_usd": contract_pv,
+            "build_saving_npv_usd": contract_pv - build_pv,
+            "build_usd_per_gpu_hour": build_per_hour,
+            "contract_usd_per_gpu_hour": contract_per_hour,
+            "build_crossover_utilization_pct": build_per_hour / market * 100.0,
+            "build_crossover_month": crossover,
+        }
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def record(self, i: int = 0) -> dict[str, Any]:
+        """Scenario ``i``: every figure; optional ones None when they do not exist."""
+        out: dict[str, Any] = {"deal_name": self.schedule.terms.deal_name}
+        for name, unit, _ in SELLER_FIGURES:
+            v = float(self.values[name][i])
+            if not np.isfinite(v):
+                if name not in OPTIONAL:
+                    raise ValueError(f"seller figure {name} is not finite")
+                out[name] = None
+            else:
+                out[name] = int(v) if unit == "months" else v
+        return out
+
+
+def seller_summary(schedule: Schedule) -> SellerSummary:
+    """Seller and build-vs-buy figures of every scenario in ``schedule``."""
+    return SellerSummary(schedule)
