@@ -57,6 +57,14 @@ def CDM_NPV(deal, discount_rate_pct=None):
 
 @xw.func(category="Compute Deal")
 @xw.arg("deal", doc=DEAL_DOC, ndim=2)
+@xw.arg("figure", doc="Name of the seller figure, e.g. project_irr_pct, payback_month, breakeven_usd_per_gpu_hour")
+def CDM_SELLER(deal, figure):
+    """A figure of the seller's economics or of build vs buy, by name."""
+    return udfs.cdm_seller(deal, figure)
+
+
+@xw.func(category="Compute Deal")
+@xw.arg("deal", doc=DEAL_DOC, ndim=2)
 def CDM_USD_PER_GPU_HOUR(deal):
     """Net TCV divided by delivered GPU-hours, USD."""
     return udfs.cdm_usd_per_gpu_hour(deal)

@@ -111,9 +111,21 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for programs i
 
 @app.command()
 @guarded
-def summary(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False) -> None:
-    """Key figures of a deal: contract values, NPV, GPUs, unit prices, break-even."""
+def summary(
+    deal: DealArg,
+    scenario: ScenarioOpt = None,
+    as_json: JsonOpt = False,
+    side: Annotated[
+        str, typer.Option("--side", help="buyer (the contract) or seller (its economics, and build vs buy).")
+    ] = "buyer",
+) -> None:
+    """Key figures of a deal: contract values, NPV, GPUs, unit prices, break-even; --side seller for the seller."""
+    if side not in ("buyer", "seller"):
+        raise CdmError(f"--side must be buyer or seller, got {side!r}")
     src, s = _evaluate(deal, scenario)
+    if side == "seller":
+        _seller_summary(src, s, as_json)
+        return
     rec = s.record(0)
     if as_json:
         _dump(rec)
@@ -127,6 +139,24 @@ def summary(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = Fals
         t.add_row(f"{m.label} [{m.unit}]", human(rec[m.name], m.unit), m.name)
     t.add_row("IRR vs market [%/year]", human(rec["irr_vs_market_pct"], "%"), "irr_vs_market_pct")
     t.add_row("Earliest exit date", rec["exit_date"] or "no termination right", "exit_date")
+    _show(t)
+
+
+def _seller_summary(src: DealSource, s: Any, as_json: bool) -> None:
+    from engine.seller import SELLER_FIGURES, seller_summary
+
+    rec = seller_summary(s.schedule).record(0)
+    if as_json:
+        _dump(rec)
+        return
+    t = Table(title=f"{rec['deal_name']}: the seller's economics and build vs buy")
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    t.add_column("name", style="dim")
+    for name, unit, label in SELLER_FIGURES:
+        value = rec[name]
+        shown = "n/a" if value is None else (f"{value:,.0f}" if unit == "months" else human(value, unit))
+        t.add_row(f"{label} [{unit}]", shown, name)
     _show(t)
 
 

@@ -529,6 +529,79 @@ def _sensitivity_sheet(wb: Workbook, raw: dict[str, Any], s: Summary) -> None:
     _print_setup(ws)
 
 
+# ------------------------------------------------------------------ Seller
+
+
+SELLER_MONTHLY: tuple[tuple[str, str], ...] = (
+    ("revenue_usd", "Revenue ($M)"),
+    ("cash_costs_usd", "Cash costs ($M)"),
+    ("ebitda_usd", "EBITDA ($M)"),
+    ("depreciation_usd", "Depreciation ($M)"),
+    ("interest_usd", "Interest ($M)"),
+    ("tax_usd", "Tax ($M)"),
+    ("project_fcf_usd", "Project cash flow ($M)"),
+    ("cumulative_project_fcf_usd", "Cumulative project cash flow after capex ($M)"),
+)
+
+
+def _seller_sheet(wb: Workbook, s: Summary) -> None:
+    from engine.seller import SELLER_FIGURES, seller_summary
+
+    ws = wb.create_sheet("Seller")
+    seller = seller_summary(s.schedule)
+    rec = seller.record(0)
+    put(ws, 1, 1, "The seller's economics, and what building would cost the buyer", font=TITLE)
+    put(ws, 2, 1, "Seller cost base from the deal's seller inputs (Assumptions sheet); capex at the start, residual at the end.",
+        font=SUBTITLE)  # fmt: skip
+    ws.column_dimensions["A"].width = 64
+    ws.column_dimensions["B"].width = 18
+    row = 4
+    for name, unit, label in SELLER_FIGURES:
+        put(ws, row, 1, f"{label}")
+        value = rec[name]
+        if value is None:
+            put(ws, row, 2, "none within the term" if "month" in name else "n/a (no sign change)")
+        else:
+            put(ws, row, 2, value, "#,##0" if unit == "months" else FORMATS.get(unit, "General"))
+        _name(wb, f"seller_{name}" if not name.startswith("build_") else name, ws, row, 2)
+        row += 1
+    row += 1
+    header = row
+    put(ws, header, 4, "Month", font=BOLD).fill = HEADER_FILL
+    for j, (_, label) in enumerate(SELLER_MONTHLY, start=5):
+        c = put(ws, header, j, label, font=BOLD)
+        c.fill, c.alignment = HEADER_FILL, Alignment(wrap_text=True)
+        ws.column_dimensions[get_column_letter(j)].width = 14
+    ws.column_dimensions["D"].width = 11
+    ws.row_dimensions[header].height = 45
+    keep = s.schedule.active[0]
+    months = s.schedule.month[0][keep]
+    case = seller.case
+    first = header + 1
+    for i, m in enumerate(months):
+        put(ws, first + i, 4, _month_date(m), FORMATS["month"])
+        for j, (key, _) in enumerate(SELLER_MONTHLY, start=5):
+            put(ws, first + i, j, float(getattr(case, key)[0][keep][i]), FORMATS["USDm"])
+    last = first + len(months) - 1
+    chart = BarChart()
+    chart.type = "col"
+    payback = rec["payback_month"]
+    chart.title = "Seller's cumulative project cash flow after capex" + (
+        f": paid back in month {payback}" if payback else ": not paid back"
+    )
+    chart.y_axis.title = "$M"
+    chart.y_axis.numFmt = "#,##0,,"
+    col = 5 + len(SELLER_MONTHLY) - 1
+    chart.add_data(Reference(ws, min_col=col, min_row=header, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=4, min_row=first, max_row=last))
+    chart.x_axis.number_format = "mmm yy"
+    chart.legend = None
+    chart.height, chart.width = 8, 22
+    ws.add_chart(chart, "A" + str(len(SELLER_FIGURES) + 6))
+    ws.freeze_panes = ws.cell(header + 1, 1)
+    _print_setup(ws)
+
+
 # ------------------------------------------------------------------ Claims, Assumptions, About
 
 
@@ -665,6 +738,7 @@ def build_report(src: DealSource, command_line: str = "", now: dt.datetime | Non
     sched, first, last = _schedule_sheet(wb, summary)
     _charts_sheet(wb, sched, first, last)
     _sensitivity_sheet(wb, dict(src.raw), summary)
+    _seller_sheet(wb, summary)
     _claims_sheet(wb, verdicts, claims_file if claims_file.exists() else None)
     _assumptions_sheet(wb, src, summary)
     _about_sheet(wb, ctx)

@@ -471,6 +471,17 @@ def _summary(wb: Workbook, layout: Layout) -> None:
             _name(wb, layout, name, abs_ref(SUMMARY, 4, row))
         row += 1
     row += 1
+    ws.cell(row, 2, "Seller and build vs buy (=CDM_SELLER)").font = SECTION_FONT
+    row += 1
+    for name, unit, label in SELLER_SUMMARY_FIGURES:
+        ws.cell(row, 2, label)
+        ws.cell(row, 3, f"seller_{name}" if not name.startswith(("seller_", "build_")) else name)
+        c = ws.cell(row, 4, f'=CDM_SELLER(cdm_deal,"{name}")')
+        c.number_format = EXCEL_FORMATS.get(unit, "General")
+        ws.cell(row, 5, unit)
+        layout.summary_rows[f"seller:{name}"] = row
+        row += 1
+    row += 1
     ws.cell(row, 2, "Sizing (first SKU of the deal, power in use)").font = SECTION_FONT
     row += 1
     live = {key: f"{quote_sheetname(SCENARIOS)}!$D${r}" for key, r in layout.scenario_rows.items()}
@@ -584,6 +595,20 @@ def _checks(wb: Workbook, layout: Layout) -> None:
             cell.fill, cell.font = REFRESH_FILL, REFRESH_FONT
     _name(wb, layout, "cdm_messages", abs_ref(CHECKS, 2, row, 5, row + MESSAGE_ROWS - 1))
 
+
+SELLER_SUMMARY_FIGURES = (
+    ("revenue_usd", "USD", "Seller revenue"),
+    ("ebitda_usd", "USD", "Seller EBITDA"),
+    ("operating_margin_pct", "%", "Seller operating margin"),
+    ("capex_usd", "USD", "Seller capex"),
+    ("project_irr_pct", "%", "Seller project IRR"),
+    ("project_npv_usd", "USD", "Seller project NPV"),
+    ("payback_month", "months", "Seller payback month"),
+    ("breakeven_usd_per_gpu_hour", "USD/GPU-hour", "Seller break-even price per GPU-hour"),
+    ("early_exit_project_npv_usd", "USD", "Seller NPV if the buyer leaves at the first exit"),
+    ("build_saving_npv_usd", "USD", "Buyer: NPV saved by building instead"),
+    ("build_crossover_month", "months", "Buyer: term beyond which building is cheaper"),
+)
 
 COMPARE_FIGURES = (
     "months_billed", "headline_tcv_usd", "net_tcv_usd", "firm_commitment_usd", "firm_share_pct", "npv_usd", "gpus",

@@ -211,6 +211,19 @@ def cdm_input(deal: Any, name: Any) -> float | str:
 
 
 @cell_safe
+def cdm_seller(deal: Any, figure: Any) -> float | str:
+    """A seller or build-vs-buy figure by name (``project_irr_pct``, ``payback_month``, ``build_saving_npv_usd``...)."""
+    from engine.seller import SELLER_FIGURES, seller_summary
+
+    name = str(scalar(figure)).strip()
+    names = [f[0] for f in SELLER_FIGURES]
+    if name not in names:
+        raise CdmError(f"unknown seller figure {name!r}; known figures: {', '.join(names)}")
+    value = seller_summary(evaluate_block(deal).schedule).record(0)[name]
+    return "n/a" if value is None else float(value)
+
+
+@cell_safe
 def cdm_usd_per_gpu_hour(deal: Any) -> float:
     """Net TCV / delivered GPU-hours."""
     return _figure(deal, "usd_per_gpu_hour")
@@ -297,6 +310,7 @@ UDFS: dict[str, Callable[..., Any]] = {
     "CDM_SUMMARY": cdm_summary,
     "CDM_INPUT": cdm_input,
     "CDM_NPV": cdm_npv,
+    "CDM_SELLER": cdm_seller,
     "CDM_USD_PER_GPU_HOUR": cdm_usd_per_gpu_hour,
     "CDM_FIRM_COMMITMENT": cdm_firm_commitment,
     "CDM_BREAKEVEN_UTILIZATION": cdm_breakeven_utilization,

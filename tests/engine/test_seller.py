@@ -119,3 +119,32 @@ def test_seed_figures_anthropic() -> None:
     assert rec["payback_month"] == 16
     # the buyer: building costs less than this contract once it runs beyond about 14 months
     assert rec["build_crossover_month"] == 14 and rec["build_saving_npv_usd"] > 0
+
+
+def test_cli_udf_and_report_agree_with_the_engine(tmp_path: Path) -> None:
+    import json
+
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from addin import udfs
+    from addin.cli import app
+
+    deal = ROOT / "workbooks" / "deals" / "google_spacex.toml"
+    rec = seller_summary(build_schedule(load_deal(deal).terms())).record(0)
+    runner = CliRunner()
+    res = runner.invoke(app, ["summary", str(deal), "--side", "seller", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout) == rec
+    assert runner.invoke(app, ["summary", str(deal), "--side", "vendor"]).exit_code == 2
+    raw = load_deal(deal).raw
+    block = [[k, v] for k, v in raw.items() if k != "sources"]
+    assert udfs.cdm_seller(block, "project_irr_pct") == rec["project_irr_pct"]
+    assert udfs.cdm_seller(block, "irr").startswith("CDM error: unknown seller figure 'irr'")
+    out = tmp_path / "r.xlsx"
+    assert runner.invoke(app, ["report", str(deal), "-o", str(out)]).exit_code == 0
+    wb = load_workbook(out)
+    for name in ("seller_project_irr_pct", "seller_payback_month", "seller_breakeven_usd_per_gpu_hour", "build_saving_npv_usd"):
+        sheet, ref = wb.defined_names[name].attr_text.split("!")
+        key = name.removeprefix("seller_")
+        assert wb[sheet.strip("'")][ref.replace("$", "")].value == pytest.approx(rec[key], rel=1e-12), name
+    assert len(wb["Seller"]._charts) == 1

@@ -128,6 +128,19 @@ failed:
     CDM_SCHEDULE = Err.Description
 End Function
 
+Function CDM_SELLER(deal, figure)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        CDM_SELLER = XLPy.CallUDF("computedeal", "CDM_SELLER", Array(deal, figure), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        CDM_SELLER = XLPy.CallUDF("computedeal", "CDM_SELLER", Array(deal, figure))
+        Exit Function
+    #End If
+failed:
+    CDM_SELLER = Err.Description
+End Function
+
 Function CDM_SUMMARY(deal, figure)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
