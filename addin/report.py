@@ -241,7 +241,9 @@ def integrity_checks(s: Summary) -> tuple[bool, list[str]]:
                                                           - sch.late_delivery_reduction_usd[0] - sch.usage_reduction_usd[0]
                                                           - sch.sla_credit_usd[0]).sum()) - net) <= tol,
         "firm <= net": float(s["firm_commitment_usd"][0]) <= net + tol,
-        "cash + equity = net TCV": abs(float(s["cash_paid_usd"][0] + s["equity_paid_usd"][0]) - net) <= tol,
+        "cash + equity + revenue share = net TCV": abs(
+            float(s["cash_paid_usd"][0] + s["equity_paid_usd"][0] + s["revenue_share_paid_usd"][0]) - net
+        ) <= tol,
         "cumulative fee ends at net TCV": abs(float(sch.cumulative_fee_usd[0, -1]) - net) <= tol,
         "NPV = sum of present values": abs(float(sch.present_value_usd[0].sum()) - float(s["npv_usd"][0])) <= tol,
     }  # fmt: skip

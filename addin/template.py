@@ -534,7 +534,7 @@ def _checks(wb: Workbook, layout: Layout) -> None:
         f"SUMPRODUCT({net},(1-{inp('prepayment_pct')}/100)*(1+{inp('discount_rate_pct')}/100)^(-{rows['year_fraction']}))"
         f"+SUM({rows['prepayment_usd']})"
     )
-    paid = f"SUM({rows['cash_payment_usd']})+SUM({rows['equity_payment_usd']})"
+    paid = f"SUM({rows['cash_payment_usd']})+SUM({rows['equity_payment_usd']})+SUM({rows['revenue_share_payment_usd']})"
     round_trip = (
         "=IF(CDM_GPUS_FROM_MW(sizing_mw_from_gpus,sizing_gpu_sku,"
         f"{inp('pue')},{inp('network_overhead_pct')})=sizing_gpus_from_mw,1,0)"
@@ -552,7 +552,7 @@ def _checks(wb: Workbook, layout: Layout) -> None:
               close(native_npv, "npv_usd"), True),
         Check("check_usd_per_gpu_hour", "$/GPU-hour = net TCV / delivered GPU-hours",
               close(f"SUM({net})/SUM({rows['delivered_gpu_hours']})", "usd_per_gpu_hour"), True),
-        Check("check_cash_equity", "Cash + equity payments = net TCV", close(paid, "net_tcv_usd"), True),
+        Check("check_cash_equity", "Cash + equity + revenue-share payments = net TCV", close(paid, "net_tcv_usd"), True),
         Check("check_mw_gpu_round_trip", "GPUs -> MW -> GPUs round-trips (sizing block)", round_trip, True),
         Check("check_capacity_le_power", "Delivered capacity never needs more than the facility's power",
               f"=IF(MAX({rows['delivered_mw']})<={inp('facility_mw')}*(1+{tol}),1,0)", False),

@@ -36,6 +36,7 @@ MSG_TABLE_ROW = "{field} row {row}: {message}"
 MSG_NOT_1D = "{field} must be a single value or a 1-D array of scenarios, got an array of shape {shape}"
 MSG_SHAPES = "scenario arrays must have one length: {field} has {n}, other inputs have {m}"
 MSG_NO_DELIVERY = "the deal delivers no GPU-hours: capacity fraction is 0 in every month ({detail})"
+MSG_SHARES = "equity_pct {equity} + revenue_share_pct {share} must be <= 100: the rest of each payment is cash"
 MSG_STEP_ORDER = "{field} must be in date order, got {value} after {previous}"
 
 

@@ -462,6 +462,27 @@ FIELDS: tuple[Field, ...] = (
         section="Seller",
         blank_means="market_usd_per_gpu_hour",
     ),
+    Field("site", "text", "Site (for whole-site outages in a portfolio)", "text", default="", batch=False, section="Parties"),
+    Field(
+        "revenue_share_pct",
+        "number",
+        "Share of each payment made as a revenue share",
+        "%",
+        default=0.0,
+        minimum=0,
+        maximum=100,
+        section="Fees",
+    ),
+    Field(
+        "warrant_value_usd",
+        "number",
+        "Warrants or shares given to the seller, at the stated valuation",
+        "USD",
+        default=0.0,
+        minimum=0,
+        maximum=1e13,
+        section="Fees",
+    ),
     Field("notes", "text", "Notes", "text", default="", batch=False, section="Parties"),
 )
 

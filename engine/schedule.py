@@ -61,6 +61,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("prepayment_usd", "USD", "Prepayment paid at the start"),
     Column("cash_payment_usd", "USD", "Cash payment"),
     Column("equity_payment_usd", "USD", "Equity payment"),
+    Column("revenue_share_payment_usd", "USD", "Revenue-share payment"),
     Column("payment_date", "date", "Payment date"),
     Column("year_fraction", "years", "Years from the first day of start_month (actual/365)"),
     Column("discount_factor", "x", "Discount factor"),
@@ -145,6 +146,7 @@ class Schedule:
     f_credit_share: np.ndarray
     f_prepay_share: np.ndarray
     f_equity_share: np.ndarray
+    f_revenue_share: np.ndarray
     f_payment_date: np.ndarray
     f_year_fraction: np.ndarray
     f_discount_factor: np.ndarray
@@ -205,8 +207,12 @@ class Schedule:
         return self.total_net_fee_usd * np.broadcast_to(self.f_equity_share[:, 0], (self.n_scenarios,))
 
     @cached_property
+    def total_revenue_share_paid_usd(self) -> np.ndarray:
+        return self.total_net_fee_usd * np.broadcast_to(self.f_revenue_share[:, 0], (self.n_scenarios,))
+
+    @cached_property
     def total_cash_paid_usd(self) -> np.ndarray:
-        return self.total_net_fee_usd - self.total_equity_paid_usd
+        return self.total_net_fee_usd - self.total_equity_paid_usd - self.total_revenue_share_paid_usd
 
     @cached_property
     def total_firm_months(self) -> np.ndarray:
@@ -307,7 +313,11 @@ class Schedule:
 
     @cached_property
     def cash_payment_usd(self) -> np.ndarray:
-        return self._full(product(self._monthly_paid_usd, 1.0 - self.f_equity_share))
+        return self._full(product(self._monthly_paid_usd, 1.0 - self.f_equity_share - self.f_revenue_share))
+
+    @cached_property
+    def revenue_share_payment_usd(self) -> np.ndarray:
+        return self._full(product(self._monthly_paid_usd, self.f_revenue_share))
 
     @cached_property
     def equity_payment_usd(self) -> np.ndarray:
@@ -480,6 +490,7 @@ def build_schedule(terms: DealTerms) -> Schedule:
         f_credit_share=credit_share,
         f_prepay_share=_col(terms.prepayment_pct) / 100.0,
         f_equity_share=_col(terms.equity_pct) / 100.0,
+        f_revenue_share=_col(terms.revenue_share_pct) / 100.0,
         f_payment_date=pay_day_int.astype("datetime64[D]"),
         f_year_fraction=year_frac,
         f_discount_factor=disc,

@@ -54,6 +54,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("market_value_used_usd", "USD", "Used GPU-hours at the market price"),
     Metric("cash_paid_usd", "USD", "Paid in cash"),
     Metric("equity_paid_usd", "USD", "Paid in equity"),
+    Metric("revenue_share_paid_usd", "USD", "Paid as revenue share"),
 )
 
 METRIC_BY_NAME = {m.name: m for m in METRICS}
@@ -172,6 +173,7 @@ def summarize(schedule: Schedule) -> Summary:
         "market_value_used_usd": used * market,
         "cash_paid_usd": schedule.total_cash_paid_usd,
         "equity_paid_usd": schedule.total_equity_paid_usd,
+        "revenue_share_paid_usd": schedule.total_revenue_share_paid_usd,
     }
     _require_finite(values)
     return Summary(schedule, values)

@@ -130,6 +130,9 @@ class DealTerms:
     seller_residual_value_pct: FloatArray
     seller_vacancy_months: FloatArray
     seller_release_usd_per_gpu_hour: FloatArray
+    site: str
+    revenue_share_pct: FloatArray
+    warrant_value_usd: FloatArray
     fleet: tuple[FleetEntry, ...] = ()
     ramp_table: tuple[RampStep, ...] = ()
     step_ups: tuple[StepUp, ...] = ()
@@ -588,5 +591,11 @@ def _consistency(c: _Collector, v: dict[str, Any], tables: dict[str, list[dict[s
             c.add(f"step_ups[{i}].from_month", "order", E.MSG_STEP_ORDER, row["from_month"], previous=previous)
         previous = row["from_month"]
 
+    share = np.broadcast_arrays(v["equity_pct"], v["revenue_share_pct"])
+    over = share[0] + share[1] > 100
+    if over.any():
+        i = int(np.flatnonzero(over)[0])
+        c.issues.append(Issue("revenue_share_pct", "sum", E.MSG_SHARES.format(equity=fmt_value(float(share[0][i])),
+                              share=fmt_value(float(share[1][i]))), float(share[1][i])))  # fmt: skip
     if v["sla_policy"] != "none" and tables["sla_tiers"]:
         c.warn("sla_tiers", "override", f"sla_tiers table overrides sla_policy {v['sla_policy']!r}")

@@ -37,6 +37,7 @@ def valid_deals(draw: st.DrawFn) -> dict[str, Any]:
         "sla_policy": draw(st.sampled_from(["none", "aws-ec2-region", "gcp-compute-multizone"])),
         "prepayment_pct": draw(st.floats(0, 50)),
         "equity_pct": draw(st.floats(0, 50)),
+        "revenue_share_pct": draw(st.floats(0, 50)),
     }
     ramp = draw(st.integers(0, n - 1))
     raw.update(ramp_months=ramp, ramp_fee_fraction=draw(st.floats(0, 1)), ramp_capacity_fraction=draw(st.floats(0.05, 1)))

@@ -92,7 +92,11 @@ def test_schedule_is_one_fixed_size_array_formula() -> None:
     wb = load_workbook(ROOT / "templates" / "deal.xlsx")
     arrays = [c.value for row in wb["Schedule"].iter_rows() for c in row if isinstance(c.value, ArrayFormula)]
     assert len(arrays) == 1
-    assert arrays[0].text == "=CDM_SCHEDULE(cdm_deal)" and arrays[0].ref == "F6:DU33"  # 28 rows x 120 months
+    from addin.udfs import SCHEDULE_ROWS
+
+    last_row = 6 + len(SCHEDULE_ROWS) - 1  # one row per line item from row 6; months F..DU = 120 columns
+    assert arrays[0].text == "=CDM_SCHEDULE(cdm_deal)" and arrays[0].ref == f"F6:DU{last_row}"
+    assert len(SCHEDULE_ROWS) == 29
 
 
 def named(path: Path, name: str) -> tuple[str, str]:

@@ -35,7 +35,8 @@ def test_schedule_invariants(raw: dict[str, Any]) -> None:
     assert float(s["firm_commitment_usd"][0]) <= net * (1 + 1e-12) + 1e-6
     assert float(s["npv_usd"][0]) <= net * (1 + 1e-12) + 1e-6
     # cash + equity = net; $/used >= $/delivered; everything finite
-    assert float(s["cash_paid_usd"][0] + s["equity_paid_usd"][0]) == pytest.approx(net, rel=1e-12, abs=1e-6)
+    paid = s["cash_paid_usd"][0] + s["equity_paid_usd"][0] + s["revenue_share_paid_usd"][0]
+    assert float(paid) == pytest.approx(net, rel=1e-12, abs=1e-6)
     assert s["usd_per_used_gpu_hour"][0] >= s["usd_per_gpu_hour"][0] * (1 - 1e-12)
     for name, value in s.values.items():
         assert np.isfinite(value).all(), name
