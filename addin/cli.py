@@ -650,16 +650,29 @@ def _show_portfolio(rec: dict[str, Any]) -> None:
     for col in ("contract", "vendor", "term", "net TCV", "firm", "GPUs", "$/GPU-h"):
         t.add_column(col, justify="right" if col not in ("contract", "vendor") else "left")
     for c in rec["contracts"]:
-        t.add_row(c["deal_name"], c["vendor"], f"{c['start_month']} to {c['end_month']}", human(c["net_tcv_usd"], "USD"),
-                  human(c["firm_commitment_usd"], "USD"), human(c["gpus"], "GPUs"), human(c["usd_per_gpu_hour"], "USD/GPU-hour"))
+        t.add_row(
+            c["deal_name"],
+            c["vendor"],
+            f"{c['start_month']} to {c['end_month']}",
+            human(c["net_tcv_usd"], "USD"),
+            human(c["firm_commitment_usd"], "USD"),
+            human(c["gpus"], "GPUs"),
+            human(c["usd_per_gpu_hour"], "USD/GPU-hour"),
+        )
     _show(t)
     f = Table(title="Portfolio figures")
     f.add_column("figure")
     f.add_column("value", justify="right")
-    rows = [("Fees in the view", human(rec["total_fees_usd"], "USD")), ("Firm commitments", human(rec["firm_commitment_usd"], "USD"))]
+    rows = [
+        ("Fees in the view", human(rec["total_fees_usd"], "USD")),
+        ("Firm commitments", human(rec["firm_commitment_usd"], "USD")),
+    ]
     rows += [(f"Commitments, {k.replace('_', ' ')}", human(v, "USD")) for k, v in rec["commitments_by_period_usd"].items()]
     rows += [(f"Capacity share, {v} (average)", human(x, "%")) for v, x in rec["capacity_share_avg_pct"].items()]
-    rows += [(f"Capacity lost if {v} goes down (worst month)", human(x, "%")) for v, x in rec["capacity_lost_if_vendor_down_max_pct"].items()]
+    rows += [
+        (f"Capacity lost if {v} goes down (worst month)", human(x, "%"))
+        for v, x in rec["capacity_lost_if_vendor_down_max_pct"].items()
+    ]
     rows.append(("Herfindahl index of capacity (average, 0-10,000)", f"{rec['hhi_avg']:,.0f}"))
     if "reliance" in rec:
         a, b = rec["reliance"]["vendors"]
@@ -671,11 +684,18 @@ def _show_portfolio(rec: dict[str, Any]) -> None:
     for s in rec["structure"]:
         if s["warrant_value_usd"] > 0:
             worth = ", ".join(human(x, "USD") for x in s["stake_at_later_valuations_usd"])
-            rows.append((f"{s['vendor']}: warrants {human(s['warrant_value_usd'], 'USD')}", f"{s['ownership_pct']:.1f}% (worth {worth})"))
+            rows.append(
+                (f"{s['vendor']}: warrants {human(s['warrant_value_usd'], 'USD')}", f"{s['ownership_pct']:.1f}% (worth {worth})")
+            )
     for o in rec["outages"]:
         what = o["site"] or o["vendor"]
         rows.append((f"Outage {what}, {o['days']} days from {o['start']}: lost GPU-hours", f"{o['lost_gpu_hours'] / 1e6:,.1f}M"))
-        rows.append(("   SLA credits back / replacement at spot", f"{human(o['sla_credits_usd'], 'USD')} / {human(o['replacement_cost_usd'], 'USD')}"))
+        rows.append(
+            (
+                "   SLA credits back / replacement at spot",
+                f"{human(o['sla_credits_usd'], 'USD')} / {human(o['replacement_cost_usd'], 'USD')}",
+            )
+        )
     for label, value in rows:
         f.add_row(label, value)
     _show(f)

@@ -3,7 +3,8 @@
 A portfolio file holds its own inputs (``engine.portfolio.PORTFOLIO_FIELDS``) at
 the top level and one ``[[contracts]]`` table per contract: either the deal
 vocabulary inline, or ``deal_file = "deals/x.toml"`` (a TOML deal or a deal
-workbook, relative to the portfolio file) with an optional ``scenario``.
+workbook, relative to the portfolio file) with an optional ``scenario`` and any inputs to change on top
+of it.
 """
 
 from __future__ import annotations
@@ -64,13 +65,17 @@ def load_portfolio(path: Path) -> tuple[Portfolio, DealSource]:
 
 def _contract(path: Path, row: dict[str, Any], prefix: str, source: DealSource) -> DealTerms:
     if "deal_file" in row:
-        extra = set(row) - {"deal_file", "scenario"}
-        if extra:
-            raise InputError([Issue(k, "unknown", f"{k} cannot be given beside deal_file (edit the deal file instead)", None)
-                              for k in sorted(extra)])  # fmt: skip
+        # a linked deal, with any inputs given beside it applied on top (e.g. the portfolio's deal structure)
+        overrides = {k: v for k, v in row.items() if k not in ("deal_file", "scenario")}
         target = (path.parent / str(row["deal_file"])).resolve()
         src = load_deal(target, row.get("scenario"))
-        return src.terms()
+        if not overrides:
+            return src.terms()
+        try:
+            return build_terms({**src.raw, **overrides})
+        except InputError as exc:
+            exc.source = source  # type: ignore[attr-defined]
+            raise
     return build_terms(row)
 
 

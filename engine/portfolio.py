@@ -157,8 +157,9 @@ class PortfolioResult:
         """(n_months,): GPU-hours from vendor a per GPU-hour from vendor b (0 where b delivers nothing)."""
         for v in (a, b):
             if v not in self.vendors:
-                raise InputError(Issue("reliance_vendors", "vendor", f"reliance_vendors names {v!r}, which is not a vendor "
-                                                                     f"of the portfolio: {', '.join(self.vendors)}", v))  # fmt: skip
+                known = ", ".join(self.vendors)
+                message = f"reliance_vendors names {v!r}, which is not a vendor of the portfolio: {known}"
+                raise InputError(Issue("reliance_vendors", "vendor", message, v))
         ia, ib = self.vendors.index(a), self.vendors.index(b)
         return self._share(self.vendor_gpu_hours[ia], self.vendor_gpu_hours[ib])
 
@@ -359,7 +360,12 @@ def build_portfolio(raw: dict[str, Any], contracts: Sequence[DealTerms]) -> Port
         start_month=np.datetime64(v["start_month"], "M"),
         n_months=months,
         contracts=tuple(contracts),
-        demand=Demand(*[np.asarray(a, float) for a in demand_arrays], table_gpu_hours=table_arr),
+        demand=Demand(
+            revenue_usd_per_year=np.asarray(demand_arrays[0], float),
+            revenue_doubling_months=np.asarray(demand_arrays[1], float),
+            gpu_hours_per_usd=np.asarray(demand_arrays[2], float),
+            table_gpu_hours=table_arr,
+        ),
         spot_usd_per_gpu_hour=float(v["spot_usd_per_gpu_hour"]),
         post_money_valuation_usd=float(v["post_money_valuation_usd"]),
         later_valuations_usd=tuple(float(x) for x in later),

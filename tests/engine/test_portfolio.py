@@ -1,0 +1,172 @@
+"""Portfolios against hand arithmetic and single-deal runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from addin.cli import app
+from addin.portfolio_file import load_portfolio, portfolio_record
+from engine import build_schedule, build_terms, evaluate
+from engine.portfolio import Demand, Outage, Portfolio, PortfolioResult, build_portfolio, warrant_ownership_pct
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def deal(name: str, vendor: str, start: str, end: str, fee: float, gpus: int, **kw: Any) -> Any:  # noqa: PLR0917
+    return build_terms({"deal_name": name, "vendor": vendor, "start_month": start, "end_month": end, "monthly_fee_usd": fee,
+                        "facility_mw": 100, "gpu_count": gpus, **kw})  # fmt: skip
+
+
+def portfolio(contracts: list[Any], months: int = 24, **kw: Any) -> PortfolioResult:
+    demand = kw.pop("demand", Demand(np.array([12e6]), np.array([12.0]), np.array([1.0])))
+    return PortfolioResult(Portfolio("p", np.datetime64("2026-01", "M"), months, tuple(contracts), demand, 2.0, **kw))
+
+
+def test_combined_schedule_is_the_sum_of_single_deals() -> None:
+    a = deal("A", "V1", "2026-01", "2027-06", 1e6, 300)
+    b = deal("B", "V2", "2026-07", "2028-12", 2e6, 100, ramp_months=2, ramp_fee_fraction=0.5)
+    r = portfolio([a, b], months=36)
+    sa, sb = build_schedule(a), build_schedule(b)
+    expected = np.zeros(36)
+    expected[:18] += sa.net_fee_usd[0]
+    expected[6:36] += sb.net_fee_usd[0][:30]
+    np.testing.assert_allclose(r.total_fee, expected)
+    assert r.total_fee.sum() == pytest.approx(18e6 + (28 * 2e6 + 2 * 1e6))  # B: 30 months in view, 2 at half fee
+    hours = np.zeros(36)
+    hours[:18] += sa.delivered_gpu_hours[0]
+    hours[6:36] += sb.delivered_gpu_hours[0][:30]
+    np.testing.assert_allclose(r.total_gpu_hours, hours)
+
+
+def test_one_contract_portfolio_reproduces_the_deal() -> None:
+    a = deal("A", "V1", "2026-01", "2027-12", 1e6, 300, notice_days=30, lockin_months=3)
+    r = portfolio([a], months=24)
+    s = evaluate(a.raw)
+    assert r.total_fee.sum() == pytest.approx(float(s["net_tcv_usd"][0]))
+    assert r.firm.sum() == pytest.approx(float(s["firm_commitment_usd"][0]))
+    assert r.total_gpu_hours.sum() == pytest.approx(float(s["delivered_gpu_hours"][0]))
+    np.testing.assert_allclose(r.capacity_share(), 1.0)
+    np.testing.assert_allclose(r.hhi(), 10_000.0)
+
+
+def test_shares_reliance_and_hhi_by_hand() -> None:
+    # same months, 300 and 100 GPUs: shares 0.75 and 0.25; HHI = 10,000 x (0.75^2 + 0.25^2) = 6,250; A:B = 3
+    r = portfolio([deal("A", "V1", "2026-01", "2026-12", 1e6, 300), deal("B", "V2", "2026-01", "2026-12", 3e6, 100)], months=12)
+    np.testing.assert_allclose(r.capacity_share(), [[0.75] * 12, [0.25] * 12])
+    np.testing.assert_allclose(r.spend_share(), [[0.25] * 12, [0.75] * 12])
+    np.testing.assert_allclose(r.capacity_share().sum(axis=0), 1.0)
+    np.testing.assert_allclose(r.hhi(), 6250.0)
+    np.testing.assert_allclose(r.reliance_ratio("V1", "V2"), 3.0)
+
+
+def test_commitment_buckets_by_hand() -> None:
+    # $1M a month for 48 months: 12 / 24 / 12 / 0 months in the buckets
+    r = portfolio([deal("A", "V1", "2026-01", "2029-12", 1e6, 10)], months=60)
+    assert r.commitment_buckets() == pytest.approx({"next_12_months": 12e6, "years_1_to_3": 24e6, "years_3_to_5": 12e6,
+                                                    "beyond_5_years": 0.0})  # fmt: skip
+
+
+def test_coverage_by_hand() -> None:
+    # supply: 1,000 GPUs x hours; demand table: 700,000 GPU-hours a month, then 1,000,000 from month 6
+    a = deal("A", "V1", "2026-01", "2026-12", 1e6, 1000)
+    table = np.array([700_000.0] * 6 + [1_000_000.0] * 6)
+    r = portfolio([a], months=12, demand=Demand(np.array([1e9]), np.array([12.0]), np.array([1.0]), table))
+    cov = r.coverage()
+    supply = r.total_gpu_hours  # 1,000 x days x 24: 744,000 in a 31-day month, 720,000 in a 30-day one
+    short = np.maximum(table - supply, 0)
+    assert int(cov["first_shortfall_month"][0]) == 1  # February: 672,000 < 700,000
+    np.testing.assert_allclose(cov["shortfall_gpu_hours"][0], short)
+    # GPUs to sign: the running maximum shortfall in 730-hour GPUs, its rise each quarter
+    need = np.maximum.accumulate(short / 730)
+    np.testing.assert_allclose(cov["gpus_to_sign_per_quarter"][0], np.diff(np.concatenate([[0], need[[2, 5, 8, 11]]])))
+
+
+def test_doubling_demand_and_scenarios() -> None:
+    a = deal("A", "V1", "2026-01", "2027-12", 1e6, 1000)
+    d = Demand(np.array([1.2e9, 2.4e9]), np.array([6.0, 4.5]), np.array([0.2, 0.2]))
+    r = portfolio([a], months=24, demand=d)
+    demand = r.demand_gpu_hours()
+    # month 6 at a 6-month doubling: $1.2B x 2 / 12 x 0.2 GPU-hours per $ = 40,000,000
+    assert demand[0, 6] == pytest.approx(1.2e9 * 2 / 12 * 0.2)
+    single = portfolio([a], months=24, demand=Demand(np.array([2.4e9]), np.array([4.5]), np.array([0.2]))).demand_gpu_hours()
+    np.testing.assert_array_equal(demand[1], single[0])
+
+
+def test_seed_figures_burn_multiple_and_warrants() -> None:
+    # seed 000: "$34 billion in compute spend before monetization has crossed $1 billion annualized revenue, a 34x
+    # burn-to-revenue multiple": $34B of fees / $1B a year = 34
+    a = deal("AWS", "AWS", "2026-01", "2030-12", 34e9 / 60, 1000)
+    r = portfolio([a], months=60, demand=Demand(np.array([1e9]), np.array([12.0]), np.array([0.1])))
+    assert r.coverage()["burn_to_revenue_multiple"][0] == pytest.approx(34.0)
+    # seed 004: warrants at an $18B post-money giving 4% to 6%: $0.72B and $1.08B of warrants
+    np.testing.assert_allclose(warrant_ownership_pct([0.72e9, 1.08e9], 18e9), [4.0, 6.0])
+    b = deal("X", "xAI", "2026-01", "2026-12", 1e8, 100, warrant_value_usd=0.9e9, equity_pct=10, revenue_share_pct=5)
+    r = portfolio([b], months=12, post_money_valuation_usd=18e9, later_valuations_usd=(36e9,))
+    s = r.structure()[0]
+    assert s["ownership_pct"] == pytest.approx(5.0) and s["stake_at_later_valuations_usd"] == [pytest.approx(1.8e9)]
+    assert (s["cash_usd"], s["equity_usd"], s["revenue_share_usd"]) == pytest.approx((12e8 * 0.85, 12e8 * 0.10, 12e8 * 0.05))
+
+
+def test_outage_by_hand() -> None:
+    # 1,000 GPUs, out 10 days of a 30-day month (June 2026): 1,000 x 24 x 10 = 240,000 GPU-hours lost;
+    # uptime 1 - 10/30 = 66.7% < 95% -> the AWS policy credits 100% of June's fee ($1M); replaced at $2/GPU-hour
+    a = deal("A", "AWS", "2026-01", "2026-12", 1e6, 1000, sla_policy="aws-ec2-region", site="Site 1")
+    r = portfolio([a, deal("B", "Other", "2026-01", "2026-12", 1e6, 1000)], months=12)
+    out = r.outage(Outage(dt.date(2026, 6, 1), 10, vendor="AWS"))
+    assert out["lost_gpu_hours"] == pytest.approx(240_000)
+    assert out["sla_credits_usd"] == pytest.approx(1e6)
+    assert out["replacement_cost_usd"] == pytest.approx(480_000)
+    assert out["share_of_capacity_lost_pct"] == pytest.approx(240_000 / (2 * 1000 * 720) * 100)
+    assert r.outage(Outage(dt.date(2026, 6, 1), 10, site="Site 1"))["lost_gpu_hours"] == pytest.approx(240_000)
+
+
+def test_anthropic_portfolio_file() -> None:
+    p, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    rec = portfolio_record(PortfolioResult(p))
+    assert [c["vendor"] for c in rec["contracts"]] == ["xAI / SpaceX", "AWS", "Google"]
+    assert sum(rec["commitments_by_period_usd"].values()) == pytest.approx(rec["total_fees_usd"])
+    assert rec["structure"][0]["ownership_pct"] == pytest.approx(5.0)  # $0.9B / $18B
+    memphis = rec["outages"][0]
+    assert memphis["contracts"] == ["Anthropic - xAI Colossus 1"] and memphis["lost_gpu_hours"] > 0
+    res = runner.invoke(app, ["portfolio", str(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml"), "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["portfolio_name"] == "Anthropic compute portfolio"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[[contracts]]\ndeal_name = "a"\nstart_month = "2026-01"\nend_month = "2026-12"\nmonthly_fee_usd = 1e6\nfacility_mw = 1\npue = 0.8\n',
+         "portfolio.toml:7: contracts[1]: pue must be >= 1.0, got 0.8"),
+        ('[[contracts]]\ndeal_file = "nope.toml"\n', "no such file"),
+        ('[[contracts]]\ndeal_name = "a"\nstart_month = "2026-01"\nend_month = "2026-12"\nmonthly_fee_usd = 1e6\nfacility_mw = 1\n'
+         "months = 500\n", "months must be <= 120, got 500"),
+    ],
+)  # fmt: skip
+def test_bad_portfolio_inputs_are_located(text: str, expected: str, tmp_path: Path) -> None:
+    header = 'portfolio_name = "p"\nstart_month = "2026-01"\nrevenue_usd_per_year = 1e9\ngpu_hours_per_usd = 0.2\n'
+    body = text if "months = 500" not in text else text.replace("months = 500\n", "")
+    if "months = 500" in text:
+        header += "months = 500\n"
+    f = tmp_path / "portfolio.toml"
+    f.write_text(header + body if "contracts" not in header else header)
+    res = runner.invoke(app, ["portfolio", str(f)])
+    assert res.exit_code == 2
+    stderr = " ".join(res.stderr.split()).replace(str(tmp_path) + "/", "")
+    assert expected.replace("portfolio.toml:7", f"portfolio.toml:{4 + 7}") in stderr or expected in stderr, stderr
+
+
+def test_portfolio_inputs_validated() -> None:
+    with pytest.raises(Exception) as info:
+        build_portfolio({"portfolio_name": "p", "start_month": "2026-01", "revenue_usd_per_year": -1, "gpu_hours_per_usd": 0.2,
+                         "reliance_vendors": ["A"]}, [])  # fmt: skip
+    text = str(info.value)
+    assert "revenue_usd_per_year must be > 0, got -1" in text and "reliance_vendors must name two vendors" in text
+    assert "contracts must list at least one contract" in text
