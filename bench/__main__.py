@@ -195,7 +195,8 @@ def portfolio_times(n_scenarios: int = 10_000, n_contracts: int = 20, loop_sampl
     for c in range(n_contracts):
         start = np.datetime64("2026-01") + np.timedelta64(int(rng.integers(0, 24)), "M")
         end = start + np.timedelta64(int(rng.integers(24, 96)), "M")
-        contracts.append(build_terms({"deal_name": f"c{c}", "vendor": f"v{c % 5}", "start_month": str(start), "end_month": str(end),
+        term = {"start_month": str(start), "end_month": str(end)}
+        contracts.append(build_terms({"deal_name": f"c{c}", "vendor": f"v{c % 5}", **term,
                                       "monthly_fee_usd": float(rng.uniform(1e8, 1e9)), "facility_mw": 300,
                                       "gpu_count": int(rng.integers(50_000, 200_000))}))  # fmt: skip
     demand = Demand(rng.uniform(5e9, 15e9, n_scenarios), rng.uniform(3, 12, n_scenarios), rng.uniform(0.1, 0.3, n_scenarios))
@@ -268,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  vectorised                      {r['portfolio_s'] * 1e3:10.1f} ms")
     print(f"  loop over scenarios, contracts  {r['portfolio_loop_s_extrapolated']:10.1f} s  (extrapolated from 20 scenarios)")
     print(
-        f"  speed-up                        {r['portfolio_speedup']:10.0f} x  (first shortfall months agree: {bool(r['portfolio_agrees_with_loop'])})"
+        f"  speed-up                        {r['portfolio_speedup']:10.0f} x  "
+        f"(first shortfall months agree: {bool(r['portfolio_agrees_with_loop'])})"
     )
     return 0
 
