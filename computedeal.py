@@ -63,6 +63,27 @@ def CDM_SELLER(deal, figure):
     return udfs.cdm_seller(deal, figure)
 
 
+PORTFOLIO_DOC = "The portfolio inputs: two columns (name, value), e.g. the defined name cdm_portfolio"
+CONTRACTS_DOC = "The contracts table: a header row of input names, one contract per row, e.g. cdm_contracts"
+
+
+@xw.func(category="Compute Deal")
+@xw.arg("inputs", doc=PORTFOLIO_DOC, ndim=2)
+@xw.arg("contracts", doc=CONTRACTS_DOC, ndim=2)
+@xw.arg("figure", doc="Name of the figure, e.g. total_fees_usd, hhi_avg, burn_to_revenue_multiple")
+def CDM_PORTFOLIO(inputs, contracts, figure):
+    """A portfolio figure by name."""
+    return udfs.cdm_portfolio(inputs, contracts, figure)
+
+
+@xw.func(category="Compute Deal")
+@xw.arg("inputs", doc=PORTFOLIO_DOC, ndim=2)
+@xw.arg("contracts", doc=CONTRACTS_DOC, ndim=2)
+def CDM_PORTFOLIO_SCHEDULE(inputs, contracts):
+    """The portfolio by month: fees, firm fees, GPUs, GPU-hours, FLOPs, HHI, demand, shortfall, coverage (array formula)."""
+    return udfs.cdm_portfolio_schedule(inputs, contracts)
+
+
 @xw.func(category="Compute Deal")
 @xw.arg("deal", doc=DEAL_DOC, ndim=2)
 def CDM_USD_PER_GPU_HOUR(deal):

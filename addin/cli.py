@@ -633,7 +633,14 @@ def portfolio(
     from addin.portfolio_file import load_portfolio, portfolio_record
     from engine.portfolio import evaluate_portfolio
 
-    p, source = load_portfolio(file)
+    if file.suffix.lower() in (".xlsx", ".xlsm"):
+        from addin.dealfile import DealSource
+        from addin.portfolio_book import read_portfolio_workbook
+
+        p, where = read_portfolio_workbook(file)
+        source = DealSource(path=file, raw={}, locations=where, kind="xlsx")
+    else:
+        p, source = load_portfolio(file)
     try:
         rec = portfolio_record(evaluate_portfolio(p))
     except InputError as exc:

@@ -54,6 +54,8 @@ def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
     Raises CdmError, before writing anything, when an output's sheet is
     protected or a defined name the model needs is missing.
     """
+    if book.has_name("cdm_contracts"):
+        return refresh_portfolio(book, now)
     protected = getattr(book, "protected_sheet", None)
     if protected is not None:
         for name in ("cdm_messages", "cdm_scenario_results", "cdm_run_stamp"):
@@ -130,3 +132,46 @@ def refresh_file(path: Path, now: dt.datetime | None = None) -> RefreshResult:
     with atomic_write(path) as tmp:
         wb.save(tmp)
     return result
+
+
+def refresh_portfolio(book: Book, now: dt.datetime | None = None) -> RefreshResult:
+    """Refresh a portfolio workbook: vendors, outages and structure on the Vendors sheet, messages, stamp."""
+    from addin.portfolio_book import portfolio_from_blocks
+    from addin.portfolio_file import portfolio_record
+    from engine.portfolio import PortfolioResult
+
+    messages: list[tuple[str, str, str]] = []
+    table: list[list[Any]] = []
+    try:
+        rec = portfolio_record(PortfolioResult(portfolio_from_blocks(book.read("cdm_portfolio"), book.read("cdm_contracts"))))
+    except InputError as exc:
+        messages = [("error", i.field, i.message) for i in exc.issues]
+        rec = None
+    if rec is not None:
+        table.append(["Vendor", "Capacity share (avg %)", "Spend share (avg %)", "Capacity lost if down (worst %)", "", "", ""])
+        for v in rec["vendors"]:
+            table.append([v, rec["capacity_share_avg_pct"][v], rec["spend_share_avg_pct"][v],
+                          rec["capacity_lost_if_vendor_down_max_pct"][v], "", "", ""])  # fmt: skip
+        table.append([""] * 7)
+        table.append(
+            ["Outage", "Days", "Lost GPU-hours", "SLA credits (USD)", "Replacement at spot (USD)", "Net cost (USD)", "Contracts"]
+        )
+        for o in rec["outages"]:
+            table.append([f"{o['site'] or o['vendor']} from {o['start']}", o["days"], o["lost_gpu_hours"], o["sla_credits_usd"],
+                          o["replacement_cost_usd"], o["net_cost_usd"], ", ".join(o["contracts"])])  # fmt: skip
+        table.append([""] * 7)
+        table.append(["Contract", "Cash (USD)", "Equity (USD)", "Revenue share (USD)", "Warrants (USD)", "Ownership (%)",
+                      "Stake at later valuations (USD)"])  # fmt: skip
+        for s in rec["structure"]:
+            table.append([s["deal_name"], s["cash_usd"], s["equity_usd"], s["revenue_share_usd"], s["warrant_value_usd"],
+                          s["ownership_pct"], ", ".join(f"{x:,.0f}" for x in s["stake_at_later_valuations_usd"])])  # fmt: skip
+        if not messages:
+            messages.append(("ok", "", "Every contract and input is valid."))
+    rows = len(book.read("cdm_portfolio_results"))
+    book.write("cdm_portfolio_results", table[:rows])
+    book.write("cdm_messages", [[sev, where, "", text] for sev, where, text in messages[: len(book.read("cdm_messages"))]])
+    now = now or dt.datetime.now(dt.UTC)
+    errors = sum(1 for m in messages if m[0] == "error")
+    stamp = f"Refreshed {now:%Y-%m-%d %H:%M} UTC by Compute Deal Model {package_version()}; {errors} errors"
+    book.write("cdm_run_stamp", [[stamp]])
+    return RefreshResult("portfolio", messages, stamp, errors, 0)

@@ -692,6 +692,7 @@ def _flatten_tables(overrides: dict[str, object]) -> dict[str, object]:
 
 
 EXAMPLE_DEAL = Path(__file__).resolve().parents[1] / "templates" / "example_deal.toml"
+EXAMPLE_PORTFOLIO = Path(__file__).resolve().parents[1] / "templates" / "example_portfolio.toml"
 
 
 def build_template() -> tuple[Workbook, Layout]:
@@ -706,6 +707,9 @@ def iter_committed() -> Iterable[tuple[Path, Path | None]]:
     root = Path(__file__).resolve().parents[1]
     yield root / "templates" / "deal.xlsx", None
     for toml in sorted((root / "workbooks" / "deals").glob("*.toml")):
+        yield root / "workbooks" / f"{toml.stem}.xlsx", toml
+    yield root / "templates" / "portfolio.xlsx", None
+    for toml in sorted((root / "workbooks" / "portfolios").glob("*.toml")):
         yield root / "workbooks" / f"{toml.stem}.xlsx", toml
 
 
@@ -722,8 +726,16 @@ def build_committed(out_dir: Path | None = None) -> list[Path]:
     from addin.dealfile import load_toml_deal
 
     written = []
+    from addin.portfolio_book import build_portfolio_workbook, flatten_portfolio_file
+
     for target, toml in iter_committed():
-        if toml is None:
+        if target.name == "portfolio.xlsx":
+            raw, rows = flatten_portfolio_file(EXAMPLE_PORTFOLIO)
+            wb = build_portfolio_workbook(raw, rows)
+        elif toml is not None and toml.parent.name == "portfolios":
+            raw, rows = flatten_portfolio_file(toml)
+            wb = build_portfolio_workbook(raw, rows)
+        elif toml is None:
             wb, _ = build_template()
         else:
             src = load_toml_deal(toml)

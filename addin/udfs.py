@@ -223,6 +223,56 @@ def cdm_seller(deal: Any, figure: Any) -> float | str:
     return "n/a" if value is None else float(value)
 
 
+_PORTFOLIO_CACHE: OrderedDict[str, Any] = OrderedDict()
+
+
+def _portfolio(inputs: Any, contracts: Any) -> Any:
+    """The evaluated portfolio of two ranges, cached by their digest (one evaluation per recalculation)."""
+    from addin.portfolio_book import portfolio_from_blocks
+    from engine.portfolio import PortfolioResult
+
+    key = hashlib.sha256(
+        repr((np.asarray(inputs, dtype=object).tolist(), np.asarray(contracts, dtype=object).tolist())).encode()
+    ).hexdigest()
+    found = _PORTFOLIO_CACHE.get(key)
+    if found is None:
+        try:
+            found = PortfolioResult(portfolio_from_blocks(inputs, contracts))
+        except CdmError as exc:
+            found = exc
+        _PORTFOLIO_CACHE[key] = found
+        if len(_PORTFOLIO_CACHE) > 8:
+            _PORTFOLIO_CACHE.popitem(last=False)
+    if isinstance(found, CdmError):
+        raise found
+    return found
+
+
+@cell_safe
+def cdm_portfolio(inputs: Any, contracts: Any, figure: Any) -> float | str:
+    """A portfolio figure by name (``total_fees_usd``, ``hhi_avg``, ``burn_to_revenue_multiple``...)."""
+    from addin.portfolio_book import FIGURES, flat_figures
+
+    name = str(scalar(figure)).strip()
+    if name not in FIGURES:
+        raise CdmError(f"unknown portfolio figure {name!r}; known figures: {', '.join(FIGURES)}")
+    value = flat_figures(_portfolio(inputs, contracts))[name]
+    return value if isinstance(value, str) else float(value)
+
+
+@cell_safe
+def cdm_portfolio_schedule(inputs: Any, contracts: Any) -> np.ndarray | list[list[object]]:
+    """The portfolio by month: one row per figure (see addin.portfolio_book.SCHEDULE_ROWS), 120 months across."""
+    from addin.portfolio_book import SCHEDULE_ROWS, schedule_array
+
+    try:
+        return schedule_array(_portfolio(inputs, contracts))
+    except CdmError as exc:
+        grid: list[list[object]] = [[""] * MAX_MONTHS for _ in SCHEDULE_ROWS]
+        grid[0][0] = error_text(exc)
+        return grid
+
+
 @cell_safe
 def cdm_usd_per_gpu_hour(deal: Any) -> float:
     """Net TCV / delivered GPU-hours."""
@@ -311,6 +361,8 @@ UDFS: dict[str, Callable[..., Any]] = {
     "CDM_INPUT": cdm_input,
     "CDM_NPV": cdm_npv,
     "CDM_SELLER": cdm_seller,
+    "CDM_PORTFOLIO": cdm_portfolio,
+    "CDM_PORTFOLIO_SCHEDULE": cdm_portfolio_schedule,
     "CDM_USD_PER_GPU_HOUR": cdm_usd_per_gpu_hour,
     "CDM_FIRM_COMMITMENT": cdm_firm_commitment,
     "CDM_BREAKEVEN_UTILIZATION": cdm_breakeven_utilization,

@@ -17,6 +17,8 @@ from engine.summary import METRICS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = [p for p, _ in iter_committed()]
+DEAL_BOOKS = [p for p in COMMITTED if "portfolio" not in p.name]
+PORTFOLIO_BOOKS = [p for p in COMMITTED if "portfolio" in p.name]
 CALC_SHEETS = ("Schedule", "Summary", "Checks")
 
 
@@ -82,7 +84,7 @@ def test_every_input_has_name_style_and_validation() -> None:
 def test_calculation_sheets_hold_no_typed_numbers() -> None:
     for path in COMMITTED:
         wb = load_workbook(path)
-        for name in CALC_SHEETS:
+        for name in CALC_SHEETS if path in DEAL_BOOKS else ("Portfolio", "Timeline", "Checks"):
             for row in wb[name].iter_rows():
                 for c in row:
                     assert not isinstance(c.value, (int, float)), f"{path.name} {name}!{c.coordinate} holds a typed number"
@@ -110,7 +112,34 @@ def recalculated() -> dict[str, Any]:
     return {p.name: recalculate(p) for p in COMMITTED}
 
 
-@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", PORTFOLIO_BOOKS, ids=lambda p: p.name)
+def test_portfolio_workbooks_recalculate_and_match_the_engine(path: Path, recalculated: dict[str, Any]) -> None:
+    from addin.portfolio_book import read_portfolio_workbook
+    from addin.portfolio_file import portfolio_record
+    from engine.portfolio import PortfolioResult
+
+    r = recalculated[path.name]
+    assert r.errors == [] and len(r.values) > 1000
+    assert r.get(*named(path, "master_check")) == 1
+    p, _ = read_portfolio_workbook(path)
+    rec = portfolio_record(PortfolioResult(p))
+    assert r.get(*named(path, "portfolio_total_fees_usd")) == pytest.approx(rec["total_fees_usd"], rel=1e-12)
+    assert r.get(*named(path, "portfolio_firm_commitment_usd")) == pytest.approx(rec["firm_commitment_usd"], rel=1e-12)
+    assert r.get(*named(path, "portfolio_hhi_avg")) == pytest.approx(rec["hhi_avg"], rel=1e-12)
+
+
+def test_portfolio_workbook_equals_its_toml() -> None:
+    from addin.portfolio_book import read_portfolio_workbook
+    from addin.portfolio_file import load_portfolio, portfolio_record
+    from engine.portfolio import PortfolioResult
+
+    book, _ = read_portfolio_workbook(ROOT / "workbooks" / "anthropic_portfolio.xlsx")
+    toml, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    a, b = portfolio_record(PortfolioResult(book)), portfolio_record(PortfolioResult(toml))
+    assert a == b
+
+
+@pytest.mark.parametrize("path", DEAL_BOOKS, ids=lambda p: p.name)
 def test_recalculates_without_error_cells(path: Path, recalculated: dict[str, Any]) -> None:
     r = recalculated[path.name]
     assert len(r.values) > 3000
@@ -120,7 +149,7 @@ def test_recalculates_without_error_cells(path: Path, recalculated: dict[str, An
         assert r.get(*named(path, check)) == 1, check
 
 
-@pytest.mark.parametrize("path", [p for p, t in iter_committed() if t is not None], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p, t in iter_committed() if t is not None and p in DEAL_BOOKS], ids=lambda p: p.name)
 def test_recalculated_summary_equals_engine(path: Path, recalculated: dict[str, Any]) -> None:
     toml = ROOT / "workbooks" / "deals" / f"{path.stem}.toml"
     engine_rec = evaluate(load_deal(toml).raw).record(0)

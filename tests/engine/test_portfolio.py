@@ -170,3 +170,32 @@ def test_portfolio_inputs_validated() -> None:
     text = str(info.value)
     assert "revenue_usd_per_year must be > 0, got -1" in text and "reliance_vendors must name two vendors" in text
     assert "contracts must list at least one contract" in text
+
+
+def test_portfolio_workbook_refresh_and_located_errors(tmp_path: Path) -> None:
+    import datetime as _dt
+    import shutil
+
+    from openpyxl import load_workbook
+
+    from addin.refresh import refresh_file
+
+    book = tmp_path / "p.xlsx"
+    shutil.copy(ROOT / "workbooks" / "anthropic_portfolio.xlsx", book)
+    inputs_before = [[c.value for c in row] for row in load_workbook(book)["Contracts"].iter_rows()]
+    now = _dt.datetime(2026, 11, 23, tzinfo=_dt.UTC)
+    refresh_file(book, now)
+    once = [[c.value for c in row] for ws in load_workbook(book).worksheets for row in ws.iter_rows() if ws.title == "Vendors"]
+    refresh_file(book, now)
+    twice = [[c.value for c in row] for ws in load_workbook(book).worksheets for row in ws.iter_rows() if ws.title == "Vendors"]
+    assert once == twice and any("Memphis" in str(v) for row in once for v in row)
+    assert [[c.value for c in row] for row in load_workbook(book)["Contracts"].iter_rows()] == inputs_before
+    wb = load_workbook(book)
+    ws = wb["Contracts"]
+    col = next(c.column for c in ws[3] if c.value == "pue")
+    ws.cell(5, col).value = 0.8  # contract row 2 (AWS)
+    wb.save(book)
+    res = runner.invoke(app, ["portfolio", str(book)])
+    assert res.exit_code == 2
+    cell = f"Contracts!{ws.cell(5, col).coordinate}"
+    assert f"[p.xlsx]{cell}: contracts row 2: pue must be >= 1.0, got 0.8" in " ".join(res.stderr.split())

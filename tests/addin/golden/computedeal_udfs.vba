@@ -115,6 +115,32 @@ failed:
     CDM_NPV = Err.Description
 End Function
 
+Function CDM_PORTFOLIO(inputs, contracts, figure)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        CDM_PORTFOLIO = XLPy.CallUDF("computedeal", "CDM_PORTFOLIO", Array(inputs, contracts, figure), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        CDM_PORTFOLIO = XLPy.CallUDF("computedeal", "CDM_PORTFOLIO", Array(inputs, contracts, figure))
+        Exit Function
+    #End If
+failed:
+    CDM_PORTFOLIO = Err.Description
+End Function
+
+Function CDM_PORTFOLIO_SCHEDULE(inputs, contracts)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        CDM_PORTFOLIO_SCHEDULE = XLPy.CallUDF("computedeal", "CDM_PORTFOLIO_SCHEDULE", Array(inputs, contracts), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        CDM_PORTFOLIO_SCHEDULE = XLPy.CallUDF("computedeal", "CDM_PORTFOLIO_SCHEDULE", Array(inputs, contracts))
+        Exit Function
+    #End If
+failed:
+    CDM_PORTFOLIO_SCHEDULE = Err.Description
+End Function
+
 Function CDM_SCHEDULE(deal)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
