@@ -533,9 +533,22 @@ def report(
 
 def _report_one(deal: Path, output: Path, pdf: bool, scenario: str | None = None, quiet: bool = False) -> dict[str, Any]:
     from addin.libreoffice import LibreOfficeError
+    from addin.portfolio_report import build_portfolio_report, is_portfolio_file
     from addin.report import build_report, check_output, export_pdf, save_report
 
     check_output(deal, output)
+    if is_portfolio_file(deal):
+        if scenario is not None:
+            raise CdmError("--scenario applies to deals, not portfolios")
+        wb, rec = build_portfolio_report(deal, command_line=_command_line())
+        save_report(wb, output)
+        notes = []
+        if pdf:
+            try:
+                notes.append(f"wrote {export_pdf(output, output.with_suffix('.pdf'))}")
+            except LibreOfficeError as exc:
+                _say("yellow", "no PDF", str(exc))
+        return {"claims": 0, "inconsistent": 0, "notes": notes, "warnings": 0, "portfolio": rec["portfolio_name"]}
     src = load_deal(deal, scenario)
     wb, ctx = build_report(src, command_line=_command_line())
     save_report(wb, output)

@@ -199,3 +199,21 @@ def test_portfolio_workbook_refresh_and_located_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2
     cell = f"Contracts!{ws.cell(5, col).coordinate}"
     assert f"[p.xlsx]{cell}: contracts row 2: pue must be >= 1.0, got 0.8" in " ".join(res.stderr.split())
+
+
+def test_portfolio_report(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "p-report.xlsx"
+    res = runner.invoke(app, ["report", str(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["Summary", "Contracts", "Timeline", "Charts", "Vendors", "About"]
+    p, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    rec = portfolio_record(PortfolioResult(p))
+    sheet, ref = wb.defined_names["portfolio_total_fees_usd"].attr_text.split("!")
+    assert wb[sheet.strip("'")][ref.replace("$", "")].value == pytest.approx(rec["total_fees_usd"])
+    assert len(wb["Charts"]._charts) == 2
+    assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+    same = tmp_path / "from-workbook.xlsx"
+    assert runner.invoke(app, ["report", str(ROOT / "workbooks" / "anthropic_portfolio.xlsx"), "-o", str(same)]).exit_code == 0

@@ -1,0 +1,207 @@
+"""The portfolio report: ``cdm report PORTFOLIO -o out.xlsx`` (a portfolio TOML or workbook)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+
+from addin.portfolio_file import portfolio_record
+from addin.report import BOLD, FORMATS, HEADER_FILL, SECTION, SUBTITLE, TITLE, WRAP, _name, _print_setup, file_sha256, put
+from addin.udfs import package_version
+from engine.portfolio import Portfolio, PortfolioResult
+
+
+def is_portfolio_file(path: Path) -> bool:
+    """A portfolio TOML (has [[contracts]]) or a portfolio workbook (has the cdm_contracts name)."""
+    if path.suffix.lower() == ".toml":
+        try:
+            return "[[contracts]]" in path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            import zipfile
+
+            with zipfile.ZipFile(path) as z:
+                return b"cdm_contracts" in z.read("xl/workbook.xml")
+        except (OSError, KeyError, zipfile.BadZipFile):
+            return False
+    return False
+
+
+def load_any_portfolio(path: Path) -> Portfolio:
+    if path.suffix.lower() == ".toml":
+        from addin.portfolio_file import load_portfolio
+
+        return load_portfolio(path)[0]
+    from addin.portfolio_book import read_portfolio_workbook
+
+    return read_portfolio_workbook(path)[0]
+
+
+def _header(ws: Any, row: int, labels: list[str]) -> None:
+    for j, label in enumerate(labels, start=1):
+        c = put(ws, row, j, label, font=BOLD)
+        c.fill, c.alignment = HEADER_FILL, Alignment(wrap_text=True, vertical="center")
+
+
+def build_portfolio_report(path: Path, command_line: str = "", now: dt.datetime | None = None) -> tuple[Workbook, dict[str, Any]]:
+    p = load_any_portfolio(path)
+    r = PortfolioResult(p)
+    rec = portfolio_record(r)
+    now = now or dt.datetime.now(dt.UTC)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    ws.column_dimensions["A"].width = 58
+    ws.column_dimensions["B"].width = 22
+    put(ws, 1, 1, f"Portfolio report: {p.name}", font=TITLE)
+    put(ws, 2, 1, f"{len(p.contracts)} contracts, {p.n_months} months from {p.start_month}. Generated {now:%Y-%m-%d %H:%M} UTC "
+                  f"from {path.name}.", font=SUBTITLE)  # fmt: skip
+    buckets = rec["commitments_by_period_usd"]
+    firm_buckets = rec["firm_commitments_by_period_usd"]
+    rows: list[tuple[str, str, Any, str]] = [
+        ("total_fees_usd", "Fees in the view [$B]", rec["total_fees_usd"], "USD"),
+        ("firm_commitment_usd", "Firm commitments [$B]", rec["firm_commitment_usd"], "USD"),
+    ]
+    rows += [(f"commitments_{k}_usd", f"Commitments, {k.replace('_', ' ')} [$B]", v, "USD") for k, v in buckets.items()]
+    rows += [
+        (f"firm_commitments_{k}_usd", f"Firm commitments, {k.replace('_', ' ')} [$B]", v, "USD") for k, v in firm_buckets.items()
+    ]
+    rows.append(("hhi_avg", "Herfindahl index of capacity, average [0-10,000]", rec["hhi_avg"], "GPUs"))
+    rows.append(("burn_to_revenue_multiple", "Burn-to-revenue multiple [x]", rec["burn_to_revenue_multiple"], "x2"))
+    if "reliance" in rec:
+        a, b = rec["reliance"]["vendors"]
+        label = f"Reliance ratio {a} : {b}, average while both deliver [x]"
+        rows.append(("reliance_ratio_avg", label, rec["reliance"]["ratio_avg"], "x2"))
+    first = rec["first_shortfall_month"]
+    shortfall = dt.date.fromisoformat(first + "-01") if first else "none in the view"
+    rows.append(("first_shortfall_month", "First month demand exceeds contracted capacity", shortfall, "month"))
+    to_sign = sum(rec["gpus_to_sign_per_quarter"][:4])
+    rows.append(("gpus_to_sign_next_4_quarters", "GPUs to sign over the next 4 quarters", to_sign, "GPUs"))
+    row = 4
+    for name, label, value, unit in rows:
+        put(ws, row, 1, label)
+        put(ws, row, 2, value, {"x2": "0.00", "month": "mmm yyyy"}.get(unit, FORMATS.get(unit, "General")))
+        _name(wb, f"portfolio_{name}", ws, row, 2)
+        row += 1
+    _print_setup(ws)
+
+    cs = wb.create_sheet("Contracts")
+    _header(cs, 1, ["Contract", "Vendor", "Site", "From", "To", "Net TCV [$B]", "Firm [$B]", "GPUs", "$ per GPU-hour"])
+    for j, w in enumerate((30, 16, 22, 11, 11, 14, 14, 12, 12), start=1):
+        cs.column_dimensions[get_column_letter(j)].width = w
+    for i, c in enumerate(rec["contracts"], start=2):
+        for j, (key, fmt) in enumerate((("deal_name", None), ("vendor", None), ("site", None), ("start_month", None),
+                                         ("end_month", None), ("net_tcv_usd", "USD"), ("firm_commitment_usd", "USD"),
+                                         ("gpus", "GPUs"), ("usd_per_gpu_hour", "USD/GPU-hour")), start=1):  # fmt: skip
+            put(cs, i, j, c[key], FORMATS.get(fmt or "", None) if fmt else None)
+    _print_setup(cs, "1:1")
+
+    ts = wb.create_sheet("Timeline")
+    vendors = list(r.vendors)
+    labels = ["Month", *[f"Fees: {v} ($M)" for v in vendors], "Fees, total ($M)", *[f"GPU-hours: {v} (M)" for v in vendors],
+              "GPU-hours, total (M)", "Demand GPU-hours (M)", "Coverage (%)", "HHI"]  # fmt: skip
+    _header(ts, 1, labels)
+    ts.row_dimensions[1].height = 45
+    for j in range(1, len(labels) + 1):
+        ts.column_dimensions[get_column_letter(j)].width = 13
+    monthly = rec["monthly"]
+    cov = r.coverage()
+    for i, m in enumerate(monthly["month"]):
+        values: list[tuple[Any, str]] = [(dt.date.fromisoformat(m + "-01"), "month")]
+        values += [(monthly["fees_by_vendor_usd"][v][i], "USDm") for v in vendors]
+        values.append((monthly["net_fee_usd"][i], "USDm"))
+        values += [(monthly["gpu_hours_by_vendor"][v][i], "GPU-hours-m") for v in vendors]
+        values += [(monthly["delivered_gpu_hours"][i], "GPU-hours-m"), (monthly["demand_gpu_hours"][i], "GPU-hours-m")]
+        coverage = float(cov["coverage_pct"][0][i])
+        values += [(coverage if coverage != float("inf") else 0.0, "%"), (monthly["hhi"][i], "GPUs")]
+        for j, (v, fmt) in enumerate(values, start=1):
+            put(ts, 2 + i, j, v, FORMATS[fmt])
+    last = 1 + len(monthly["month"])
+    ts.freeze_panes = "B2"
+    months_ref = Reference(ts, min_col=1, min_row=2, max_row=last)
+    fees = BarChart()
+    fees.type, fees.grouping, fees.overlap = "col", "stacked", 100
+    fees.title = "Monthly fees by vendor"
+    fees.y_axis.title, fees.y_axis.numFmt = "$M", "#,##0,,"
+    for k in range(len(vendors)):
+        fees.add_data(Reference(ts, min_col=2 + k, min_row=1, max_row=last), titles_from_data=True)
+    fees.set_categories(months_ref)
+    fees.x_axis.number_format = "mmm yy"
+    fees.height, fees.width = 8, 24
+    fees.legend.position = "b"
+    cs_chart = wb.create_sheet("Charts")
+    put(cs_chart, 1, 1, "Charts (native Excel charts over the Timeline sheet)", font=TITLE)
+    cs_chart.add_chart(fees, "A3")
+    supply = LineChart()
+    supply.title = "Demand against contracted supply (GPU-hours a month, log scale)"
+    supply.y_axis.title, supply.y_axis.numFmt = "GPU-hours (M)", "#,##0,,"
+    supply.y_axis.scaling.logBase = 10  # doubling demand would flatten supply on a linear axis
+    total_col = 2 + 2 * len(vendors) + 1
+    supply.add_data(Reference(ts, min_col=total_col, min_row=1, max_row=last), titles_from_data=True)
+    supply.add_data(Reference(ts, min_col=total_col + 1, min_row=1, max_row=last), titles_from_data=True)
+    supply.set_categories(months_ref)
+    supply.x_axis.number_format = "mmm yy"
+    for s in supply.series:
+        s.smooth = False
+    supply.height, supply.width = 8, 24
+    supply.legend.position = "b"
+    cs_chart.add_chart(supply, "A20")
+    _print_setup(ts, "1:1")
+    _print_setup(cs_chart)
+
+    vs = wb.create_sheet("Vendors")
+    _header(
+        vs, 1, ["Vendor", "Capacity share, average (%)", "Spend share, average (%)", "Capacity lost if down, worst month (%)"]
+    )
+    for j, w in enumerate((24, 18, 18, 22), start=1):
+        vs.column_dimensions[get_column_letter(j)].width = w
+    for i, v in enumerate(vendors, start=2):
+        put(vs, i, 1, v)
+        put(vs, i, 2, rec["capacity_share_avg_pct"][v], FORMATS["%"])
+        put(vs, i, 3, rec["spend_share_avg_pct"][v], FORMATS["%"])
+        put(vs, i, 4, rec["capacity_lost_if_vendor_down_max_pct"][v], FORMATS["%"])
+    row = len(vendors) + 3
+    put(vs, row, 1, "Outages", font=SECTION)
+    _header(vs, row + 1, ["Outage", "Days", "Lost GPU-hours (M)", "SLA credits back", "Replacement at spot", "Contracts"])
+    for i, o in enumerate(rec["outages"], start=row + 2):
+        put(vs, i, 1, f"{o['site'] or o['vendor']} from {o['start']}")
+        put(vs, i, 2, o["days"])
+        put(vs, i, 3, o["lost_gpu_hours"], FORMATS["GPU-hours-m"])
+        put(vs, i, 4, o["sla_credits_usd"], FORMATS["USDm"])
+        put(vs, i, 5, o["replacement_cost_usd"], FORMATS["USDm"])
+        put(vs, i, 6, ", ".join(o["contracts"])).alignment = WRAP
+    row = row + 3 + len(rec["outages"])
+    put(vs, row, 1, "Deal structure", font=SECTION)
+    _header(vs, row + 1, ["Contract", "Cash [$B]", "Equity [$B]", "Revenue share [$B]", "Warrants [$B]", "Ownership (%)",
+                          "Stake at later valuations"])  # fmt: skip
+    for i, s in enumerate(rec["structure"], start=row + 2):
+        put(vs, i, 1, s["deal_name"])
+        for j, key in enumerate(("cash_usd", "equity_usd", "revenue_share_usd", "warrant_value_usd"), start=2):
+            put(vs, i, j, s[key], FORMATS["USD"])
+        put(vs, i, 6, s["ownership_pct"], FORMATS["%"])
+        put(vs, i, 7, ", ".join(f"${x / 1e9:,.2f}B" for x in s["stake_at_later_valuations_usd"]) or "-")
+    _print_setup(vs)
+
+    ab = wb.create_sheet("About")
+    ab.column_dimensions["A"].width = 28
+    ab.column_dimensions["B"].width = 100
+    about = [
+        ("Compute Deal Model version", package_version()),
+        ("Generated (UTC)", f"{now:%Y-%m-%d %H:%M:%S}"),
+        ("Input file", path.name),
+        ("Input file SHA-256", file_sha256(path)),
+        ("Command line", command_line),
+    ]
+    for i, (k, v) in enumerate(about, start=1):
+        put(ab, i, 1, k, font=BOLD)
+        put(ab, i, 2, v).alignment = WRAP
+    _print_setup(ab)
+    return wb, rec
