@@ -1,0 +1,353 @@
+"""Monte Carlo risk of a deal: price paths, utilisation, late delivery, outages, discount rate.
+
+Everything is drawn with an injected seed into ``(n_paths, n_months)`` arrays,
+one block of :data:`BLOCK_PATHS` paths at a time from its own stream
+(``SeedSequence(seed, spawn_key=(block,))``), so path ``i`` gets the same numbers
+whatever the chunk size; chunks are whole blocks, processed one after
+another so memory stays bounded (see :func:`memory_bound_bytes`).
+
+Drivers and their default distributions (README, "Risk"; ASSUMED where the
+reference sheet has no figure):
+
+* market reserved and spot prices: separate geometric random walks, monthly
+  steps, annual volatility 40% each (H100 moved about 40% in a year both ways,
+  deal-facts section 4E), correlation -0.3 (they moved in opposite
+  directions), no drift; start at the deal's market price and at spot = market
+  x 2.42 / 2.65 (the H100 ratio in June 2026);
+* utilisation: triangular from base - 20 points to min(base + 5, 100), mode base;
+* delivery delay: 0, 1 or 3 months with probabilities 0.7, 0.2, 0.1;
+* outages: Poisson, 1 a year, each lasting a whole number of days uniform from 1 to 7;
+* discount rate: normal, sd 1 point.
+
+Per path: the deal is rebuilt with that path's utilisation, delay and
+discount rate (the engine's scenario axis); outages remove GPU-hours and lower
+that month's uptime, so the contract's SLA tiers give credits back; lost hours
+are replaced at that path's spot price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from engine.errors import InputError, Issue
+from engine.schedule import build_schedule, credit_pct_for_uptime
+from engine.summary import summarize
+from engine.terms import DealTerms, build_terms
+
+BLOCK_PATHS = 256
+DEFAULT_CHUNK_PATHS = 8192
+SPOT_TO_RESERVED = 2.42 / 2.65
+DISTRIBUTIONS = ("fixed", "normal", "lognormal", "triangular", "uniform", "discrete")
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A distribution: ``kind`` and its parameters (see :data:`DISTRIBUTIONS`).
+
+    normal(mean, sd), lognormal(mean, sd of the log), triangular(low, mode, high), uniform(low, high),
+    discrete(values, probabilities), fixed(value).
+    """
+
+    kind: str
+    a: float = 0.0
+    b: float = 0.0
+    c: float = 0.0
+    values: tuple[float, ...] = ()
+    probabilities: tuple[float, ...] = ()
+
+    def draw(self, rng: np.random.Generator, size: tuple[int, ...]) -> np.ndarray:
+        if self.kind == "fixed":
+            return np.full(size, self.a)
+        if self.kind == "normal":
+            return rng.normal(self.a, self.b, size)
+        if self.kind == "lognormal":
+            return rng.lognormal(np.log(self.a) - self.b**2 / 2, self.b, size)  # mean a
+        if self.kind == "triangular":
+            if self.a == self.c:
+                return np.full(size, self.a)
+            return rng.triangular(self.a, self.b, self.c, size)
+        if self.kind == "uniform":
+            return rng.uniform(self.a, self.b, size)
+        return rng.choice(np.asarray(self.values, float), size=size, p=np.asarray(self.probabilities, float))
+
+
+@dataclass(frozen=True)
+class RiskModel:
+    """The drivers of one deal's simulation (defaults from :func:`default_risk`)."""
+
+    reserved_vol_pct: float = 40.0
+    spot_vol_pct: float = 40.0
+    reserved_drift_pct: float = 0.0
+    spot_drift_pct: float = 0.0
+    price_correlation: float = -0.3
+    utilization: Dist | None = None
+    delivery_delay_months: Dist = field(default_factory=lambda: Dist("discrete", values=(0, 1, 3), probabilities=(0.7, 0.2, 0.1)))
+    outages_per_year: float = 1.0
+    outage_days: Dist = field(default_factory=lambda: Dist("uniform", 1, 8))  # whole days 1-7: floor of uniform(1, 8)
+    discount_rate_pct: Dist | None = None
+
+
+def default_risk(terms: DealTerms) -> RiskModel:
+    u = float(np.asarray(terms.utilization_pct)[0])
+    r = float(np.asarray(terms.discount_rate_pct)[0])
+    return RiskModel(utilization=Dist("triangular", max(u - 20.0, 0.01), u, min(u + 5.0, 100.0)),
+                     discount_rate_pct=Dist("normal", r, 1.0))  # fmt: skip
+
+
+def fixed_risk(terms: DealTerms) -> RiskModel:
+    """No uncertainty at all: the simulation must reproduce the deterministic schedule."""
+    u = float(np.asarray(terms.utilization_pct)[0])
+    r = float(np.asarray(terms.discount_rate_pct)[0])
+    return RiskModel(reserved_vol_pct=0.0, spot_vol_pct=0.0, utilization=Dist("fixed", u), delivery_delay_months=Dist("fixed", 0),
+                     outages_per_year=0.0, discount_rate_pct=Dist("fixed", r))  # fmt: skip
+
+
+@dataclass
+class Draws:
+    """One block's random inputs: per path (n,) and per path and month (n, m)."""
+
+    utilization: np.ndarray
+    delay: np.ndarray
+    discount: np.ndarray
+    reserved: np.ndarray
+    spot: np.ndarray
+    days_out: np.ndarray
+
+
+def draw_block(model: RiskModel, terms: DealTerms, seed: int, block: int, n_months: int) -> Draws:
+    """The random inputs of block ``block``: always the same numbers for the same seed and block."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+    n = BLOCK_PATHS
+    assert model.utilization is not None and model.discount_rate_pct is not None
+    util = np.clip(model.utilization.draw(rng, (n,)), 0.01, 100.0)
+    delay = np.clip(np.round(model.delivery_delay_months.draw(rng, (n,))), 0, 1200)
+    discount = np.clip(model.discount_rate_pct.draw(rng, (n,)), -50.0, 100.0)
+    z1 = rng.standard_normal((n, n_months))
+    z2 = rng.standard_normal((n, n_months))
+    rho = model.price_correlation
+    z_spot = rho * z1 + np.sqrt(max(1.0 - rho**2, 0.0)) * z2
+    market = float(np.asarray(terms.market_usd_per_gpu_hour)[0])
+    reserved = _gbm(market, model.reserved_drift_pct, model.reserved_vol_pct, z1)
+    spot = _gbm(market * SPOT_TO_RESERVED, model.spot_drift_pct, model.spot_vol_pct, z_spot)
+    counts = rng.poisson(model.outages_per_year / 12.0, (n, n_months))
+    k_max = int(counts.max()) if counts.size else 0
+    days_out = np.zeros((n, n_months))
+    if k_max:
+        durations = np.floor(model.outage_days.draw(rng, (n, n_months, k_max)))
+        days_out = (durations * (np.arange(k_max) < counts[..., None])).sum(axis=2)
+    return Draws(util, delay, discount, reserved, spot, days_out)
+
+
+def _gbm(start: float, drift_pct: float, vol_pct: float, z: np.ndarray) -> np.ndarray:
+    """Monthly geometric random walk from ``start``: E[price(t)] = start x exp(drift x t)."""
+    dt = 1.0 / 12.0
+    mu, sigma = drift_pct / 100.0, vol_pct / 100.0
+    steps = (mu - sigma**2 / 2.0) * dt + sigma * np.sqrt(dt) * z
+    # price(0) = start; price(j) = start x exp(step_1 + ... + step_j)
+    return start * np.exp(np.cumsum(steps, axis=1) - steps[:, :1])
+
+
+OUTPUTS = ("usd_per_used_gpu_hour", "npv_usd", "premium_to_market_pct", "sla_credits_usd", "replacement_cost_usd", "net_tcv_usd")
+
+
+@dataclass
+class PathResults:
+    """Per-path outputs (n,), and monthly cost (n, m) of the paths kept for the fan chart."""
+
+    values: dict[str, np.ndarray]
+    monthly_cost: np.ndarray
+
+
+def simulate_block(terms: DealTerms, d: Draws) -> PathResults:
+    """Every output for one block of paths (the deal rebuilt on the engine's scenario axis)."""
+    t = build_terms(terms.raw, utilization_pct=d.utilization, delivery_delay_months=d.delay, discount_rate_pct=d.discount)
+    s = summarize(build_schedule(t))
+    sch = s.schedule
+    m = sch.n_months
+    days = np.broadcast_to(sch.days, sch.shape)
+    share_out = np.divide(np.minimum(d.days_out[:, :m], days), days, out=np.zeros(sch.shape), where=days > 0)
+    lost = sch.delivered_gpu_hours * share_out
+    delivered = sch.delivered_gpu_hours - lost
+    used = delivered * (d.utilization[:, None] / 100.0)
+    uptime = float(np.asarray(terms.expected_uptime_pct)[0]) * (1.0 - share_out)
+    base_credit = credit_pct_for_uptime(np.asarray(terms.expected_uptime_pct, float)[:1], terms.sla_tiers)[0]
+    extra = np.maximum(credit_pct_for_uptime(uptime, terms.sla_tiers) - base_credit, 0.0)
+    billed = sch.net_fee_usd + sch.sla_credit_usd
+    credits = billed * extra / 100.0 * sch.active
+    net = sch.net_fee_usd - credits
+    replacement = lost * d.spot[:, :m]
+    pv = sch.present_value_usd - credits * sch.discount_factor * (1.0 - np.asarray(terms.prepayment_pct)[0] / 100.0)
+    net_tcv = net.sum(axis=1)
+    delivered_total = delivered.sum(axis=1)
+    market_avg = (d.reserved[:, :m] * sch.active).sum(axis=1) / sch.active.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_used = np.where(used.sum(axis=1) > 0, net_tcv / used.sum(axis=1), np.inf)
+        per_delivered = np.where(delivered_total > 0, net_tcv / delivered_total, np.inf)
+    values = {
+        "usd_per_used_gpu_hour": per_used,
+        "npv_usd": pv.sum(axis=1),
+        "premium_to_market_pct": (per_delivered / market_avg - 1.0) * 100.0,
+        "sla_credits_usd": credits.sum(axis=1),
+        "replacement_cost_usd": replacement.sum(axis=1),
+        "net_tcv_usd": net_tcv,
+    }
+    return PathResults(values, net + replacement)
+
+
+def memory_bound_bytes(chunk_paths: int, n_months: int) -> int:
+    """Peak working memory of one chunk: about 60 float64 arrays of (chunk_paths, n_months)."""
+    return 60 * 8 * chunk_paths * n_months
+
+
+def blocks_for(n_paths: int) -> int:
+    return -(-n_paths // BLOCK_PATHS)
+
+
+def run_blocks(terms: DealTerms, model: RiskModel, seed: int, blocks: range) -> PathResults:
+    """Blocks ``blocks`` of the simulation, concatenated (a chunk); the unit a Dask worker would run."""
+    n_months = int(np.asarray(terms.months_billed).max())
+    parts = [simulate_block(terms, draw_block(model, terms, seed, b, n_months)) for b in blocks]
+    values = {k: np.concatenate([p.values[k] for p in parts]) for k in OUTPUTS}
+    return PathResults(values, np.concatenate([p.monthly_cost for p in parts]))
+
+
+@dataclass
+class Simulation:
+    """Results of ``n_paths`` paths: per-path outputs and a fan-chart sample of monthly cost."""
+
+    n_paths: int
+    seed: int
+    values: dict[str, np.ndarray]
+    fan_sample: np.ndarray
+    model: RiskModel
+
+    def stats(self) -> dict[str, dict[str, float]]:
+        """P5, P50, P95 and mean of every output (finite paths; a path with no used hours is refused earlier)."""
+        out = {}
+        for k, v in self.values.items():
+            p5, p50, p95 = np.percentile(v, [5, 50, 95])
+            out[k] = {"p5": float(p5), "p50": float(p50), "p95": float(p95), "mean": float(v.mean())}
+        return out
+
+    def fan(self) -> dict[str, list[float]]:
+        q = np.percentile(self.fan_sample, [5, 50, 95], axis=0)
+        return {"p5": q[0].tolist(), "p50": q[1].tolist(), "p95": q[2].tolist()}
+
+    def histogram(self, output: str = "npv_usd", bins: int = 20) -> dict[str, list[float]]:
+        counts, edges = np.histogram(self.values[output], bins=bins)
+        return {"counts": counts.astype(float).tolist(), "edges": edges.tolist()}
+
+
+FAN_SAMPLE_PATHS = 4096
+
+
+ChunkRunner = Callable[[Callable[[range], PathResults], list[range]], Iterator[PathResults]]
+
+
+def simulate(
+    terms: DealTerms,
+    n_paths: int,
+    seed: int,
+    model: RiskModel | None = None,
+    *,
+    chunk_paths: int = DEFAULT_CHUNK_PATHS,
+    progress: Callable[[int, int], None] | None = None,
+    map_chunks: ChunkRunner | None = None,
+) -> Simulation:
+    """Simulate ``n_paths`` paths of a single deal (``terms`` with one scenario).
+
+    ``chunk_paths`` is rounded up to whole blocks of 256 paths; results do not depend on it. ``map_chunks``
+    runs the chunks elsewhere (a Dask cluster); by default they run here, one after another.
+    """
+    if terms.n_scenarios != 1:
+        raise InputError(Issue("scenarios", "shape", "simulate one deal at a time (one scenario)", terms.n_scenarios))
+    if not 1 <= n_paths <= 100_000_000:
+        raise InputError(Issue("paths", "range", f"paths must be from 1 to 100,000,000, got {n_paths}", n_paths))
+    model = model or default_risk(terms)
+    if model.utilization is None or model.discount_rate_pct is None:
+        model = replace(model, utilization=model.utilization or default_risk(terms).utilization,
+                        discount_rate_pct=model.discount_rate_pct or default_risk(terms).discount_rate_pct)  # fmt: skip
+    per_chunk = max(1, -(-chunk_paths // BLOCK_PATHS))
+    n_blocks = blocks_for(n_paths)
+    chunks = [range(b, min(b + per_chunk, n_blocks)) for b in range(0, n_blocks, per_chunk)]
+
+    def run(blocks: range) -> PathResults:
+        return run_blocks(terms, model, seed, blocks)
+
+    results = map_chunks(run, chunks) if map_chunks is not None else (run(c) for c in chunks)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in OUTPUTS}
+    fan: list[np.ndarray] = []
+    kept = 0
+    done = 0
+    for r in results:
+        for k in OUTPUTS:
+            parts[k].append(r.values[k])
+        if kept < FAN_SAMPLE_PATHS:
+            take = r.monthly_cost[: FAN_SAMPLE_PATHS - kept]
+            fan.append(take)
+            kept += take.shape[0]
+        done += r.monthly_cost.shape[0]
+        if progress is not None:
+            progress(min(done, n_paths), n_paths)
+    values = {k: np.concatenate(v)[:n_paths] for k, v in parts.items()}
+    fan_sample = np.concatenate(fan)[: min(n_paths, FAN_SAMPLE_PATHS)]
+    return Simulation(n_paths, seed, values, fan_sample, model)
+
+
+TORNADO_OUTPUTS = ("npv_usd", "usd_per_used_gpu_hour")
+
+
+def tornado(terms: DealTerms, model: RiskModel, outputs: tuple[str, ...] = TORNADO_OUTPUTS) -> list[dict[str, float | str]]:
+    """Each driver alone at its 5th and 95th percentile (others at base): one vectorised engine call.
+
+    Percentiles of each driver come from 20,000 draws of its distribution (seed 0).
+    """
+    rng = np.random.default_rng(0)
+    assert model.utilization is not None and model.discount_rate_pct is not None
+    drivers = {
+        "utilization_pct": np.clip(model.utilization.draw(rng, (20_000,)), 0.01, 100.0),
+        "discount_rate_pct": np.clip(model.discount_rate_pct.draw(rng, (20_000,)), -50.0, 100.0),
+        "delivery_delay_months": np.clip(np.round(model.delivery_delay_months.draw(rng, (20_000,))), 0, 1200),
+    }
+    market = float(np.asarray(terms.market_usd_per_gpu_hour)[0])
+    years = float(np.asarray(terms.months_billed)[0]) / 12.0
+    sigma = model.reserved_vol_pct / 100.0 * np.sqrt(years / 2.0)  # the average price over the term varies about half as much
+    drivers["market_usd_per_gpu_hour"] = market * np.exp(rng.normal(-(sigma**2) / 2.0, sigma, 20_000))
+    base = {k: float(np.asarray(getattr(terms, k))[0]) for k in drivers}
+    lows = {k: float(np.percentile(v, 5)) for k, v in drivers.items()}
+    highs = {k: float(np.percentile(v, 95)) for k, v in drivers.items()}
+    names = list(drivers)
+    n = 1 + 2 * len(names)
+    arrays = {k: np.full(n, base[k]) for k in names}
+    for i, k in enumerate(names):
+        arrays[k][1 + 2 * i] = lows[k]
+        arrays[k][2 + 2 * i] = highs[k]
+    arrays["delivery_delay_months"] = np.round(arrays["delivery_delay_months"])
+    s = summarize(build_schedule(build_terms(terms.raw, **arrays)))
+    rows: list[dict[str, float | str]] = []
+    for i, k in enumerate(names):
+        row: dict[str, float | str] = {"driver": k, "low_input": lows[k], "high_input": highs[k]}
+        for o in outputs:
+            row[f"{o}_at_low"] = float(s[o][1 + 2 * i])
+            row[f"{o}_at_high"] = float(s[o][2 + 2 * i])
+            row[f"{o}_swing"] = abs(float(s[o][2 + 2 * i]) - float(s[o][1 + 2 * i]))
+        rows.append(row)
+    return sorted(rows, key=lambda r: -float(r[f"{outputs[0]}_swing"]))
+
+
+def data_table(
+    terms: DealTerms, output: str, *, row_field: str, row_values: np.ndarray, col_field: str, col_values: np.ndarray
+) -> np.ndarray:
+    """Any output over any two inputs, (len(rows), len(cols)), in one vectorised engine call."""
+    if row_field == col_field:
+        raise InputError(
+            Issue("columns", "distinct", f"the rows and columns must vary two different inputs, got {row_field} twice", col_field)
+        )
+    r, c = np.meshgrid(np.asarray(row_values), np.asarray(col_values), indexing="ij")
+    s = summarize(build_schedule(build_terms(terms.raw, **{row_field: r.ravel(), col_field: c.ravel()})))
+    if output not in s.values:
+        raise InputError(Issue("output", "name", f"output must be one of {', '.join(s.values)}, got {output!r}", output))
+    return s[output].reshape(r.shape)

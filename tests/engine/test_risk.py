@@ -1,0 +1,146 @@
+"""Monte Carlo risk: closed forms with tolerances derived from n, determinism, and the deterministic limit."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from addin.cli import app
+from addin.dealfile import load_deal
+from engine import build_terms, evaluate
+from engine.risk import (
+    BLOCK_PATHS,
+    Dist,
+    RiskModel,
+    _gbm,
+    data_table,
+    default_risk,
+    draw_block,
+    fixed_risk,
+    simulate,
+)  # fmt: skip
+
+ROOT = Path(__file__).resolve().parents[2]
+DEAL = ROOT / "workbooks" / "deals" / "anthropic_xai_colossus1.toml"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def terms():  # type: ignore[no-untyped-def]
+    return load_deal(DEAL).terms()
+
+
+def test_lognormal_price_path_mean() -> None:
+    # E[price(j)] = start x exp(drift x j / 12) for a geometric walk; tolerance 5 standard errors
+    rng = np.random.default_rng(1)
+    n, months = 200_000, 24
+    paths = _gbm(2.65, 10.0, 40.0, rng.standard_normal((n, months)))
+    j = 23
+    sample = paths[:, j]
+    expected = 2.65 * np.exp(0.10 * j / 12)
+    assert paths[:, 0] == pytest.approx(2.65)
+    assert abs(sample.mean() - expected) < 5 * sample.std() / np.sqrt(n)
+
+
+def test_probability_of_an_outage_matches_poisson(terms) -> None:  # type: ignore[no-untyped-def]
+    # P(at least one outage in T months) = 1 - exp(-lambda x T / 12); tolerance 5 binomial standard errors
+    model = replace(default_risk(terms), outages_per_year=1.5)
+    months, blocks = 12, 40
+    hit = np.concatenate([(draw_block(model, terms, 3, b, months).days_out > 0).any(axis=1) for b in range(blocks)])
+    p = 1 - np.exp(-1.5 * months / 12)
+    n = blocks * BLOCK_PATHS
+    assert abs(hit.mean() - p) < 5 * np.sqrt(p * (1 - p) / n)
+
+
+def test_percentiles_of_a_known_distribution(terms) -> None:  # type: ignore[no-untyped-def]
+    # utilisation uniform on [60, 100] (no other uncertainty): take-or-pay fixes net fees, so $/used GPU-hour =
+    # (net / delivered) / (u / 100) and its P5 sits at u = P95 = 98, its P95 at u = P5 = 62
+    model = replace(fixed_risk(terms), utilization=Dist("uniform", 60, 100))
+    sim = simulate(terms, 40_000, seed=11, model=model)
+    per_delivered = float(evaluate(terms.raw)["usd_per_gpu_hour"][0])
+    stats = sim.stats()["usd_per_used_gpu_hour"]
+    n = 40_000
+    # standard error of a sample quantile: sqrt(p (1 - p) / n) / density; density of U[60, 100] = 1/40 per point
+    se = np.sqrt(0.05 * 0.95 / n) * 40  # = 0.044 utilisation points
+    assert stats["p5"] == pytest.approx(per_delivered / 0.98, rel=5 * se / 98)
+    assert stats["p95"] == pytest.approx(per_delivered / 0.62, rel=5 * se / 62)
+
+
+def test_constant_inputs_reproduce_the_deterministic_schedule(terms) -> None:  # type: ignore[no-untyped-def]
+    sim = simulate(terms, 300, seed=9, model=fixed_risk(terms))
+    rec = evaluate(terms.raw).record(0)
+    np.testing.assert_allclose(sim.values["npv_usd"], rec["npv_usd"], rtol=1e-12)
+    np.testing.assert_allclose(sim.values["usd_per_used_gpu_hour"], rec["usd_per_used_gpu_hour"], rtol=1e-12)
+    np.testing.assert_allclose(sim.values["net_tcv_usd"], rec["net_tcv_usd"], rtol=1e-12)
+    assert (sim.values["sla_credits_usd"] == 0).all() and (sim.values["replacement_cost_usd"] == 0).all()
+
+
+def test_same_seed_same_numbers_whatever_the_chunk(terms) -> None:  # type: ignore[no-untyped-def]
+    a = simulate(terms, 2000, seed=5, chunk_paths=256)
+    b = simulate(terms, 2000, seed=5, chunk_paths=100_000)
+    c = simulate(terms, 2000, seed=6, chunk_paths=256)
+    for k in a.values:
+        np.testing.assert_array_equal(a.values[k], b.values[k])
+    assert not np.array_equal(a.values["npv_usd"], c.values["npv_usd"])
+
+
+def test_outages_give_sla_credits_where_the_contract_has_tiers() -> None:
+    raw = {"deal_name": "sla", "start_month": "2026-01", "end_month": "2027-12", "monthly_fee_usd": 1e8, "facility_mw": 100,
+           "gpu_count": 50_000, "sla_policy": "aws-ec2-region"}  # fmt: skip
+    t = build_terms(raw)
+    model = replace(fixed_risk(t), outages_per_year=6.0, outage_days=Dist("uniform", 3, 4))  # every outage 3 days
+    sim = simulate(t, 512, seed=2, model=model)
+    # 3 days of a 30/31-day month: uptime 90% < 95% -> 100% of that month's fee credited back
+    assert sim.values["sla_credits_usd"].mean() > 0
+    assert (sim.values["net_tcv_usd"] <= 24 * 1e8 + 1e-3).all()
+
+
+def test_json_is_the_same_bytes_for_the_same_seed() -> None:
+    args = ["simulate", str(DEAL), "--paths", "1000", "--seed", "42", "--json"]
+    a, b = runner.invoke(app, args), runner.invoke(app, args)
+    assert a.exit_code == 0 and a.stdout == b.stdout
+    rec = json.loads(a.stdout)
+    assert rec["seed"] == 42 and rec["paths"] == 1000 and len(rec["monthly_cost_fan"]["p50"]) == 37
+    assert rec["tornado"][0]["npv_usd_swing"] >= rec["tornado"][-1]["npv_usd_swing"]
+
+
+def test_data_table_equals_single_runs(terms) -> None:  # type: ignore[no-untyped-def]
+    rows, cols = np.array([60.0, 90.0]), np.array([6.0, 12.0])
+    grid = data_table(terms, "usd_per_used_gpu_hour", row_field="utilization_pct", row_values=rows, col_field="discount_rate_pct",
+                      col_values=cols)  # fmt: skip
+    for i, u in enumerate(rows):
+        for j, r in enumerate(cols):
+            single = float(evaluate(terms.raw, utilization_pct=u, discount_rate_pct=r)["usd_per_used_gpu_hour"][0])
+            assert grid[i, j] == pytest.approx(single, rel=1e-12)
+    res = runner.invoke(app, ["table", str(DEAL), "--output", "npv_usd", "--rows", "pue=1.1,1.3", "--cols", "nope=1", "--json"])
+    assert res.exit_code == 2 and "'nope' is not a numeric input" in res.stderr
+
+
+def test_bad_simulation_arguments(terms) -> None:  # type: ignore[no-untyped-def]
+    res = runner.invoke(app, ["simulate", str(DEAL), "--paths", "0"])
+    assert res.exit_code == 2 and "paths must be from 1 to 100,000,000, got 0" in res.stderr
+
+
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "addin", "simulate", str(DEAL), "--paths", "5000000", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, errtext = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in errtext and "Traceback" not in errtext and out == ""
+    assert not list(tmp_path.iterdir())
+
+
+def test_risk_model_defaults_are_documented(terms) -> None:  # type: ignore[no-untyped-def]
+    m = default_risk(terms)
+    assert isinstance(m, RiskModel) and m.reserved_vol_pct == 40.0 and m.price_correlation == -0.3
+    assert m.utilization is not None and m.utilization.kind == "triangular"
