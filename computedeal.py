@@ -86,6 +86,15 @@ def CDM_PORTFOLIO_SCHEDULE(inputs, contracts):
 
 @xw.func(category="Compute Deal")
 @xw.arg("deal", doc=DEAL_DOC, ndim=2)
+@xw.arg("paths", doc="Monte Carlo paths, up to 1,000,000 (blank: 10,000)")
+@xw.arg("seed", doc="Seed of the random numbers (blank: 20260506)")
+def CDM_SIMULATE(deal, paths=None, seed=None):
+    """Monte Carlo summary: P5, P50, P95 and mean of $/used GPU-hour, NPV, premium, SLA credits (7 x 5 array)."""
+    return udfs.cdm_simulate(deal, paths, seed)
+
+
+@xw.func(category="Compute Deal")
+@xw.arg("deal", doc=DEAL_DOC, ndim=2)
 def CDM_USD_PER_GPU_HOUR(deal):
     """Net TCV divided by delivered GPU-hours, USD."""
     return udfs.cdm_usd_per_gpu_hour(deal)

@@ -732,6 +732,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     ] = 8192,
     scenario: ScenarioOpt = None,
     as_json: JsonOpt = False,
+    dask: Annotated[str | None, typer.Option("--dask", help="Run the chunks on a Dask cluster (scheduler address).")] = None,
 ) -> None:
     """Monte Carlo risk of a deal: P5/P50/P95 and mean of $/used GPU-hour, NPV, premium, SLA credits; tornado."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -742,7 +743,20 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     src = load_deal(deal, scenario)
     terms = src.terms()
     model = default_risk(terms)
-    if as_json or not err.is_terminal:
+    if dask is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise CdmError("--dask needs the dask[distributed] package: pip install 'compute-deal-model[dask]'") from None
+        from engine.risk import dask_chunk_runner
+
+        try:
+            client = Client(dask, timeout="20s")
+        except OSError as exc:
+            raise CdmError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
+        with client:
+            sim = run_simulation(terms, paths, seed, model, chunk_paths=chunk_paths, map_chunks=dask_chunk_runner(client))
+    elif as_json or not err.is_terminal:
         sim = run_simulation(terms, paths, seed, model, chunk_paths=chunk_paths)
     else:
         with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} paths"),

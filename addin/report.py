@@ -605,6 +605,96 @@ def _seller_sheet(wb: Workbook, s: Summary) -> None:
     _print_setup(ws)
 
 
+# ------------------------------------------------------------------ Risk
+
+REPORT_PATHS = 10_000
+REPORT_SEED = 20260506
+
+
+def _risk_sheet(wb: Workbook, s: Summary) -> None:
+    from engine.risk import default_risk, simulate, tornado
+
+    ws = wb.create_sheet("Risk")
+    terms = s.schedule.terms
+    model = default_risk(terms)
+    sim = simulate(terms, REPORT_PATHS, REPORT_SEED, model)
+    stats = sim.stats()
+    put(ws, 1, 1, f"Risk: {REPORT_PATHS:,} Monte Carlo paths, seed {REPORT_SEED}", font=TITLE)
+    put(ws, 2, 1, "Default distributions (README, Risk): reserved and spot prices 40% a year each, correlation -0.3; utilisation "
+                  "triangular; delivery 0/1/3 months late; 1 outage a year of 1-7 days; discount rate +/- 1 point.",
+        font=SUBTITLE)  # fmt: skip
+    ws.column_dimensions["A"].width = 34
+    for j in range(2, 10):
+        ws.column_dimensions[get_column_letter(j)].width = 15
+    units = {"usd_per_used_gpu_hour": "USD/GPU-hour", "premium_to_market_pct": "%"}
+    _header_row(ws, 4, ["Output", "P5", "P50", "P95", "Mean"])
+    for i, (name, st) in enumerate(stats.items(), start=5):
+        put(ws, i, 1, name)
+        for j, q in enumerate(("p5", "p50", "p95", "mean"), start=2):
+            put(ws, i, j, st[q], FORMATS.get(units.get(name, "USD"), "General"))
+            if name in ("npv_usd", "usd_per_used_gpu_hour") and q in ("p5", "p50", "p95"):
+                _name(wb, f"risk_{name}_{q}", ws, i, j)
+    row = 5 + len(stats) + 1
+    hist = sim.histogram("npv_usd", bins=20)
+    _header_row(ws, row, ["NPV bin from", "to", "Paths"])
+    for k, count in enumerate(hist["counts"]):
+        put(ws, row + 1 + k, 1, hist["edges"][k], FORMATS["USD"])
+        put(ws, row + 1 + k, 2, hist["edges"][k + 1], FORMATS["USD"])
+        put(ws, row + 1 + k, 3, count, "#,##0")
+    h = BarChart()
+    h.type, h.title = "col", "Histogram of NPV (paths per bin)"
+    h.add_data(Reference(ws, min_col=3, min_row=row, max_row=row + 20), titles_from_data=True)
+    h.set_categories(Reference(ws, min_col=1, min_row=row + 1, max_row=row + 20))
+    h.x_axis.number_format = '"$"0.0,,,"B"'
+    h.legend, h.height, h.width = None, 7, 16
+    ws.add_chart(h, "F4")
+    fan_row = row + 23
+    fan = sim.fan()
+    _header_row(ws, fan_row, ["Month", "Monthly cost P5 ($M)", "P50 ($M)", "P95 ($M)"])
+    keep = s.schedule.active[0]
+    months = s.schedule.month[0][keep]
+    for k, m in enumerate(months):
+        put(ws, fan_row + 1 + k, 1, _month_date(m), FORMATS["month"])
+        for j, q in enumerate(("p5", "p50", "p95"), start=2):
+            put(ws, fan_row + 1 + k, j, fan[q][k], FORMATS["USDm"])
+    last = fan_row + len(months)
+    f = LineChart()
+    f.title = "Fan chart of monthly cost (net fee after credits + outage replacement at spot)"
+    for j in (2, 3, 4):
+        f.add_data(Reference(ws, min_col=j, min_row=fan_row, max_row=last), titles_from_data=True)
+    f.set_categories(Reference(ws, min_col=1, min_row=fan_row + 1, max_row=last))
+    f.y_axis.numFmt, f.x_axis.number_format = "#,##0,,", "mmm yy"
+    for series in f.series:
+        series.smooth = False
+    f.height, f.width = 7, 16
+    f.legend.position = "b"
+    ws.add_chart(f, "F20")
+    t_row = last + 2
+    rows = tornado(terms, model)
+    _header_row(ws, t_row, ["Driver (P5 / P95)", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing"])
+    for k, r in enumerate(rows, start=t_row + 1):
+        put(ws, k, 1, str(r["driver"]))
+        put(ws, k, 2, r["low_input"], "#,##0.00")
+        put(ws, k, 3, r["high_input"], "#,##0.00")
+        put(ws, k, 4, r["npv_usd_at_low"], FORMATS["USD"])
+        put(ws, k, 5, r["npv_usd_at_high"], FORMATS["USD"])
+        put(ws, k, 6, r["npv_usd_swing"], FORMATS["USD"])
+    tc = BarChart()
+    tc.type, tc.title = "bar", "Tornado: NPV swing by driver (each alone at its P5 and P95)"
+    tc.add_data(Reference(ws, min_col=6, min_row=t_row, max_row=t_row + len(rows)), titles_from_data=True)
+    tc.set_categories(Reference(ws, min_col=1, min_row=t_row + 1, max_row=t_row + len(rows)))
+    tc.x_axis.number_format = '"$"0.0,,,"B"'
+    tc.legend, tc.height, tc.width = None, 6, 16
+    ws.add_chart(tc, "F36")
+    _print_setup(ws)
+
+
+def _header_row(ws: Worksheet, row: int, labels: list[str]) -> None:
+    for j, label in enumerate(labels, start=1):
+        c = put(ws, row, j, label, font=BOLD)
+        c.fill = HEADER_FILL
+
+
 # ------------------------------------------------------------------ Claims, Assumptions, About
 
 
@@ -742,6 +832,7 @@ def build_report(src: DealSource, command_line: str = "", now: dt.datetime | Non
     _charts_sheet(wb, sched, first, last)
     _sensitivity_sheet(wb, dict(src.raw), summary)
     _seller_sheet(wb, summary)
+    _risk_sheet(wb, summary)
     _claims_sheet(wb, verdicts, claims_file if claims_file.exists() else None)
     _assumptions_sheet(wb, src, summary)
     _about_sheet(wb, ctx)

@@ -273,6 +273,34 @@ def cdm_portfolio_schedule(inputs: Any, contracts: Any) -> np.ndarray | list[lis
         return grid
 
 
+_SIMULATION_CACHE: OrderedDict[str, list[list[object]]] = OrderedDict()
+
+
+@cell_safe
+def cdm_simulate(deal: Any, paths: Any = None, seed: Any = None) -> list[list[object]]:
+    """Monte Carlo summary table: a header row, then per output P5, P50, P95 and mean; cached by inputs, paths, seed."""
+    from engine.risk import OUTPUTS, simulate
+
+    n = 10_000 if is_blank_arg(paths) else scalar(paths)
+    s = 20260506 if is_blank_arg(seed) else scalar(seed)
+    if not isinstance(n, (int, float)) or isinstance(n, bool) or not float(n).is_integer() or not 1 <= n <= 1_000_000:
+        raise CdmError(f"paths must be a whole number from 1 to 1,000,000 in a cell (use cdm simulate for more), got {n!r}")
+    if not isinstance(s, (int, float)) or isinstance(s, bool) or not float(s).is_integer() or s < 0:
+        raise CdmError(f"seed must be a whole number >= 0, got {s!r}")
+    raw = block_to_raw(deal)
+    key = hashlib.sha256(repr((sorted(raw.items(), key=lambda kv: kv[0]), int(n), int(s))).encode()).hexdigest()
+    if key not in _SIMULATION_CACHE:
+        terms = evaluate_block(deal).schedule.terms
+        stats = simulate(terms, int(n), int(s)).stats()
+        table: list[list[object]] = [["output", "P5", "P50", "P95", "mean"]]
+        table += [[name, stats[name]["p5"], stats[name]["p50"], stats[name]["p95"], stats[name]["mean"]] for name in OUTPUTS]
+        table.append([f"paths {int(n)}, seed {int(s)}", "", "", "", ""])
+        _SIMULATION_CACHE[key] = table
+        if len(_SIMULATION_CACHE) > 8:
+            _SIMULATION_CACHE.popitem(last=False)
+    return _SIMULATION_CACHE[key]
+
+
 @cell_safe
 def cdm_usd_per_gpu_hour(deal: Any) -> float:
     """Net TCV / delivered GPU-hours."""
@@ -361,6 +389,7 @@ UDFS: dict[str, Callable[..., Any]] = {
     "CDM_INPUT": cdm_input,
     "CDM_NPV": cdm_npv,
     "CDM_SELLER": cdm_seller,
+    "CDM_SIMULATE": cdm_simulate,
     "CDM_PORTFOLIO": cdm_portfolio,
     "CDM_PORTFOLIO_SCHEDULE": cdm_portfolio_schedule,
     "CDM_USD_PER_GPU_HOUR": cdm_usd_per_gpu_hour,

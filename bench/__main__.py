@@ -232,12 +232,61 @@ def portfolio_times(n_scenarios: int = 10_000, n_contracts: int = 20, loop_sampl
             "portfolio_agrees_with_loop": float(agree)}  # fmt: skip
 
 
+def risk_times(n_paths: int = 100_000, months: int = 60, loop_sample: int = 30) -> dict[str, float]:
+    """100,000 paths x 60 months x 3 contracts: time, peak memory, ratio to the memory-bandwidth bound, and a loop."""
+    import tracemalloc
+
+    from engine.risk import default_risk, simulate
+
+    common = {"start_month": "2027-01", "end_month": "2031-12", "facility_mw": 300, "sla_policy": "aws-ec2-region",
+              "notice_days": 90, "lockin_months": 12}  # fmt: skip
+    sizes = ((1.25e9, 200_000), (5.5e8, 285_000), (4e8, 200_000))
+    contracts = [
+        build_terms({"deal_name": f"r{i}", "monthly_fee_usd": fee, "gpu_count": gpus, **common})
+        for i, (fee, gpus) in enumerate(sizes)
+    ]
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    for t in contracts:
+        simulate(t, n_paths, seed=1)
+    elapsed = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # bandwidth: bytes read + written by copying a 256 MB array, best of 3
+    big = np.ones(32 * 1024 * 1024)
+    copy_s = best_of(big.copy, 3)
+    bandwidth = 2 * big.nbytes / copy_s
+    # the kernel touches about 60 float64 (path, month) arrays per contract (memory_bound_bytes); each once
+    touched = 60 * 8 * n_paths * months * len(contracts)
+    bound_s = touched / bandwidth
+
+    # the baseline: the same model run one path at a time (what per-sample spreadsheet add-ins do)
+    from engine.risk import Draws, draw_block, simulate_block
+
+    d = draw_block(default_risk(contracts[0]), contracts[0], 1, 0, months)
+    t0 = time.perf_counter()
+    for k in range(loop_sample):
+        one = Draws(*(getattr(d, f)[k : k + 1] for f in Draws.__dataclass_fields__))
+        simulate_block(contracts[0], one)
+    per_path = (time.perf_counter() - t0) / loop_sample
+    loop_s = per_path * n_paths * len(contracts)
+    return {
+        "risk_s": elapsed,
+        "risk_peak_mb": peak / 1e6,
+        "risk_bound_s": bound_s,
+        "risk_vs_bound": elapsed / bound_s,
+        "risk_loop_s_extrapolated": loop_s,
+        "risk_speedup_vs_loop": loop_s / elapsed,
+        "copy_bandwidth_gb_s": bandwidth / 1e9,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
-    r = run(args.repeats) | udf_overhead() | recalc_time() | report_times() | portfolio_times()
+    r = run(args.repeats) | udf_overhead() | recalc_time() | report_times() | portfolio_times() | risk_times()
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
@@ -271,6 +320,16 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  speed-up                        {r['portfolio_speedup']:10.0f} x  "
         f"(first shortfall months agree: {bool(r['portfolio_agrees_with_loop'])})"
+    )
+    print("risk: 100,000 paths x 60 months x 3 contracts (cdm simulate's engine)")
+    print(f"  time                            {r['risk_s']:10.2f} s    (target < 1 s on one core)")
+    print(f"  peak memory (tracemalloc)       {r['risk_peak_mb']:10.0f} MB   (target < 1 GB)")
+    bw = r["copy_bandwidth_gb_s"]
+    print(f"  memory-bandwidth bound          {r['risk_bound_s']:10.2f} s    at {bw:.1f} GB/s copy bandwidth; ", end="")
+    print(f"measured / bound = {r['risk_vs_bound']:.1f}")
+    print(
+        f"  one path at a time (same model) {r['risk_loop_s_extrapolated']:10.1f} s    (extrapolated; "
+        f"vectorised is {r['risk_speedup_vs_loop']:.0f}x faster)"
     )
     return 0
 

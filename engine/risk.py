@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -197,6 +198,20 @@ def simulate_block(terms: DealTerms, d: Draws) -> PathResults:
     return PathResults(values, net + replacement)
 
 
+ChunkRunner = Callable[[Callable[[range], PathResults], list[range]], Iterator[PathResults]]
+
+
+def dask_chunk_runner(client: Any) -> ChunkRunner:
+    """Run chunks on a Dask distributed cluster; results come back in submission order (same numbers)."""
+
+    def map_chunks(run: Callable[[range], PathResults], chunks: list[range]) -> Iterator[PathResults]:
+        futures = client.map(run, chunks, pure=False)
+        for future in futures:
+            yield future.result()
+
+    return map_chunks
+
+
 def memory_bound_bytes(chunk_paths: int, n_months: int) -> int:
     """Peak working memory of one chunk: about 60 float64 arrays of (chunk_paths, n_months)."""
     return 60 * 8 * chunk_paths * n_months
@@ -209,9 +224,11 @@ def blocks_for(n_paths: int) -> int:
 def run_blocks(terms: DealTerms, model: RiskModel, seed: int, blocks: range) -> PathResults:
     """Blocks ``blocks`` of the simulation, concatenated (a chunk); the unit a Dask worker would run."""
     n_months = int(np.asarray(terms.months_billed).max())
-    parts = [simulate_block(terms, draw_block(model, terms, seed, b, n_months)) for b in blocks]
-    values = {k: np.concatenate([p.values[k] for p in parts]) for k in OUTPUTS}
-    return PathResults(values, np.concatenate([p.monthly_cost for p in parts]))
+    # draws are made block by block (each block its own stream, so chunking never changes them);
+    # the engine then runs once over the whole chunk
+    draws = [draw_block(model, terms, seed, b, n_months) for b in blocks]
+    merged = Draws(*(np.concatenate([getattr(d, f) for d in draws]) for f in Draws.__dataclass_fields__))
+    return simulate_block(terms, merged)
 
 
 @dataclass
@@ -242,9 +259,6 @@ class Simulation:
 
 
 FAN_SAMPLE_PATHS = 4096
-
-
-ChunkRunner = Callable[[Callable[[range], PathResults], list[range]], Iterator[PathResults]]
 
 
 def simulate(

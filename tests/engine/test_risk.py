@@ -144,3 +144,56 @@ def test_risk_model_defaults_are_documented(terms) -> None:  # type: ignore[no-u
     m = default_risk(terms)
     assert isinstance(m, RiskModel) and m.reserved_vol_pct == 40.0 and m.price_correlation == -0.3
     assert m.utilization is not None and m.utilization.kind == "triangular"
+
+
+def test_cdm_simulate_udf_is_cached(terms) -> None:  # type: ignore[no-untyped-def]
+    from addin import udfs
+
+    raw = load_deal(DEAL).raw
+    block = [[k, v] for k, v in raw.items() if k not in ("sources", "fleet")]
+    block += [[f"fleet[{i}].{k}", v] for i, row in enumerate(raw["fleet"], 1) for k, v in row.items()]
+    udfs._SIMULATION_CACHE.clear()
+    t0 = time.perf_counter()
+    first = udfs.cdm_simulate(block, 2000, 7)
+    cold = time.perf_counter() - t0
+    assert first[0] == ["output", "P5", "P50", "P95", "mean"] and first[-1][0] == "paths 2000, seed 7"
+    stats = simulate(terms, 2000, 7).stats()
+    assert first[2][1:] == [stats["npv_usd"][q] for q in ("p5", "p50", "p95", "mean")]
+    assert udfs.cdm_simulate(block, 2000, 7) is first and len(udfs._SIMULATION_CACHE) == 1  # recalculation does not rerun
+    assert cold > 0
+    assert udfs.cdm_simulate(block, 0, 7).startswith("CDM error: paths must be a whole number from 1 to 1,000,000")
+
+
+def test_dask_cluster_gives_the_single_machine_numbers(terms) -> None:  # type: ignore[no-untyped-def]
+    from distributed import Client, LocalCluster
+
+    from engine.risk import dask_chunk_runner
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        distributed = simulate(terms, 3000, seed=21, chunk_paths=512, map_chunks=dask_chunk_runner(client))
+        address = cluster.scheduler_address
+        res = runner.invoke(app, ["simulate", str(DEAL), "--paths", "600", "--seed", "3", "--json", "--dask", address])
+    local = simulate(terms, 3000, seed=21, chunk_paths=4096)
+    for k in local.values:
+        np.testing.assert_array_equal(distributed.values[k], local.values[k])
+    assert res.exit_code == 0, res.output
+    alone = runner.invoke(app, ["simulate", str(DEAL), "--paths", "600", "--seed", "3", "--json"])
+    assert json.loads(res.stdout)["stats"] == json.loads(alone.stdout)["stats"]
+
+
+def test_report_risk_sheet(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from addin.report import REPORT_PATHS, REPORT_SEED
+
+    out = tmp_path / "r.xlsx"
+    assert runner.invoke(app, ["report", str(DEAL), "-o", str(out)]).exit_code == 0
+    wb = load_workbook(out)
+    assert len(wb["Risk"]._charts) == 3
+    sheet, ref = wb.defined_names["risk_npv_usd_p50"].attr_text.split("!")
+    value = wb[sheet.strip("'")][ref.replace("$", "")].value
+    expected = simulate(load_deal(DEAL).terms(), REPORT_PATHS, REPORT_SEED).stats()["npv_usd"]["p50"]
+    assert value == pytest.approx(expected, rel=1e-12)

@@ -167,6 +167,19 @@ failed:
     CDM_SELLER = Err.Description
 End Function
 
+Function CDM_SIMULATE(deal, Optional paths, Optional seed)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        CDM_SIMULATE = XLPy.CallUDF("computedeal", "CDM_SIMULATE", Array(deal, paths, seed), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        CDM_SIMULATE = XLPy.CallUDF("computedeal", "CDM_SIMULATE", Array(deal, paths, seed))
+        Exit Function
+    #End If
+failed:
+    CDM_SIMULATE = Err.Description
+End Function
+
 Function CDM_SUMMARY(deal, figure)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
