@@ -737,12 +737,16 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     """Monte Carlo risk of a deal: P5/P50/P95 and mean of $/used GPU-hour, NPV, premium, SLA credits; tornado."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from engine.risk import default_risk, memory_bound_bytes, tornado
+    from engine.risk import build_risk, memory_bound_bytes, tornado
     from engine.risk import simulate as run_simulation
 
     src = load_deal(deal, scenario)
     terms = src.terms()
-    model = default_risk(terms)
+    try:
+        model = build_risk(src.risk, terms)
+    except InputError as exc:
+        exc.source = src  # type: ignore[attr-defined]
+        raise
     if dask is not None:
         try:
             from distributed import Client

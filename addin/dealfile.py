@@ -38,6 +38,8 @@ class DealSource:
     scenario: str | None = None
     scenarios: dict[str, dict[str, object]] = field(default_factory=dict)
     """Named alternatives: each maps inputs to the values that replace the base case's."""
+    risk: dict[str, object] = field(default_factory=dict)
+    """The Risk block: distributions of the simulation's drivers (engine.risk.build_risk)."""
     cell_issues: list[Issue] = field(default_factory=list)
     """Cells that could not be read at all (Excel errors); left out of ``raw``."""
 
@@ -63,8 +65,10 @@ class DealSource:
         TOML: ``deal.toml:12``; workbook: ``[deal.xlsx]Inputs!E12`` (Excel's external-reference form).
         """
         key = issue.field
-        base = re.split(r"[\[.]", key, maxsplit=1)[0]
-        found = self.locations.get(key) or self.locations.get(base)
+        # the most specific place recorded: risk.x.dist -> risk.x -> risk; fleet[2].gpu_count -> fleet[2] -> fleet
+        parts = re.split(r"(?=[\[.])", key)
+        candidates = ["".join(parts[:n]).lstrip(".") for n in range(len(parts), 0, -1)]
+        found = next((self.locations[c] for c in candidates if c in self.locations), None)
         if found is None:
             return str(self.path)
         return f"[{self.path.name}]{found}" if self.kind == "xlsx" else found
@@ -106,9 +110,12 @@ def load_toml_deal(path: Path) -> DealSource:
     lines = _key_lines(text)
     locations = {k: f"{path}:{n}" for k, n in lines.items()}
     scenarios = raw.pop("scenarios", {})
+    risk = raw.pop("risk", {})
+    if not isinstance(risk, dict):
+        raise DealFileError(path, "[risk] must be a table of drivers")
     if not isinstance(scenarios, dict) or not all(isinstance(v, dict) for v in scenarios.values()):
         raise DealFileError(path, '[scenarios] must hold one table per scenario, e.g. [scenarios."Full rate from July"]')
-    return DealSource(path=path, raw=raw, locations=locations, kind="toml", scenarios=scenarios)
+    return DealSource(path=path, raw=raw, locations=locations, kind="toml", scenarios=scenarios, risk=risk)
 
 
 def _read_text(path: Path) -> str:
@@ -159,7 +166,8 @@ def with_scenario(src: DealSource, scenario: str) -> DealSource:
         names = ", ".join([BASE_CASE, *src.scenarios]) or BASE_CASE
         raise DealFileError(src.path, f"has no scenario {scenario!r}; its scenarios are: {names}")
     raw = {**src.raw, **src.scenarios[match]}
-    return DealSource(path=src.path, raw=raw, locations=src.locations, kind=src.kind, scenario=match, scenarios=src.scenarios)
+    return DealSource(path=src.path, raw=raw, locations=src.locations, kind=src.kind, scenario=match, scenarios=src.scenarios,
+                      risk=src.risk)  # fmt: skip
 
 
 def located_messages(error: InputError, source: DealSource | None) -> list[str]:

@@ -2,8 +2,9 @@
 
 It reads the deal through defined names, evaluates every scenario, and
 rewrites only the refresh-only outputs: the engine's messages on the Checks
-sheet (``cdm_messages``), the scenario comparison (``cdm_scenario_results``)
-and the run stamp on the Cover (``cdm_run_stamp``). It never writes an input
+sheet (``cdm_messages``), the scenario comparison (``cdm_scenario_results``),
+the simulation summary on the Risk sheet (``cdm_risk_results``) and the run
+stamp on the Cover (``cdm_run_stamp``). It never writes an input
 cell; refreshing twice gives the same workbook as refreshing once, apart
 from the time in the stamp.
 """
@@ -106,7 +107,26 @@ def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
         table.append([METRIC_BY_NAME[name].label, *[c[i] for c in columns]])
     book.write("cdm_scenario_results", [[row[0], name, *row[1:]] for row, name in zip(table, ("scenario", *COMPARE_FIGURES))])
     book.write("cdm_run_stamp", [[stamp]])
+    if book.has_name("cdm_risk_results") and active in raws:
+        book.write("cdm_risk_results", _risk_table(book, raws[active]))
     return RefreshResult(active, messages, stamp, n_errors, n_warnings)
+
+
+def _risk_table(book: Book, raw: dict[str, object]) -> list[list[Any]]:
+    """The simulation summary for the Risk sheet (10,000 paths, the report's seed), or the risk block's error."""
+    from addin.workbook import read_risk
+    from engine.risk import OUTPUTS, build_risk, simulate
+
+    try:
+        terms = build_terms(raw)
+        sim = simulate(terms, 10_000, 20260506, build_risk(read_risk(book)[0], terms))
+    except InputError as exc:
+        return [["CDM error: " + exc.issues[0].message, "", "", "", ""]]
+    stats = sim.stats()
+    table: list[list[Any]] = [["Output", "P5", "P50", "P95", "Mean"]]
+    table += [[name, stats[name]["p5"], stats[name]["p50"], stats[name]["p95"], stats[name]["mean"]] for name in OUTPUTS]
+    table.append(["10,000 paths, seed 20260506", "", "", "", ""])
+    return table
 
 
 def _where(issue: Issue, where: dict[str, str]) -> str:

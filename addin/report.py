@@ -611,18 +611,23 @@ REPORT_PATHS = 10_000
 REPORT_SEED = 20260506
 
 
-def _risk_sheet(wb: Workbook, s: Summary) -> None:
-    from engine.risk import default_risk, simulate, tornado
+def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None) -> None:
+    from engine.risk import build_risk, simulate, tornado
 
     ws = wb.create_sheet("Risk")
     terms = s.schedule.terms
-    model = default_risk(terms)
+    model = build_risk(risk, terms)
     sim = simulate(terms, REPORT_PATHS, REPORT_SEED, model)
     stats = sim.stats()
     put(ws, 1, 1, f"Risk: {REPORT_PATHS:,} Monte Carlo paths, seed {REPORT_SEED}", font=TITLE)
-    put(ws, 2, 1, "Default distributions (README, Risk): reserved and spot prices 40% a year each, correlation -0.3; utilisation "
-                  "triangular; delivery 0/1/3 months late; 1 outage a year of 1-7 days; discount rate +/- 1 point.",
-        font=SUBTITLE)  # fmt: skip
+    given = ", ".join(sorted(risk)) if risk else "none"
+    put(
+        ws,
+        2,
+        1,
+        f"Distributions given in the deal's Risk block: {given}; the rest are the defaults (README, Risk).",
+        font=SUBTITLE,
+    )
     ws.column_dimensions["A"].width = 34
     for j in range(2, 10):
         ws.column_dimensions[get_column_letter(j)].width = 15
@@ -832,7 +837,7 @@ def build_report(src: DealSource, command_line: str = "", now: dt.datetime | Non
     _charts_sheet(wb, sched, first, last)
     _sensitivity_sheet(wb, dict(src.raw), summary)
     _seller_sheet(wb, summary)
-    _risk_sheet(wb, summary)
+    _risk_sheet(wb, summary, src.risk)
     _claims_sheet(wb, verdicts, claims_file if claims_file.exists() else None)
     _assumptions_sheet(wb, src, summary)
     _about_sheet(wb, ctx)

@@ -34,6 +34,7 @@ from addin.udfs import SCHEDULE_ROWS, package_version
 from engine import COLUMNS, FIELDS, MAX_MONTHS, METRICS, TABLES
 from engine.catalogue import gpu_catalogue
 from engine.fields import Field
+from engine.risk import DIST_PARAMS
 
 # ------------------------------------------------------------------ styles
 INPUT_FONT = Font(color="0000FF")
@@ -642,10 +643,69 @@ def _compare(wb: Workbook, layout: Layout) -> None:
     _name(wb, layout, "cdm_scenario_results", abs_ref(COMPARE, 2, first, last_col, first + len(COMPARE_FIGURES)))
 
 
+RISK_ROWS: tuple[tuple[str, str], ...] = (
+    ("reserved_vol_pct", "Market reserved price: volatility, % a year (default 40)"),
+    ("spot_vol_pct", "Spot price: volatility, % a year (default 40)"),
+    ("reserved_drift_pct", "Market reserved price: drift, % a year (default 0)"),
+    ("spot_drift_pct", "Spot price: drift, % a year (default 0)"),
+    ("price_correlation", "Correlation of reserved and spot moves (default -0.3)"),
+    ("outages_per_year", "Outages a year (default 1)"),
+    ("utilization_pct", "Utilisation, % (default triangular base-20, base, base+5)"),
+    ("delivery_delay_months", "Delivery delay, months (default discrete 0,1,3 at 0.7,0.2,0.1)"),
+    ("outage_days", "Outage length, days (default uniform 1 to 8, whole days)"),
+    ("discount_rate_pct", "Discount rate, % (default normal, sd 1 point)"),
+)
+
+
+def _risk(wb: Workbook, layout: Layout, risk: dict[str, object]) -> None:
+    """The Risk block: one row per driver (distribution and parameters); blank = the documented default."""
+    ws = wb.create_sheet("Risk")
+    for col, width in zip("ABCDEFGH", (2, 58, 24, 14, 16, 16, 16, 40)):
+        ws.column_dimensions[col].width = width
+    ws["B1"] = "Risk: distributions of the simulation's drivers (blank = the default in column B)"
+    ws["B1"].font = TITLE_FONT
+    ws["B2"] = ("Distribution: fixed (value), normal (mean, sd), lognormal (mean, sd_log), triangular (low, mode, high), "
+                "uniform (low, high), discrete (values, probabilities: text lists such as 0, 1, 3 and 0.7, 0.2, 0.1). "
+                "Scalar drivers take a value in the first parameter.")  # fmt: skip
+    for j, h in enumerate(("Driver", "Name", "Distribution", "Parameter 1", "Parameter 2", "Parameter 3"), start=2):
+        c = ws.cell(4, j, h)
+        c.font, c.fill = HEADER_FONT, HEADER_FILL
+    dv = DataValidation(type="list", formula1='"fixed,normal,lognormal,triangular,uniform,discrete"', allow_blank=True)
+    ws.add_data_validation(dv)
+    for r, (name, label) in enumerate(RISK_ROWS, start=5):
+        ws.cell(r, 2, label)
+        ws.cell(r, 3, name)
+        given = risk.get(name)
+        cells: list[object] = [None, None, None, None]
+        if isinstance(given, (int, float)):
+            cells = ["fixed", given, None, None]
+        elif isinstance(given, dict):
+            params = DIST_PARAMS.get(str(given.get("dist")), ())
+            values = [given.get(p) for p in params]
+            values = [", ".join(f"{x:g}" for x in v) if isinstance(v, list) else v for v in values]
+            cells = [given.get("dist"), *values, *([None] * (3 - len(values)))]
+        for j, v in enumerate(cells[:4], start=4):
+            c = ws.cell(r, j, v)
+            if isinstance(v, str):
+                c.data_type = "s"
+            _style_input(c)
+        dv.add(f"D{r}")
+    last = 4 + len(RISK_ROWS)
+    _name(wb, layout, "cdm_risk", abs_ref("Risk", 3, 5, 7, last))
+    top = last + 3
+    ws.cell(top - 1, 2, "Simulation results (written by Refresh: 10,000 paths, seed 20260506)").font = SECTION_FONT
+    for r in range(top, top + 9):
+        for col in range(2, 8):
+            cell = ws.cell(r, col)
+            cell.fill, cell.font = REFRESH_FILL, REFRESH_FONT
+    _name(wb, layout, "cdm_risk_results", abs_ref("Risk", 2, top, 6, top + 8))
+
+
 def build_deal_workbook(
     raw: dict[str, object] | None = None,
     scenarios: dict[str, dict[str, object]] | None = None,
     sources: dict[str, str] | None = None,
+    risk: dict[str, object] | None = None,
 ) -> tuple[Workbook, Layout]:
     """The deal template (``raw`` None) or a deal's workbook with its values typed in.
 
@@ -666,6 +726,7 @@ def build_deal_workbook(
     _summary(wb, layout)
     _checks(wb, layout)
     _compare(wb, layout)
+    _risk(wb, layout, dict(risk or {}))
     wb.active = wb.sheetnames.index(INPUTS)
     props = wb.properties
     props.creator = props.lastModifiedBy = "Compute Deal Model"
@@ -739,7 +800,7 @@ def build_committed(out_dir: Path | None = None) -> list[Path]:
             wb, _ = build_template()
         else:
             src = load_toml_deal(toml)
-            wb, _ = build_deal_workbook(src.raw, src.scenarios)
+            wb, _ = build_deal_workbook(src.raw, src.scenarios, risk=src.risk)
         path = target if out_dir is None else out_dir / target.name
         path.parent.mkdir(parents=True, exist_ok=True)
         save_workbook(wb, path)

@@ -139,6 +139,42 @@ def read_cells(book: Book, scenario: str | None = None) -> tuple[dict[str, objec
     return values, where, names_row[idx]
 
 
+def read_risk(book: Book) -> tuple[dict[str, object], dict[str, str]]:
+    """The Risk sheet's rows -> the [risk] table of a TOML deal, and the cell of each driver."""
+    if not book.has_name("cdm_risk"):
+        return {}, {}
+    from openpyxl.utils import get_column_letter
+
+    from engine.risk import DIST_PARAMS as params
+
+    sheet, rng = book.address("cdm_risk")
+    c0, r0, _, _ = range_boundaries(rng)
+    risk: dict[str, object] = {}
+    where: dict[str, str] = {}
+    for k, row in enumerate(book.read("cdm_risk")):
+        name, dist, *values = (None if is_empty_cell(v) else v for v in row)
+        if name is None or (dist is None and all(v is None for v in values)):
+            continue
+        where[f"risk.{name}"] = f"{sheet}!{get_column_letter(c0 + 1)}{r0 + k}"
+        if dist is None or str(dist).strip() == "fixed":
+            risk[str(name)] = values[0] if dist is None else {"dist": "fixed", "value": values[0]}
+            continue
+        spec: dict[str, object] = {"dist": str(dist).strip()}
+        for p, cell in zip(params.get(str(dist).strip(), ()), values):
+            listed = (isinstance(cell, str) and "," in cell) or p in ("values", "probabilities")
+            spec[p] = _number_list(cell) if listed else cell
+        risk[str(name)] = spec
+    return risk, where
+
+
+def _number_list(cell: object) -> object:
+    """``"0, 1, 3"`` -> [0.0, 1.0, 3.0]; left as typed when it is not a list of numbers (the engine then says why)."""
+    try:
+        return [float(x) for x in str(cell).split(",") if x.strip()]
+    except ValueError:
+        return cell
+
+
 def read_sources(book: Book) -> dict[str, str]:
     """Input name -> the text of its Source column on the Inputs sheet (absent in older workbooks)."""
     if not book.has_name("cdm_input_sources"):
@@ -172,7 +208,9 @@ def load_workbook_deal(path: Path, scenario: str | None = None) -> DealSource:
     except InputError as exc:
         exc.source = DealSource(path=path, raw={}, locations=getattr(exc, "where", {}), kind="xlsx")  # type: ignore[attr-defined]
         raise
-    return DealSource(path=path, raw=raw, locations=where, kind="xlsx", scenario=name, cell_issues=problems)
+    risk, risk_where = read_risk(OpenpyxlBook(wb))
+    return DealSource(path=path, raw=raw, locations={**where, **risk_where}, kind="xlsx", scenario=name, cell_issues=problems,
+                      risk=risk)  # fmt: skip
 
 
 LOADERS[".xlsx"] = load_workbook_deal

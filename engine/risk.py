@@ -365,3 +365,114 @@ def data_table(
     if output not in s.values:
         raise InputError(Issue("output", "name", f"output must be one of {', '.join(s.values)}, got {output!r}", output))
     return s[output].reshape(r.shape)
+
+
+# ---------------------------------------------------------------- the Risk block (user distributions)
+
+DIST_PARAMS = {
+    "fixed": ("value",),
+    "normal": ("mean", "sd"),
+    "lognormal": ("mean", "sd_log"),
+    "triangular": ("low", "mode", "high"),
+    "uniform": ("low", "high"),
+    "discrete": ("values", "probabilities"),
+}
+RISK_SCALARS = (
+    "reserved_vol_pct",
+    "spot_vol_pct",
+    "reserved_drift_pct",
+    "spot_drift_pct",
+    "price_correlation",
+    "outages_per_year",
+)
+RISK_DISTS = ("utilization_pct", "delivery_delay_months", "outage_days", "discount_rate_pct")
+MODEL_FIELD = {"utilization_pct": "utilization"}  # vocabulary name -> RiskModel field
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def parse_dist(name: str, spec: object) -> Dist:
+    """One distribution from ``{dist = "triangular", low = .., mode = .., high = ..}``; InputError naming the rule."""
+    issues: list[Issue] = []
+
+    def bad(message: str, value: object = None) -> None:
+        issues.append(Issue(f"risk.{name}", "distribution", f"risk.{name}: {message}", value))
+
+    if _number(spec):
+        return Dist("fixed", float(spec))  # type: ignore[arg-type]
+    if not isinstance(spec, dict):
+        raise InputError(
+            Issue(f"risk.{name}", "type", f"risk.{name} must be a number or a distribution table, got {spec!r}", spec)
+        )
+    kind = spec.get("dist")
+    if kind not in DIST_PARAMS:
+        raise InputError(
+            Issue(f"risk.{name}.dist", "choice", f"risk.{name}.dist must be one of {', '.join(DIST_PARAMS)}, got {kind!r}", kind)
+        )
+    params = DIST_PARAMS[str(kind)]
+    unknown = set(spec) - {"dist", *params}
+    if unknown:
+        bad(f"{', '.join(sorted(unknown))} is not a parameter of {kind} (its parameters: {', '.join(params)})")
+    if kind == "discrete":
+        values, probs = spec.get("values"), spec.get("probabilities")
+        if not (isinstance(values, list) and isinstance(probs, list) and values and len(values) == len(probs)):
+            bad("discrete needs values and probabilities, two lists of the same length", spec)
+        elif not all(_number(v) for v in values) or not all(_number(p) and p >= 0 for p in probs):
+            bad("values must be numbers and probabilities numbers >= 0", spec)
+        elif abs(sum(probs) - 1.0) > 1e-9:
+            bad(f"probabilities must add up to 1, got {sum(probs):g}", probs)
+        if issues:
+            raise InputError(issues)
+        return Dist("discrete", values=tuple(float(v) for v in values), probabilities=tuple(float(p) for p in probs))  # type: ignore[union-attr]
+    got = [spec.get(p) for p in params]
+    for p, v in zip(params, got):
+        if not _number(v):
+            bad(f"{p} must be a number, got {v!r}", v)
+    if issues:
+        raise InputError(issues)
+    a = [float(v) for v in got]  # type: ignore[arg-type]
+    if kind in ("normal", "lognormal") and a[1] < 0:
+        bad(f"{params[1]} must be >= 0, got {a[1]:g}", a[1])
+    if kind == "lognormal" and a[0] <= 0:
+        bad(f"mean must be > 0, got {a[0]:g}", a[0])
+    if kind == "triangular" and not a[0] <= a[1] <= a[2]:
+        bad(f"low <= mode <= high is required, got {a[0]:g}, {a[1]:g}, {a[2]:g}", a)
+    if kind == "uniform" and not a[0] <= a[1]:
+        bad(f"low <= high is required, got {a[0]:g}, {a[1]:g}", a)
+    if issues:
+        raise InputError(issues)
+    return Dist(str(kind), *a[:3])  # type: ignore[arg-type]
+
+
+def build_risk(raw: dict[str, object] | None, terms: DealTerms) -> RiskModel:
+    """The user's Risk block over the documented defaults; every problem listed, naming the driver and rule."""
+    model = default_risk(terms)
+    if not raw:
+        return model
+    issues: list[Issue] = []
+    changes: dict[str, object] = {}
+    for key, value in raw.items():
+        try:
+            if key in RISK_SCALARS:
+                if not _number(value):
+                    raise InputError(Issue(f"risk.{key}", "type", f"risk.{key} must be a number, got {value!r}", value))
+                v = float(value)  # type: ignore[arg-type]
+                if key == "price_correlation" and not -1.0 <= v <= 1.0:
+                    raise InputError(Issue(f"risk.{key}", "range", f"risk.{key} must be from -1 to 1, got {v:g}", v))
+                if key != "price_correlation" and not key.endswith("drift_pct") and not 0.0 <= v <= 500.0:
+                    raise InputError(Issue(f"risk.{key}", "range", f"risk.{key} must be from 0 to 500, got {v:g}", v))
+                changes[key] = v
+            elif key in RISK_DISTS:
+                changes[MODEL_FIELD.get(key, key)] = parse_dist(key, value)
+            else:
+                known = ", ".join(RISK_SCALARS + RISK_DISTS)
+                raise InputError(
+                    Issue(f"risk.{key}", "unknown", f"risk.{key} is not a risk driver; the drivers are: {known}", None)
+                )
+        except InputError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise InputError(issues)
+    return replace(model, **changes)  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from engine import FIELDS
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "workbooks" / "anthropic_xai_colossus1.xlsx"
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-OUTPUT_NAMES = ("cdm_messages", "cdm_scenario_results", "cdm_run_stamp")
+OUTPUT_NAMES = ("cdm_messages", "cdm_scenario_results", "cdm_run_stamp", "cdm_risk_results")
 
 
 def all_cells(path: Path) -> dict[tuple[str, str], Any]:

@@ -197,3 +197,42 @@ def test_report_risk_sheet(tmp_path: Path) -> None:
     value = wb[sheet.strip("'")][ref.replace("$", "")].value
     expected = simulate(load_deal(DEAL).terms(), REPORT_PATHS, REPORT_SEED).stats()["npv_usd"]["p50"]
     assert value == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("risk", "expected"),
+    [
+        (
+            'utilization_pct = { dist = "triangular", low = 90, mode = 80, high = 95 }',
+            "risk.utilization_pct: low <= mode <= high is required, got 90, 80, 95",
+        ),
+        (
+            'delivery_delay_months = { dist = "discrete", values = [0, 1], probabilities = [0.5, 0.6] }',
+            "probabilities must add up to 1, got 1.1",
+        ),
+        (
+            'discount_rate_pct = { dist = "gaussian", mean = 9 }',
+            "risk.discount_rate_pct.dist must be one of fixed, normal, lognormal",
+        ),
+        ('discount_rate_pct = { dist = "normal", mean = 9, sd = -1 }', "risk.discount_rate_pct: sd must be >= 0, got -1"),
+        ("price_correlation = 2", "risk.price_correlation must be from -1 to 1, got 2"),
+        ("volatility = 40", "risk.volatility is not a risk driver"),
+    ],
+)
+def test_bad_risk_block_is_located(risk: str, expected: str, tmp_path: Path) -> None:
+    toml = tmp_path / "deal.toml"
+    text = DEAL.read_text().split("[scenarios.")[0] + "\n[risk]\n" + risk + "\n"
+    toml.write_text(text)
+    res = runner.invoke(app, ["simulate", str(toml), "--paths", "100"])
+    assert res.exit_code == 2
+    stderr = " ".join(res.stderr.split())
+    assert expected in stderr, stderr
+    line = len(text.splitlines())
+    assert f"deal.toml:{line}:" in stderr
+
+
+def test_workbook_risk_block_equals_the_toml() -> None:
+    a = runner.invoke(app, ["simulate", str(ROOT / "workbooks" / "deals" / "google_spacex.toml"), "--paths", "2000", "--json"])
+    b = runner.invoke(app, ["simulate", str(ROOT / "workbooks" / "google_spacex.xlsx"), "--paths", "2000", "--json"])
+    assert a.exit_code == 0 and a.stdout == b.stdout
+    assert json.loads(a.stdout)["tornado"][0]["high_input"] == 4.0  # the deal's own delay distribution: P95 = 4 months
