@@ -92,6 +92,16 @@ def _say(style: str, label: str, text: str) -> None:
     err.print(f"[{style}]{label}[/{style}] {escape(text)}", markup=True, highlight=False)
 
 
+def _figure_table(title: str, with_names: bool = False) -> Table:
+    """The table every command shows figures in: figure, value (right-aligned), and the name for programs."""
+    t = Table(title=title)
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    if with_names:
+        t.add_column("name", style="dim")
+    return t
+
+
 def _show(table: Table) -> None:
     """Print a table never narrower than its content: a cut-off figure is worse than a wrapped line."""
     out.width = max(out.width, MIN_TABLE_WIDTH)
@@ -131,10 +141,7 @@ def summary(
         _dump(rec)
         return
     _warn(src, s)
-    t = Table(title=f"{rec['deal_name']}  ({rec['start_month']} to {rec['end_month']})", show_lines=False)
-    t.add_column("figure")
-    t.add_column("value", justify="right")
-    t.add_column("name", style="dim")
+    t = _figure_table(f"{rec['deal_name']}  ({rec['start_month']} to {rec['end_month']})", with_names=True)
     for m in METRICS:
         t.add_row(f"{m.label} [{m.unit}]", human(rec[m.name], m.unit), m.name)
     t.add_row("IRR vs market [%/year]", human(rec["irr_vs_market_pct"], "%"), "irr_vs_market_pct")
@@ -149,10 +156,7 @@ def _seller_summary(src: DealSource, s: Any, as_json: bool) -> None:
     if as_json:
         _dump(rec)
         return
-    t = Table(title=f"{rec['deal_name']}: the seller's economics and build vs buy")
-    t.add_column("figure")
-    t.add_column("value", justify="right")
-    t.add_column("name", style="dim")
+    t = _figure_table(f"{rec['deal_name']}: the seller's economics and build vs buy", with_names=True)
     for name, unit, label in SELLER_FIGURES:
         value = rec[name]
         shown = "n/a" if value is None else (f"{value:,.0f}" if unit == "months" else human(value, unit))
@@ -334,9 +338,7 @@ def size(  # noqa: PLR0917 (typer options are parameters)
     if as_json:
         _dump(result)
         return
-    t = Table(title=f"Sizing {r.facility_mw:,.0f} MW at PUE {r.pue:g}")
-    t.add_column("figure")
-    t.add_column("value", justify="right")
+    t = _figure_table(f"Sizing {r.facility_mw:,.0f} MW at PUE {r.pue:g}")
     rows: list[tuple[str, str]] = [
         ("IT load [MW] = facility / PUE", human(r.it_mw, "MW")),
         ("All-in kW per GPU = server kW x (1 + network) x PUE", human(r.kw_per_gpu, "kW")),
@@ -481,9 +483,7 @@ def recalc(
         _dump({"formula_cells": len(result.values), "errors": [{"sheet": s, "cell": c, "value": v} for s, c, v in result.errors],
                "summary": {k: v for k, v in figures.items() if isinstance(v, (int, float, str)) or v is None}})  # fmt: skip
     else:
-        t = Table(title=f"{workbook.name}: {len(result.values):,} formula cells evaluated")
-        t.add_column("figure")
-        t.add_column("value", justify="right")
+        t = _figure_table(f"{workbook.name}: {len(result.values):,} formula cells evaluated")
         for name, value in figures.items():
             unit = METRIC_UNITS.get(name, "")
             if name == "exit_date" and isinstance(value, (int, float)):
@@ -680,9 +680,7 @@ def _show_portfolio(rec: dict[str, Any]) -> None:
             human(c["usd_per_gpu_hour"], "USD/GPU-hour"),
         )
     _show(t)
-    f = Table(title="Portfolio figures")
-    f.add_column("figure")
-    f.add_column("value", justify="right")
+    f = _figure_table("Portfolio figures")
     rows = [
         ("Fees in the view", human(rec["total_fees_usd"], "USD")),
         ("Firm commitments", human(rec["firm_commitment_usd"], "USD")),

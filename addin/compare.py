@@ -101,27 +101,24 @@ def build_comparison(deals: list[Compared], command_line: str = "", now: dt.date
             put(ws, note_row, 1, d.summary.schedule.terms.deal_name)
             put(ws, note_row, 2, w.message)
             note_row += 1
-    chart = BarChart()
-    chart.type = "col"
-    chart.title = "Price per delivered GPU-hour, by deal"
-    chart.y_axis.title = "$ per GPU-hour"
-    chart.y_axis.numFmt = '"$"0.00'
-    r = rows["usd_per_gpu_hour"]
-    chart.add_data(Reference(ws, min_col=1, max_col=1 + len(deals), min_row=r, max_row=r), from_rows=True, titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=2, max_col=1 + len(deals), min_row=header_row, max_row=header_row))
-    chart.legend = None
-    chart.height, chart.width = 8, 22
-    ws.add_chart(chart, f"A{note_row + 2}")
-    kw = BarChart()
-    kw.type = "col"
-    kw.title = "Price per kW-month of facility power, by deal"
-    kw.y_axis.title = "$ per kW-month"
-    kw.y_axis.numFmt = '"$"#,##0'
-    r = rows["usd_per_kw_month"]
-    kw.add_data(Reference(ws, min_col=1, max_col=1 + len(deals), min_row=r, max_row=r), from_rows=True, titles_from_data=True)
-    kw.set_categories(Reference(ws, min_col=2, max_col=1 + len(deals), min_row=header_row, max_row=header_row))
-    kw.legend = None
-    kw.height, kw.width = 8, 22
+
+    def by_deal(measure: str, title: str, y_title: str, number_format: str) -> BarChart:
+        """A column per deal for one measure's row."""
+        chart = BarChart()
+        chart.type, chart.title, chart.y_axis.title, chart.y_axis.numFmt = "col", title, y_title, number_format
+        r = rows[measure]
+        chart.add_data(
+            Reference(ws, min_col=1, max_col=1 + len(deals), min_row=r, max_row=r), from_rows=True, titles_from_data=True
+        )
+        chart.set_categories(Reference(ws, min_col=2, max_col=1 + len(deals), min_row=header_row, max_row=header_row))
+        chart.legend = None
+        chart.height, chart.width = 8, 22
+        return chart
+
+    ws.add_chart(
+        by_deal("usd_per_gpu_hour", "Price per delivered GPU-hour, by deal", "$ per GPU-hour", '"$"0.00'), f"A{note_row + 2}"
+    )
+    kw = by_deal("usd_per_kw_month", "Price per kW-month of facility power, by deal", "$ per kW-month", '"$"#,##0')
     ws.add_chart(kw, f"A{note_row + 20}")
     _print_setup(ws, f"{header_row}:{header_row}")
     return wb

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.errors import CdmError, InputError, Issue
 from engine.terms import DealTerms, build_terms
@@ -100,15 +101,19 @@ def _key_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def load_toml_deal(path: Path) -> DealSource:
-    """Parse a TOML deal file. Raises :class:`DealFileError` for unreadable files."""
+def read_toml(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """A TOML file's values and the ``file:line`` of every key; DealFileError when it cannot be read or parsed."""
     text = _read_text(path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DealFileError(path, f"is not valid TOML: {exc}") from None
-    lines = _key_lines(text)
-    locations = {k: f"{path}:{n}" for k, n in lines.items()}
+    return raw, {k: f"{path}:{n}" for k, n in _key_lines(text).items()}
+
+
+def load_toml_deal(path: Path) -> DealSource:
+    """Parse a TOML deal file. Raises :class:`DealFileError` for unreadable files."""
+    raw, locations = read_toml(path)
     scenarios = raw.pop("scenarios", {})
     risk = raw.pop("risk", {})
     if not isinstance(risk, dict):

@@ -9,13 +9,12 @@ of it.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from addin.dealfile import DealFileError, DealSource, _key_lines, _read_text, load_deal
+from addin.dealfile import DealSource, load_deal, read_toml
 from engine import InputError, build_terms
 from engine.errors import Issue
 from engine.portfolio import BUCKETS, Portfolio, PortfolioResult, build_portfolio
@@ -24,13 +23,8 @@ from engine.terms import DealTerms
 
 def load_portfolio(path: Path) -> tuple[Portfolio, DealSource]:
     """Validated portfolio and a DealSource that locates its messages; InputError lists every problem."""
-    text = _read_text(path)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DealFileError(path, f"is not valid TOML: {exc}") from None
-    lines = _key_lines(text)
-    source = DealSource(path=path, raw=raw, locations={k: f"{path}:{n}" for k, n in lines.items()})
+    raw, locations = read_toml(path)
+    source = DealSource(path=path, raw=raw, locations=locations)
     issues: list[Issue] = []
     contracts: list[DealTerms] = []
     rows = raw.get("contracts", [])

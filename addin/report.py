@@ -374,36 +374,27 @@ def _charts_sheet(wb: Workbook, sched: Worksheet, first: int, last: int) -> None
     bars.legend.position = "b"
     ws.add_chart(bars, "A3")
 
-    capacity = LineChart()
-    capacity.title = "Delivered GPUs against what the facility's power can feed"
-    capacity.y_axis.title = "GPUs"
-    capacity.y_axis.numFmt = "#,##0"
-    capacity.add_data(ref("delivered_gpus"), titles_from_data=True)
-    capacity.add_data(ref("gpus_power_feeds"), titles_from_data=True)
-    capacity.set_categories(months)
-    capacity.x_axis.number_format = "mmm yy"
-    for series in capacity.series:
-        series.smooth = False
-    capacity.series[1].graphicalProperties.line.dashStyle = "dash"
-    capacity.height, capacity.width = 7, 26
-    capacity.legend.position = "b"
-    ws.add_chart(capacity, "A20")
-    ws.row_breaks.append(Break(id=CHART_PAGE_BREAK_ROW))  # two charts on the first page, the third on the next
+    def against(title: str, y_title: str, number_format: str, measure: str, reference: str, height: float) -> LineChart:  # noqa: PLR0917
+        """A monthly measure (solid) against its reference (dashed), lines not smoothed."""
+        chart = LineChart()
+        chart.title, chart.y_axis.title, chart.y_axis.numFmt = title, y_title, number_format
+        chart.add_data(ref(measure), titles_from_data=True)
+        chart.add_data(ref(reference), titles_from_data=True)
+        chart.set_categories(months)
+        chart.x_axis.number_format = "mmm yy"
+        for series in chart.series:
+            series.smooth = False
+        chart.series[1].graphicalProperties.line.dashStyle = "dash"
+        chart.height, chart.width = height, 26
+        chart.legend.position = "b"
+        return chart
 
-    price = LineChart()
-    price.title = "Price per delivered GPU-hour against the market reference"
-    price.y_axis.title = "$ per GPU-hour"
-    price.y_axis.numFmt = '"$"0.00'
-    price.add_data(ref("usd_per_gpu_hour"), titles_from_data=True)
-    price.add_data(ref("market_usd_per_gpu_hour"), titles_from_data=True)
-    price.set_categories(months)
-    price.x_axis.number_format = "mmm yy"
-    for series in price.series:
-        series.smooth = False
-    price.series[1].graphicalProperties.line.dashStyle = "dash"
-    price.height, price.width = 8, 26
-    price.legend.position = "b"
-    ws.add_chart(price, f"A{CHART_PAGE_BREAK_ROW + 2}")
+    title = "Delivered GPUs against what the facility's power can feed"
+    ws.add_chart(against(title, "GPUs", "#,##0", "delivered_gpus", "gpus_power_feeds", 7), "A20")
+    ws.row_breaks.append(Break(id=CHART_PAGE_BREAK_ROW))  # two charts on the first page, the third on the next
+    title = "Price per delivered GPU-hour against the market reference"
+    chart = against(title, "$ per GPU-hour", '"$"0.00', "usd_per_gpu_hour", "market_usd_per_gpu_hour", 8)
+    ws.add_chart(chart, f"A{CHART_PAGE_BREAK_ROW + 2}")
     _print_setup(ws)
 
 
