@@ -735,9 +735,13 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     """Monte Carlo risk of a deal: P5/P50/P95 and mean of $/used GPU-hour, NPV, premium, SLA credits; tornado."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from addin.portfolio_report import is_portfolio_file
     from engine.risk import build_risk, memory_bound_bytes, tornado
     from engine.risk import simulate as run_simulation
 
+    if is_portfolio_file(deal):
+        _simulate_portfolio(deal, paths, seed, as_json)
+        return
     src = load_deal(deal, scenario)
     terms = src.terms()
     try:
@@ -803,6 +807,38 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
         tt.add_row(str(r["driver"]), f"{r['low_input']:,.2f}", f"{r['high_input']:,.2f}", human(r["npv_usd_at_low"], "USD"),
                    human(r["npv_usd_at_high"], "USD"), human(r["npv_usd_swing"], "USD"))  # fmt: skip
     _show(tt)
+
+
+def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> None:
+    from addin.portfolio_report import load_any_portfolio
+    from engine.portfolio import PortfolioResult
+    from engine.risk import simulate_portfolio
+
+    if not 1 <= paths <= 10_000_000:
+        raise InputError(Issue("paths", "range", f"paths must be from 1 to 10,000,000, got {paths}", paths))
+    p = load_any_portfolio(path)
+    values = simulate_portfolio(PortfolioResult(p), paths, seed)
+    stats = {k: {q: float(np.percentile(v, pct)) for q, pct in (("p5", 5), ("p50", 50), ("p95", 95))} | {"mean": float(v.mean())}
+             for k, v in values.items()}  # fmt: skip
+    never = float((values["first_shortfall_month"] >= p.n_months).mean() * 100.0)
+    rec = {"portfolio_name": p.name, "paths": paths, "seed": seed, "stats": stats, "paths_with_no_shortfall_pct": never}
+    if as_json:
+        _dump(rec)
+        return
+    t = Table(title=f"{p.name}: {paths:,} paths, seed {seed}")
+    for col in ("output", "P5", "P50", "P95", "mean"):
+        t.add_column(col, justify="right" if col != "output" else "left")
+    for name, st in stats.items():
+        if name == "first_shortfall_month":
+            cells = [
+                str(p.start_month + np.timedelta64(int(st[q]), "M")) if st[q] < p.n_months else "none"
+                for q in ("p5", "p50", "p95")
+            ]
+            t.add_row(name, *cells, f"{st['mean']:.1f} months")
+        else:
+            unit = "USD" if name.endswith("_usd") else "GPUs"
+            t.add_row(name, *(human(st[q], unit) for q in ("p5", "p50", "p95", "mean")))
+    _show(t)
 
 
 @app.command()

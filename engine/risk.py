@@ -476,3 +476,68 @@ def build_risk(raw: dict[str, object] | None, terms: DealTerms) -> RiskModel:
     if issues:
         raise InputError(issues)
     return replace(model, **changes)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- portfolios
+
+PORTFOLIO_OUTPUTS = (
+    "first_shortfall_month",
+    "gpus_to_sign_next_4_quarters",
+    "outage_lost_gpu_hours",
+    "outage_replacement_cost_usd",
+)
+
+
+@dataclass(frozen=True)
+class PortfolioRisk:
+    """Demand and outage uncertainty of a portfolio (defaults ASSUMED, README "Risk")."""
+
+    revenue_doubling_months: Dist | None = None  # default triangular(0.75 x base, base, 1.5 x base)
+    revenue_sd_log: float = 0.15  # starting revenue lognormal around the portfolio's figure
+    outages_per_year: float = 1.0  # for every vendor, independently
+    outage_days: Dist = field(default_factory=lambda: Dist("uniform", 1, 8))
+
+
+def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk | None = None) -> dict[str, np.ndarray]:
+    """Per-path outputs of a portfolio (``engine.portfolio.PortfolioResult``): block-seeded like deals.
+
+    first_shortfall_month is the month index (0 = start) demand first exceeds supply; the view's length
+    when it never does.
+    """
+    from engine.sizing import HOURS_PER_AVERAGE_MONTH
+
+    risk = risk or PortfolioRisk()
+    p = result.portfolio
+    m = p.n_months
+    base_doubling = float(np.asarray(p.demand.revenue_doubling_months).reshape(-1)[0])
+    base_revenue = float(np.asarray(p.demand.revenue_usd_per_year).reshape(-1)[0])
+    gph = float(np.asarray(p.demand.gpu_hours_per_usd).reshape(-1)[0])
+    doubling_dist = risk.revenue_doubling_months or Dist("triangular", 0.75 * base_doubling, base_doubling, 1.5 * base_doubling)
+    supply = result.total_gpu_hours[None, :]
+    vendor_hours = result.vendor_gpu_hours
+    days = result.days[None, :]
+    j = np.arange(m)[None, :]
+    outs: dict[str, list[np.ndarray]] = {k: [] for k in PORTFOLIO_OUTPUTS}
+    for block in range(blocks_for(n_paths)):
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+        n = BLOCK_PATHS
+        doubling = np.clip(doubling_dist.draw(rng, (n,)), 0.5, 1200.0)
+        revenue = base_revenue * rng.lognormal(-(risk.revenue_sd_log**2) / 2.0, risk.revenue_sd_log, n)
+        demand = revenue[:, None] * 2.0 ** (j / doubling[:, None]) / 12.0 * gph
+        shortfall = np.maximum(demand - supply, 0.0)
+        short = shortfall > 0
+        outs["first_shortfall_month"].append(np.where(short.any(axis=1), np.argmax(short, axis=1), m).astype(float))
+        need = np.maximum.accumulate(shortfall / HOURS_PER_AVERAGE_MONTH, axis=1)
+        outs["gpus_to_sign_next_4_quarters"].append(need[:, min(11, m - 1)])
+        lost = np.zeros(n)
+        for v in range(vendor_hours.shape[0]):
+            counts = rng.poisson(risk.outages_per_year / 12.0, (n, m))
+            k_max = int(counts.max())
+            out_days = np.zeros((n, m))
+            if k_max:
+                durations = np.floor(risk.outage_days.draw(rng, (n, m, k_max)))
+                out_days = (durations * (np.arange(k_max) < counts[..., None])).sum(axis=2)
+            lost += (vendor_hours[v][None, :] * np.minimum(out_days, days) / days).sum(axis=1)
+        outs["outage_lost_gpu_hours"].append(lost)
+        outs["outage_replacement_cost_usd"].append(lost * p.spot_usd_per_gpu_hour)
+    return {k: np.concatenate(v)[:n_paths] for k, v in outs.items()}

@@ -236,3 +236,48 @@ def test_workbook_risk_block_equals_the_toml() -> None:
     b = runner.invoke(app, ["simulate", str(ROOT / "workbooks" / "google_spacex.xlsx"), "--paths", "2000", "--json"])
     assert a.exit_code == 0 and a.stdout == b.stdout
     assert json.loads(a.stdout)["tornado"][0]["high_input"] == 4.0  # the deal's own delay distribution: P95 = 4 months
+
+
+def test_portfolio_simulation() -> None:
+    from addin.portfolio_file import load_portfolio
+    from engine.portfolio import PortfolioResult
+    from engine.risk import PortfolioRisk, simulate_portfolio
+
+    p, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    r = PortfolioResult(p)
+    a = simulate_portfolio(r, 3000, seed=4)
+    assert set(a) == {
+        "first_shortfall_month",
+        "gpus_to_sign_next_4_quarters",
+        "outage_lost_gpu_hours",
+        "outage_replacement_cost_usd",
+    }
+    np.testing.assert_array_equal(a["first_shortfall_month"], simulate_portfolio(r, 3000, seed=4)["first_shortfall_month"])
+    # no uncertainty: the deterministic first shortfall month and no outages
+    fixed = PortfolioRisk(revenue_doubling_months=Dist("fixed", 4.5), revenue_sd_log=0.0, outages_per_year=0.0)
+    f = simulate_portfolio(r, 256, seed=1, risk=fixed)
+    assert (f["first_shortfall_month"] == r.coverage()["first_shortfall_month"][0]).all()
+    assert (f["outage_lost_gpu_hours"] == 0).all()
+    # outages: expected lost hours = sum over vendors of lambda x E[days] / days-in-month x GPU-hours, within 5 SE
+    one = PortfolioRisk(revenue_doubling_months=Dist("fixed", 4.5), revenue_sd_log=0.0, outages_per_year=2.0,
+                        outage_days=Dist("uniform", 3, 4))  # fmt: skip
+    lost = simulate_portfolio(r, 20_000, seed=2, risk=one)["outage_lost_gpu_hours"]
+    expected = float(sum((r.vendor_gpu_hours[v] * (2.0 / 12.0) * 3.0 / r.days).sum() for v in range(len(r.vendors))))
+    assert abs(lost.mean() - expected) < 5 * lost.std() / np.sqrt(lost.size)
+
+
+def test_cdm_simulate_on_a_portfolio() -> None:
+    args = [
+        "simulate",
+        str(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml"),
+        "--paths",
+        "1000",
+        "--seed",
+        "8",
+        "--json",
+    ]
+    a, b = runner.invoke(app, args), runner.invoke(app, args)
+    assert a.exit_code == 0 and a.stdout == b.stdout
+    rec = json.loads(a.stdout)
+    assert rec["seed"] == 8 and rec["stats"]["first_shortfall_month"]["p5"] <= rec["stats"]["first_shortfall_month"]["p95"]
+    assert 0.0 <= rec["paths_with_no_shortfall_pct"] <= 100.0
