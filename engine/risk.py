@@ -133,13 +133,24 @@ def draw_block(model: RiskModel, terms: DealTerms, seed: int, block: int, n_mont
     market = float(np.asarray(terms.market_usd_per_gpu_hour)[0])
     reserved = _gbm(market, model.reserved_drift_pct, model.reserved_vol_pct, z1)
     spot = _gbm(market * SPOT_TO_RESERVED, model.spot_drift_pct, model.spot_vol_pct, z_spot)
-    counts = rng.poisson(model.outages_per_year / 12.0, (n, n_months))
-    k_max = int(counts.max()) if counts.size else 0
-    days_out = np.zeros((n, n_months))
-    if k_max:
-        durations = np.floor(model.outage_days.draw(rng, (n, n_months, k_max)))
-        days_out = (durations * (np.arange(k_max) < counts[..., None])).sum(axis=2)
+    days_out = outage_days(rng, model.outages_per_year, model.outage_days, n, n_months)
     return Draws(util, delay, discount, reserved, spot, days_out)
+
+
+def outage_days(rng: np.random.Generator, per_year: float, length: Dist, n: int, n_months: int) -> np.ndarray:
+    """(n, n_months) days out: a Poisson process of ``per_year`` outages, each lasting ``length`` whole days.
+
+    Each path's count over the term is Poisson(per_year x months / 12) and each outage falls in a month
+    drawn uniformly: the same process as a Poisson count every month, with about 1% of the draws.
+    """
+    total = rng.poisson(per_year * n_months / 12.0, n)
+    k = int(total.sum())
+    days_out = np.zeros((n, n_months))
+    if k:
+        months = rng.integers(0, n_months, k)
+        durations = np.floor(length.draw(rng, (k,)))
+        np.add.at(days_out, (np.repeat(np.arange(n), total), months), durations)
+    return days_out
 
 
 def _gbm(start: float, drift_pct: float, vol_pct: float, z: np.ndarray) -> np.ndarray:
@@ -531,12 +542,7 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
         outs["gpus_to_sign_next_4_quarters"].append(need[:, min(11, m - 1)])
         lost = np.zeros(n)
         for v in range(vendor_hours.shape[0]):
-            counts = rng.poisson(risk.outages_per_year / 12.0, (n, m))
-            k_max = int(counts.max())
-            out_days = np.zeros((n, m))
-            if k_max:
-                durations = np.floor(risk.outage_days.draw(rng, (n, m, k_max)))
-                out_days = (durations * (np.arange(k_max) < counts[..., None])).sum(axis=2)
+            out_days = outage_days(rng, risk.outages_per_year, risk.outage_days, n, m)
             lost += (vendor_hours[v][None, :] * np.minimum(out_days, days) / days).sum(axis=1)
         outs["outage_lost_gpu_hours"].append(lost)
         outs["outage_replacement_cost_usd"].append(lost * p.spot_usd_per_gpu_hour)
