@@ -816,8 +816,23 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
 
     if not 1 <= paths <= 10_000_000:
         raise InputError(Issue("paths", "range", f"paths must be from 1 to 10,000,000, got {paths}", paths))
+    from engine.risk import build_portfolio_risk
+
     p = load_any_portfolio(path)
-    values = simulate_portfolio(PortfolioResult(p), paths, seed)
+    risk_raw: dict[str, object] = {}
+    if path.suffix.lower() == ".toml":
+        from addin.dealfile import DealSource, read_toml
+
+        raw, locations = read_toml(path)
+        risk_raw = raw.get("risk") or {}
+        try:
+            risk = build_portfolio_risk(risk_raw)
+        except InputError as exc:
+            exc.source = DealSource(path=path, raw=raw, locations=locations)  # type: ignore[attr-defined]
+            raise
+    else:
+        risk = build_portfolio_risk(None)
+    values = simulate_portfolio(PortfolioResult(p), paths, seed, risk)
     stats = {k: {q: float(np.percentile(v, pct)) for q, pct in (("p5", 5), ("p50", 50), ("p95", 95))} | {"mean": float(v.mean())}
              for k, v in values.items()}  # fmt: skip
     never = float((values["first_shortfall_month"] >= p.n_months).mean() * 100.0)

@@ -279,7 +279,15 @@ PORTFOLIO_FIELDS: tuple[Field, ...] = (
           maximum=1e15, batch=False, section="Structure"),
 )  # fmt: skip
 PORTFOLIO_FIELD_BY_NAME = {f.name: f for f in PORTFOLIO_FIELDS}
-PORTFOLIO_LISTS = ("contracts", "reliance_vendors", "later_valuations_usd", "outages", "demand_table_gpu_hours", "sources")
+PORTFOLIO_LISTS = (
+    "contracts",
+    "reliance_vendors",
+    "later_valuations_usd",
+    "outages",
+    "demand_table_gpu_hours",
+    "sources",
+    "risk",
+)
 
 
 def build_portfolio(raw: dict[str, Any], contracts: Sequence[DealTerms]) -> Portfolio:

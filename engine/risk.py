@@ -547,3 +547,35 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
         outs["outage_lost_gpu_hours"].append(lost)
         outs["outage_replacement_cost_usd"].append(lost * p.spot_usd_per_gpu_hour)
     return {k: np.concatenate(v)[:n_paths] for k, v in outs.items()}
+
+
+PORTFOLIO_RISK_KEYS = ("revenue_doubling_months", "revenue_sd_log", "outages_per_year", "outage_days")
+
+
+def build_portfolio_risk(raw: dict[str, object] | None) -> PortfolioRisk:
+    """A portfolio's ``[risk]`` table over the documented defaults; every problem listed with its rule."""
+    risk = PortfolioRisk()
+    if not raw:
+        return risk
+    issues: list[Issue] = []
+    changes: dict[str, object] = {}
+    for key, value in raw.items():
+        try:
+            if key in ("revenue_doubling_months", "outage_days"):
+                changes[key] = parse_dist(key, value)
+            elif key in ("revenue_sd_log", "outages_per_year"):
+                if not _number(value) or not 0.0 <= float(value) <= 500.0:  # type: ignore[arg-type]
+                    raise InputError(
+                        Issue(f"risk.{key}", "range", f"risk.{key} must be a number from 0 to 500, got {value!r}", value)
+                    )
+                changes[key] = float(value)  # type: ignore[arg-type]
+            else:
+                known = ", ".join(PORTFOLIO_RISK_KEYS)
+                raise InputError(
+                    Issue(f"risk.{key}", "unknown", f"risk.{key} is not a portfolio risk driver; the drivers are: {known}", None)
+                )
+        except InputError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise InputError(issues)
+    return replace(risk, **changes)  # type: ignore[arg-type]

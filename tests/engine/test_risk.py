@@ -281,3 +281,24 @@ def test_cdm_simulate_on_a_portfolio() -> None:
     rec = json.loads(a.stdout)
     assert rec["seed"] == 8 and rec["stats"]["first_shortfall_month"]["p5"] <= rec["stats"]["first_shortfall_month"]["p95"]
     assert 0.0 <= rec["paths_with_no_shortfall_pct"] <= 100.0
+
+
+def test_portfolio_risk_block(tmp_path: Path) -> None:
+    from engine.risk import build_portfolio_risk
+
+    r = build_portfolio_risk(
+        {"revenue_doubling_months": {"dist": "triangular", "low": 4, "mode": 4.5, "high": 5}, "outages_per_year": 2}
+    )
+    assert r.revenue_doubling_months == Dist("triangular", 4, 4.5, 5) and r.outages_per_year == 2
+    src = (ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml").read_text()
+    bad = tmp_path / "p.toml"
+    bad.write_text(
+        src.replace("../deals/", str(ROOT / "workbooks" / "deals") + "/").replace(
+            "outages_per_year = 1 ", "outages_per_year = -1 "
+        )
+    )
+    res = runner.invoke(app, ["simulate", str(bad), "--paths", "100"])
+    line = next(i for i, s in enumerate(bad.read_text().splitlines(), 1) if s.startswith("outages_per_year = -1"))
+    assert res.exit_code == 2 and f"p.toml:{line}: risk.outages_per_year must be a number from 0 to 500, got -1" in " ".join(
+        res.stderr.split()
+    )
