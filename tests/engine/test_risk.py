@@ -302,3 +302,26 @@ def test_portfolio_risk_block(tmp_path: Path) -> None:
     assert res.exit_code == 2 and f"p.toml:{line}: risk.outages_per_year must be a number from 0 to 500, got -1" in " ".join(
         res.stderr.split()
     )
+
+
+@pytest.mark.libreoffice
+def test_risk_engine_equals_native_formulas_in_libreoffice(tmp_path: Path) -> None:
+    """100 paths as native spreadsheet formulas (bench/risk_sheet.py), recalculated by LibreOffice, on the same draws."""
+    from addin.libreoffice import computed_first_sheet, find_soffice
+    from bench.risk_sheet import build_sheet, values_at
+    from engine import build_schedule
+    from engine.risk import Draws, simulate_block
+
+    if find_soffice() is None:
+        pytest.skip("LibreOffice not installed; .ci/run installs it")
+    t = build_terms({"deal_name": "r", "start_month": "2027-01", "end_month": "2031-12", "monthly_fee_usd": 1.25e9, "facility_mw": 300,
+                     "gpu_count": 200_000, "sla_policy": "aws-ec2-region"})  # fmt: skip
+    model = replace(default_risk(t), delivery_delay_months=Dist("fixed", 0), outages_per_year=6.0)
+    d = draw_block(model, t, 1, 0, 60)
+    d100 = Draws(*(getattr(d, f)[:100] for f in Draws.__dataclass_fields__))
+    engine_values = simulate_block(t, d100).values
+    starts = build_sheet(build_schedule(t), d100, 100, tmp_path / "risk.xlsx")
+    cells = computed_first_sheet(tmp_path / "risk.xlsx")
+    for name, start in starts.items():
+        np.testing.assert_allclose(values_at(cells, start, 100), engine_values[name], rtol=1e-12, err_msg=name)
+    assert engine_values["replacement_cost_usd"].max() > 0  # outages happened, so credits and spot were exercised
