@@ -831,7 +831,16 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
             exc.source = DealSource(path=path, raw=raw, locations=locations)  # type: ignore[attr-defined]
             raise
     else:
-        risk = build_portfolio_risk(None)
+        from addin.book import OpenpyxlBook
+        from addin.dealfile import DealSource
+        from addin.workbook import open_workbook, read_risk
+
+        risk_raw, risk_where = read_risk(OpenpyxlBook(open_workbook(path)))
+        try:
+            risk = build_portfolio_risk(risk_raw)
+        except InputError as exc:
+            exc.source = DealSource(path=path, raw={}, locations=risk_where, kind="xlsx")  # type: ignore[attr-defined]
+            raise
     values = simulate_portfolio(PortfolioResult(p), paths, seed, risk)
     stats = {k: {q: float(np.percentile(v, pct)) for q, pct in (("p5", 5), ("p50", 50), ("p95", 95))} | {"mean": float(v.mean())}
              for k, v in values.items()}  # fmt: skip

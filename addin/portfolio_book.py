@@ -225,6 +225,7 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
         INPUT_FILL,
         INPUT_FONT,
         LINK_FONT,
+        PORTFOLIO_RISK_ROWS,
         REFRESH_FILL,
         REFRESH_FONT,
         SECTION_FONT,
@@ -234,6 +235,7 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
         _cell_value,
         _fmt_for,
         _name,
+        _risk,
         _style_input,
         _validation,
         abs_ref,
@@ -447,6 +449,7 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
             vs.cell(r, col).fill, vs.cell(r, col).font = REFRESH_FILL, REFRESH_FONT
     _name(wb, layout, "cdm_portfolio_results", abs_ref("Vendors", 2, 3, 8, 42))
 
+    _risk(wb, layout, dict(raw.get("risk") or {}), PORTFOLIO_RISK_ROWS)
     wb.active = wb.sheetnames.index("Contracts")
     wb.properties.creator = wb.properties.lastModifiedBy = "Compute Deal Model"
     wb.properties.created = wb.properties.modified = dt.datetime(2026, 1, 1)

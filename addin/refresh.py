@@ -129,6 +129,34 @@ def _risk_table(book: Book, raw: dict[str, object]) -> list[list[Any]]:
     return table
 
 
+def _portfolio_risk_table(book: Book, valid: bool) -> list[list[Any]]:
+    """The portfolio simulation summary for the Risk sheet (10,000 paths, the report's seed), or why there is none."""
+    import numpy as np
+
+    from addin.portfolio_book import portfolio_from_blocks
+    from addin.workbook import read_risk
+    from engine.portfolio import PortfolioResult
+    from engine.risk import build_portfolio_risk, simulate_portfolio
+
+    if not valid:
+        return [["CDM error: the portfolio has errors (see Checks); no simulation was run", "", "", "", ""]]
+    try:
+        p = portfolio_from_blocks(book.read("cdm_portfolio"), book.read("cdm_contracts"))
+        values = simulate_portfolio(PortfolioResult(p), 10_000, 20260506, build_portfolio_risk(read_risk(book)[0]))
+    except InputError as exc:
+        return [["CDM error: " + exc.issues[0].message, "", "", "", ""]]
+    table: list[list[Any]] = [["Output", "P5", "P50", "P95", "Mean"]]
+    for name, v in values.items():
+        q = [float(x) for x in np.percentile(v, [5, 50, 95])]
+        if name == "first_shortfall_month":  # months from the start -> the month itself, or none within the horizon
+            months = [str(p.start_month + np.timedelta64(int(m), "M")) if m < p.n_months else "none" for m in q]
+            table.append(["first_shortfall_month (mean in months from start)", *months, float(v.mean())])
+        else:
+            table.append([name, *q, float(v.mean())])
+    table.append(["10,000 paths, seed 20260506", "", "", "", ""])
+    return table
+
+
 def _where(issue: Issue, where: dict[str, str]) -> str:
     key = issue.field
     base = key.split("[", 1)[0].split(".", 1)[0]
@@ -187,6 +215,8 @@ def refresh_portfolio(book: Book, now: dt.datetime | None = None) -> RefreshResu
                           s["ownership_pct"], ", ".join(f"{x:,.0f}" for x in s["stake_at_later_valuations_usd"])])  # fmt: skip
         if not messages:
             messages.append(("ok", "", "Every contract and input is valid."))
+    if book.has_name("cdm_risk_results"):
+        book.write("cdm_risk_results", _portfolio_risk_table(book, rec is not None))
     rows = len(book.read("cdm_portfolio_results"))
     book.write("cdm_portfolio_results", table[:rows])
     book.write("cdm_messages", [[sev, where, "", text] for sev, where, text in messages[: len(book.read("cdm_messages"))]])

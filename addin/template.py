@@ -657,7 +657,15 @@ RISK_ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _risk(wb: Workbook, layout: Layout, risk: dict[str, object]) -> None:
+PORTFOLIO_RISK_ROWS: tuple[tuple[str, str], ...] = (
+    ("revenue_doubling_months", "Revenue doubling time, months (default triangular 0.75x, 1x, 1.5x the portfolio's)"),
+    ("revenue_sd_log", "Starting revenue spread, sd of its log (default 0.15)"),
+    ("outages_per_year", "Outages a year, for each vendor (default 1)"),
+    ("outage_days", "Outage length, days (default uniform 1 to 8, whole days)"),
+)
+
+
+def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tuple[str, str], ...] = RISK_ROWS) -> None:
     """The Risk block: one row per driver (distribution and parameters); blank = the documented default."""
     ws = wb.create_sheet("Risk")
     for col, width in zip("ABCDEFGH", (2, 58, 24, 14, 16, 16, 16, 40)):
@@ -672,7 +680,7 @@ def _risk(wb: Workbook, layout: Layout, risk: dict[str, object]) -> None:
         c.font, c.fill = HEADER_FONT, HEADER_FILL
     dv = DataValidation(type="list", formula1='"fixed,normal,lognormal,triangular,uniform,discrete"', allow_blank=True)
     ws.add_data_validation(dv)
-    for r, (name, label) in enumerate(RISK_ROWS, start=5):
+    for r, (name, label) in enumerate(rows, start=5):
         ws.cell(r, 2, label)
         ws.cell(r, 3, name)
         given = risk.get(name)
@@ -690,7 +698,7 @@ def _risk(wb: Workbook, layout: Layout, risk: dict[str, object]) -> None:
                 c.data_type = "s"
             _style_input(c)
         dv.add(f"D{r}")
-    last = 4 + len(RISK_ROWS)
+    last = 4 + len(rows)
     _name(wb, layout, "cdm_risk", abs_ref("Risk", 3, 5, 7, last))
     top = last + 3
     ws.cell(top - 1, 2, "Simulation results (written by Refresh: 10,000 paths, seed 20260506)").font = SECTION_FONT

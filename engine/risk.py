@@ -552,6 +552,13 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
 PORTFOLIO_RISK_KEYS = ("revenue_doubling_months", "revenue_sd_log", "outages_per_year", "outage_days")
 
 
+def _unwrap_fixed(value: object) -> object:
+    """A Risk sheet row "fixed, 1" (``{"dist": "fixed", "value": 1}``) is the scalar 1; anything else as given."""
+    if isinstance(value, dict) and value.get("dist") == "fixed" and set(value) <= {"dist", "value"}:
+        return value.get("value")
+    return value
+
+
 def build_portfolio_risk(raw: dict[str, object] | None) -> PortfolioRisk:
     """A portfolio's ``[risk]`` table over the documented defaults; every problem listed with its rule."""
     risk = PortfolioRisk()
@@ -564,6 +571,7 @@ def build_portfolio_risk(raw: dict[str, object] | None) -> PortfolioRisk:
             if key in ("revenue_doubling_months", "outage_days"):
                 changes[key] = parse_dist(key, value)
             elif key in ("revenue_sd_log", "outages_per_year"):
+                value = _unwrap_fixed(value)  # noqa: PLW2901
                 if not _number(value) or not 0.0 <= float(value) <= 500.0:  # type: ignore[arg-type]
                     raise InputError(
                         Issue(f"risk.{key}", "range", f"risk.{key} must be a number from 0 to 500, got {value!r}", value)

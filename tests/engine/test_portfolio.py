@@ -201,6 +201,42 @@ def test_portfolio_workbook_refresh_and_located_errors(tmp_path: Path) -> None:
     assert f"[p.xlsx]{cell}: contracts row 2: pue must be >= 1.0, got 0.8" in " ".join(res.stderr.split())
 
 
+def test_portfolio_workbook_risk_sheet_matches_the_toml_and_locates_errors(tmp_path: Path) -> None:
+    """The Risk sheet typed in the portfolio workbook gives the same simulation as the TOML's [risk] table."""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    from addin.refresh import refresh_file
+
+    book = tmp_path / "p.xlsx"
+    shutil.copy(ROOT / "workbooks" / "anthropic_portfolio.xlsx", book)
+    toml = ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml"
+    from_toml = json.loads(runner.invoke(app, ["simulate", str(toml), "--paths", "10000", "--seed", "20260506", "--json"]).stdout)
+    res = runner.invoke(app, ["simulate", str(book), "--paths", "10000", "--seed", "20260506", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["stats"] == from_toml["stats"]
+    refresh_file(book, dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+    ws = load_workbook(book)["Risk"]
+    rows = {r[1]: r[2:6] for r in ws.iter_rows(values_only=True) if r[1]}
+    lost = from_toml["stats"]["outage_lost_gpu_hours"]
+    assert rows["outage_lost_gpu_hours"] == pytest.approx((lost["p5"], lost["p50"], lost["p95"], lost["mean"]))
+    shortfall = rows["first_shortfall_month (mean in months from start)"]
+    p5 = int(from_toml["stats"]["first_shortfall_month"]["p5"])  # months after January 2026
+    assert shortfall[0] == f"{2026 + p5 // 12}-{p5 % 12 + 1:02d}" and shortfall[0] <= shortfall[1] <= shortfall[2]
+    wb = load_workbook(book)
+    ws = wb["Risk"]
+    row = next(r for r in range(1, 20) if ws.cell(r, 3).value == "outages_per_year")
+    ws.cell(row, 4).value, ws.cell(row, 5).value = None, -1
+    wb.save(book)
+    res = runner.invoke(app, ["simulate", str(book), "--paths", "100"])
+    assert res.exit_code == 2
+    assert f"[p.xlsx]Risk!D{row}: risk.outages_per_year must be a number from 0 to 500, got -1" in " ".join(res.stderr.split())
+    refresh_file(book, dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+    texts = [str(r[1]) for r in load_workbook(book)["Risk"].iter_rows(values_only=True) if r[1]]
+    assert "CDM error: risk.outages_per_year must be a number from 0 to 500, got -1" in texts
+
+
 def test_portfolio_report(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 

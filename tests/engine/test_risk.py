@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from addin.cli import app
 from addin.dealfile import load_deal
-from engine import build_terms, evaluate
+from engine import InputError, build_terms, evaluate
 from engine.risk import (
     BLOCK_PATHS,
     Dist,
@@ -290,6 +290,9 @@ def test_portfolio_risk_block(tmp_path: Path) -> None:
         {"revenue_doubling_months": {"dist": "triangular", "low": 4, "mode": 4.5, "high": 5}, "outages_per_year": 2}
     )
     assert r.revenue_doubling_months == Dist("triangular", 4, 4.5, 5) and r.outages_per_year == 2
+    assert build_portfolio_risk({"outages_per_year": {"dist": "fixed", "value": 3}}).outages_per_year == 3  # a Risk sheet row
+    with pytest.raises(InputError, match="outages_per_year must be a number"):
+        build_portfolio_risk({"outages_per_year": {"dist": "normal", "mean": 1, "sd": 1}})
     src = (ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml").read_text()
     bad = tmp_path / "p.toml"
     bad.write_text(
