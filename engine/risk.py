@@ -167,46 +167,64 @@ OUTPUTS = ("usd_per_used_gpu_hour", "npv_usd", "premium_to_market_pct", "sla_cre
 
 @dataclass
 class PathResults:
-    """Per-path outputs (n,), and monthly cost (n, m) of the paths kept for the fan chart."""
+    """Per-path outputs (n,), and monthly cost (k, m) of the first k = min(n, FAN_SAMPLE_PATHS) paths, for the fan chart."""
 
     values: dict[str, np.ndarray]
     monthly_cost: np.ndarray
 
 
 def simulate_block(terms: DealTerms, d: Draws) -> PathResults:
-    """Every output for one block of paths (the deal rebuilt on the engine's scenario axis)."""
+    """Every output for one block of paths (the deal rebuilt on the engine's scenario axis).
+
+    Outages touch about one path-month in a hundred, so their effects (lost hours, extra SLA credits, spot
+    replacement) are computed on those path-months only and summed per path; the monthly cost is built in
+    full only for the paths kept for the fan chart.
+    """
     t = build_terms(terms.raw, utilization_pct=d.utilization, delivery_delay_months=d.delay, discount_rate_pct=d.discount)
     s = summarize(build_schedule(t))
     sch = s.schedule
-    m = sch.n_months
-    days = np.broadcast_to(sch.days, sch.shape)
-    share_out = np.divide(np.minimum(d.days_out[:, :m], days), days, out=np.zeros(sch.shape), where=days > 0)
-    lost = sch.delivered_gpu_hours * share_out
-    delivered = sch.delivered_gpu_hours - lost
-    used = delivered * (d.utilization[:, None] / 100.0)
+    n, m = sch.shape
+
+    def full(a: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(a, sch.shape)
+
+    def per_path(v: np.ndarray) -> np.ndarray:
+        return np.bincount(rows, weights=v, minlength=n)
+
+    out = d.days_out[:, :m]
+    rows, cols = np.nonzero(out)  # the path-months with an outage
+    days = full(sch.days)[rows, cols]
+    share_out = np.divide(np.minimum(out[rows, cols], days), days, out=np.zeros(rows.shape), where=days > 0)
+    lost = full(sch.delivered_gpu_hours)[rows, cols] * share_out
     uptime = float(np.asarray(terms.expected_uptime_pct)[0]) * (1.0 - share_out)
     base_credit = credit_pct_for_uptime(np.asarray(terms.expected_uptime_pct, float)[:1], terms.sla_tiers)[0]
     extra = np.maximum(credit_pct_for_uptime(uptime, terms.sla_tiers) - base_credit, 0.0)
-    billed = sch.net_fee_usd + sch.sla_credit_usd
-    credits = billed * extra / 100.0 * sch.active
-    net = sch.net_fee_usd - credits
-    replacement = lost * d.spot[:, :m]
-    pv = sch.present_value_usd - credits * sch.discount_factor * (1.0 - np.asarray(terms.prepayment_pct)[0] / 100.0)
-    net_tcv = net.sum(axis=1)
-    delivered_total = delivered.sum(axis=1)
-    market_avg = (d.reserved[:, :m] * sch.active).sum(axis=1) / sch.active.sum(axis=1)
+    billed = full(sch.net_fee_usd)[rows, cols] + full(sch.sla_credit_usd)[rows, cols]
+    credits = billed * extra / 100.0 * full(sch.active)[rows, cols]
+    replacement = lost * d.spot[rows, cols]
+    prepaid = 1.0 - np.asarray(terms.prepayment_pct)[0] / 100.0
+    pv = full(sch.present_value_usd).sum(axis=1) - per_path(credits * full(sch.discount_factor)[rows, cols]) * prepaid
+    net_tcv = full(sch.net_fee_usd).sum(axis=1) - per_path(credits)
+    delivered_total = full(sch.delivered_gpu_hours).sum(axis=1) - per_path(lost)
+    used_total = delivered_total * (d.utilization / 100.0)
+    active = full(sch.active)
+    market_avg = (d.reserved[:, :m] * active).sum(axis=1) / active.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_used = np.where(used.sum(axis=1) > 0, net_tcv / used.sum(axis=1), np.inf)
+        per_used = np.where(used_total > 0, net_tcv / used_total, np.inf)
         per_delivered = np.where(delivered_total > 0, net_tcv / delivered_total, np.inf)
     values = {
         "usd_per_used_gpu_hour": per_used,
-        "npv_usd": pv.sum(axis=1),
+        "npv_usd": pv,
         "premium_to_market_pct": (per_delivered / market_avg - 1.0) * 100.0,
-        "sla_credits_usd": credits.sum(axis=1),
-        "replacement_cost_usd": replacement.sum(axis=1),
+        "sla_credits_usd": per_path(credits),
+        "replacement_cost_usd": per_path(replacement),
         "net_tcv_usd": net_tcv,
     }
-    return PathResults(values, net + replacement)
+    kept = min(n, FAN_SAMPLE_PATHS)
+    monthly_cost = np.array(full(sch.net_fee_usd)[:kept], dtype=float)
+    fan = rows < kept  # (row, col) pairs are distinct, so += adds each once
+    monthly_cost[rows[fan], cols[fan]] += replacement[fan] - credits[fan]
+    return PathResults(values, monthly_cost)
 
 
 ChunkRunner = Callable[[Callable[[range], PathResults], list[range]], Iterator[PathResults]]
@@ -314,7 +332,7 @@ def simulate(
             take = r.monthly_cost[: FAN_SAMPLE_PATHS - kept]
             fan.append(take)
             kept += take.shape[0]
-        done += r.monthly_cost.shape[0]
+        done += r.values["npv_usd"].shape[0]
         if progress is not None:
             progress(min(done, n_paths), n_paths)
     values = {k: np.concatenate(v)[:n_paths] for k, v in parts.items()}
