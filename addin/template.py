@@ -782,12 +782,35 @@ def iter_committed() -> Iterable[tuple[Path, Path | None]]:
         yield root / "workbooks" / f"{toml.stem}.xlsx", toml
 
 
-def save_workbook(wb: Workbook, path: Path) -> None:
-    """Save atomically: a temp file in the same folder, fsync, then rename over the target."""
+def save_workbook(wb: Workbook, path: Path, *, pinned: bool = False) -> None:
+    """Save atomically: a temp file in the same folder, fsync, then rename over the target.
+
+    ``pinned`` (the committed template and seed workbooks) makes the file byte-reproducible: openpyxl
+    stamps the save time into docProps/core.xml and every zip entry, so those are set to the workbook's
+    creation time and regenerating an unchanged workbook leaves git with nothing to commit.
+    """
     from addin.atomic import atomic_write
 
     with atomic_write(path) as tmp:
         wb.save(tmp)
+        if pinned:
+            _pin_timestamps(tmp, wb.properties.created)
+
+
+def _pin_timestamps(path: Path, when: dt.datetime) -> None:
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        items = [(info, z.read(info.filename)) for info in z.infolist()]
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in items:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            out.writestr(entry, data)
 
 
 def build_committed(out_dir: Path | None = None) -> list[Path]:
@@ -811,7 +834,7 @@ def build_committed(out_dir: Path | None = None) -> list[Path]:
             wb, _ = build_deal_workbook(src.raw, src.scenarios, risk=src.risk)
         path = target if out_dir is None else out_dir / target.name
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_workbook(wb, path)
+        save_workbook(wb, path, pinned=True)
         written.append(path)
     return written
 

@@ -62,6 +62,19 @@ def test_committed_workbook_is_what_the_code_builds(committed: Path, built: dict
     assert canonical(committed) == canonical(built[committed.name]), f"{committed.name} is stale: run make workbooks"
 
 
+@pytest.mark.parametrize("committed", COMMITTED, ids=lambda p: p.name)
+def test_committed_workbook_is_reproducible(committed: Path, built: dict[str, Path]) -> None:
+    """Every zip entry, its bytes and its timestamp, is the same on every build: regenerating leaves git clean."""
+    import zipfile
+
+    def entries(path: Path) -> list[tuple[str, tuple[int, ...], bytes]]:
+        with zipfile.ZipFile(path) as z:
+            return [(i.filename, i.date_time, z.read(i.filename)) for i in z.infolist()]
+
+    assert entries(committed) == entries(built[committed.name]), f"{committed.name}: run make workbooks"
+    assert all(stamp == (2026, 1, 1, 0, 0, 0) for _, stamp, _ in entries(committed))
+
+
 def test_every_input_has_name_style_and_validation() -> None:
     wb = load_workbook(ROOT / "templates" / "deal.xlsx")
     ws = wb["Inputs"]
