@@ -806,11 +806,10 @@ def _pin_timestamps(path: Path, when: dt.datetime) -> None:
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for info, data in items:
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            pinned = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
             entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
             entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
-            out.writestr(entry, data)
+            out.writestr(entry, pinned if info.filename == "docProps/core.xml" else data)
 
 
 def build_committed(out_dir: Path | None = None) -> list[Path]:

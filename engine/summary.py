@@ -114,6 +114,7 @@ def _exit_date(s: Schedule, i: int) -> str | None:
     return str((start + np.timedelta64(lock, "M")).astype("datetime64[D]") + np.timedelta64(notice, "D"))
 
 
+@np.errstate(over="ignore", divide="ignore", invalid="ignore")  # a non-finite figure is refused by _require_finite
 def summarize(schedule: Schedule) -> Summary:
     """Key figures of every scenario in ``schedule``; arrays of shape (n_scenarios,).
 
