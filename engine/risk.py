@@ -485,6 +485,7 @@ def build_risk(raw: dict[str, object] | None, terms: DealTerms) -> RiskModel:
     for key, value in raw.items():
         try:
             if key in RISK_SCALARS:
+                value = _unwrap_fixed(value)  # noqa: PLW2901
                 if not _number(value):
                     raise InputError(Issue(f"risk.{key}", "type", f"risk.{key} must be a number, got {value!r}", value))
                 v = float(value)  # type: ignore[arg-type]

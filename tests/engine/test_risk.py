@@ -238,6 +238,24 @@ def test_workbook_risk_block_equals_the_toml() -> None:
     assert json.loads(a.stdout)["tornado"][0]["high_input"] == 4.0  # the deal's own delay distribution: P95 = 4 months
 
 
+def test_scalar_drivers_round_trip_through_the_risk_sheet() -> None:
+    """A TOML scalar (reserved_vol_pct = 55) is written as "fixed, 55" on the Risk sheet and read back as 55."""
+    from addin.book import OpenpyxlBook
+    from addin.template import build_deal_workbook
+    from addin.workbook import read_risk
+    from engine.risk import build_risk
+
+    raw = {"deal_name": "x", "start_month": "2026-01", "end_month": "2026-12", "monthly_fee_usd": 1e6, "facility_mw": 1,
+           "gpu_count": 500}  # fmt: skip
+    wb, _ = build_deal_workbook(raw, risk={"reserved_vol_pct": 55, "price_correlation": -0.5})
+    risk, where = read_risk(OpenpyxlBook(wb))
+    assert risk["reserved_vol_pct"] == {"dist": "fixed", "value": 55} and where["risk.reserved_vol_pct"] == "Risk!D5"
+    model = build_risk(risk, build_terms(raw))
+    assert model.reserved_vol_pct == 55 and model.price_correlation == -0.5
+    with pytest.raises(InputError, match="reserved_vol_pct must be a number"):
+        build_risk({"reserved_vol_pct": {"dist": "uniform", "low": 1, "high": 2}}, build_terms(raw))
+
+
 def test_portfolio_simulation() -> None:
     from addin.portfolio_file import load_portfolio
     from engine.portfolio import PortfolioResult
