@@ -812,7 +812,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
 def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> None:
     from addin.portfolio_report import load_any_portfolio
     from engine.portfolio import PortfolioResult
-    from engine.risk import simulate_portfolio
+    from engine.risk import percentile_stats, simulate_portfolio
 
     if not 1 <= paths <= 10_000_000:
         raise InputError(Issue("paths", "range", f"paths must be from 1 to 10,000,000, got {paths}", paths))
@@ -842,8 +842,7 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
             exc.source = DealSource(path=path, raw={}, locations=risk_where, kind="xlsx")  # type: ignore[attr-defined]
             raise
     values = simulate_portfolio(PortfolioResult(p), paths, seed, risk)
-    stats = {k: {q: float(np.percentile(v, pct)) for q, pct in (("p5", 5), ("p50", 50), ("p95", 95))} | {"mean": float(v.mean())}
-             for k, v in values.items()}  # fmt: skip
+    stats = percentile_stats(values)
     never = float((values["first_shortfall_month"] >= p.n_months).mean() * 100.0)
     rec = {"portfolio_name": p.name, "paths": paths, "seed": seed, "stats": stats, "paths_with_no_shortfall_pct": never}
     if as_json:
@@ -854,10 +853,7 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
         t.add_column(col, justify="right" if col != "output" else "left")
     for name, st in stats.items():
         if name == "first_shortfall_month":
-            cells = [
-                str(p.start_month + np.timedelta64(int(st[q]), "M")) if st[q] < p.n_months else "none"
-                for q in ("p5", "p50", "p95")
-            ]
+            cells = [p.month_label(st[q]) for q in ("p5", "p50", "p95")]
             t.add_row(name, *cells, f"{st['mean']:.1f} months")
         else:
             unit = "USD" if name.endswith("_usd") else "GPUs"

@@ -131,12 +131,10 @@ def _risk_table(book: Book, raw: dict[str, object]) -> list[list[Any]]:
 
 def _portfolio_risk_table(book: Book, valid: bool) -> list[list[Any]]:
     """The portfolio simulation summary for the Risk sheet (10,000 paths, the report's seed), or why there is none."""
-    import numpy as np
-
     from addin.portfolio_book import portfolio_from_blocks
     from addin.workbook import read_risk
     from engine.portfolio import PortfolioResult
-    from engine.risk import build_portfolio_risk, simulate_portfolio
+    from engine.risk import build_portfolio_risk, percentile_stats, simulate_portfolio
 
     if not valid:
         return [["CDM error: the portfolio has errors (see Checks); no simulation was run", "", "", "", ""]]
@@ -146,13 +144,12 @@ def _portfolio_risk_table(book: Book, valid: bool) -> list[list[Any]]:
     except InputError as exc:
         return [["CDM error: " + exc.issues[0].message, "", "", "", ""]]
     table: list[list[Any]] = [["Output", "P5", "P50", "P95", "Mean"]]
-    for name, v in values.items():
-        q = [float(x) for x in np.percentile(v, [5, 50, 95])]
+    for name, st in percentile_stats(values).items():
+        q: list[Any] = [st["p5"], st["p50"], st["p95"]]
         if name == "first_shortfall_month":  # months from the start -> the month itself, or none within the horizon
-            months = [str(p.start_month + np.timedelta64(int(m), "M")) if m < p.n_months else "none" for m in q]
-            table.append(["first_shortfall_month (mean in months from start)", *months, float(v.mean())])
+            table.append(["first_shortfall_month (mean in months from start)", *map(p.month_label, q), st["mean"]])
         else:
-            table.append([name, *q, float(v.mean())])
+            table.append([name, *q, st["mean"]])
     table.append(["10,000 paths, seed 20260506", "", "", "", ""])
     return table
 

@@ -82,6 +82,12 @@ class Portfolio:
     outages: tuple[Outage, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
 
+    def month_label(self, months_from_start: float) -> str:
+        """``2026-04`` for a month index on the timeline; ``none`` past its end (no shortfall within it)."""
+        if months_from_start >= self.n_months:
+            return "none"
+        return str(self.start_month + np.timedelta64(int(months_from_start), "M"))
+
 
 def _place(values: np.ndarray, offset: int, n_months: int) -> np.ndarray:
     """A contract's (k,) monthly values placed on the portfolio timeline from ``offset``, clipped to it."""

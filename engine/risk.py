@@ -260,6 +260,15 @@ def run_blocks(terms: DealTerms, model: RiskModel, seed: int, blocks: range) -> 
     return simulate_block(terms, merged)
 
 
+def percentile_stats(values: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """P5, P50, P95 and mean of each per-path output."""
+    out = {}
+    for k, v in values.items():
+        p5, p50, p95 = np.percentile(v, [5, 50, 95])
+        out[k] = {"p5": float(p5), "p50": float(p50), "p95": float(p95), "mean": float(v.mean())}
+    return out
+
+
 @dataclass
 class Simulation:
     """Results of ``n_paths`` paths: per-path outputs and a fan-chart sample of monthly cost."""
@@ -272,11 +281,7 @@ class Simulation:
 
     def stats(self) -> dict[str, dict[str, float]]:
         """P5, P50, P95 and mean of every output (finite paths; a path with no used hours is refused earlier)."""
-        out = {}
-        for k, v in self.values.items():
-            p5, p50, p95 = np.percentile(v, [5, 50, 95])
-            out[k] = {"p5": float(p5), "p50": float(p50), "p95": float(p95), "mean": float(v.mean())}
-        return out
+        return percentile_stats(self.values)
 
     def fan(self) -> dict[str, list[float]]:
         q = np.percentile(self.fan_sample, [5, 50, 95], axis=0)
