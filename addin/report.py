@@ -467,6 +467,29 @@ def sensitivity_tables(raw: dict[str, Any], s: Summary) -> dict[str, Any]:
             "table_b": table_b, "one_way": one_way, "base": base}  # fmt: skip
 
 
+def _two_way(  # noqa: PLR0917 (one table's parts)
+    ws: Worksheet,
+    row: int,
+    title: str,
+    corner: str,
+    columns: list[tuple[Any, str | None]],
+    rows: list[float],
+    row_fmt: str,
+    table: np.ndarray,
+    fmt: str,
+) -> int:
+    """A titled two-way table: column headers (value, format), row headers, cells; returns the next free row."""
+    put(ws, row, 1, title, font=SECTION)
+    put(ws, row + 1, 1, corner, font=BOLD).fill = HEADER_FILL
+    for j, (value, col_fmt) in enumerate(columns, start=2):
+        put(ws, row + 1, j, value, col_fmt, BOLD).fill = HEADER_FILL
+    for i, r in enumerate(rows):
+        put(ws, row + 2 + i, 1, r, row_fmt, BOLD)
+        for j in range(len(columns)):
+            put(ws, row + 2 + i, 2 + j, float(table[i, j]), fmt)
+    return row + 1 + len(rows) + 3
+
+
 def _sensitivity_sheet(wb: Workbook, raw: dict[str, Any], s: Summary) -> None:
     ws = wb.create_sheet("Sensitivity")
     sens = sensitivity_tables(raw, s)
@@ -474,27 +497,13 @@ def _sensitivity_sheet(wb: Workbook, raw: dict[str, Any], s: Summary) -> None:
     for j in range(2, 12):
         ws.column_dimensions[get_column_letter(j)].width = 19
     put(ws, 1, 1, "Sensitivity (each table is one vectorised engine call)", font=TITLE)
-    row = 3
-    put(ws, row, 1, "Price per used GPU-hour [$]: utilisation (rows) x monthly fee (columns)", font=SECTION)
-    row += 1
-    put(ws, row, 1, "Utilisation [%] \\ monthly fee [$M]", font=BOLD).fill = HEADER_FILL
-    for j, f in enumerate(sens["fees"], start=2):
-        put(ws, row, j, float(f), FORMATS["USD/month"], BOLD).fill = HEADER_FILL
-    for i, u in enumerate(sens["utils"]):
-        put(ws, row + 1 + i, 1, float(u), '0"%"', BOLD)
-        for j in range(len(sens["fees"])):
-            put(ws, row + 1 + i, 2 + j, float(sens["table_a"][i, j]), FORMATS["USD/GPU-hour"])
-    row += len(sens["utils"]) + 3
-    put(ws, row, 1, "NPV of payments [$B]: discount rate (rows) x term (columns: last month, months billed)", font=SECTION)
-    row += 1
-    put(ws, row, 1, "Discount rate [%] \\ term", font=BOLD).fill = HEADER_FILL
-    for j, (e, m) in enumerate(zip(sens["ends"], sens["months"]), start=2):
-        put(ws, row, j, f"to {_month_date(e):%b %Y} ({int(m)} mo)", font=BOLD).fill = HEADER_FILL
-    for i, r in enumerate(sens["rates"]):
-        put(ws, row + 1 + i, 1, float(r), '0.0"%"', BOLD)
-        for j in range(len(sens["ends"])):
-            put(ws, row + 1 + i, 2 + j, float(sens["table_b"][i, j]), FORMATS["USD"])
-    row += len(sens["rates"]) + 3
+    row = _two_way(ws, 3, "Price per used GPU-hour [$]: utilisation (rows) x monthly fee (columns)",
+                   "Utilisation [%] \\ monthly fee [$M]", [(float(f), FORMATS["USD/month"]) for f in sens["fees"]],
+                   [float(u) for u in sens["utils"]], '0"%"', sens["table_a"], FORMATS["USD/GPU-hour"])  # fmt: skip
+    terms = [(f"to {_month_date(e):%b %Y} ({int(m)} mo)", None) for e, m in zip(sens["ends"], sens["months"])]
+    row = _two_way(ws, row, "NPV of payments [$B]: discount rate (rows) x term (columns: last month, months billed)",
+                   "Discount rate [%] \\ term", terms, [float(r) for r in sens["rates"]], '0.0"%"', sens["table_b"],
+                   FORMATS["USD"])  # fmt: skip
     put(ws, row, 1, "One-way: each driver moved alone (low / high), base in the first row", font=SECTION)
     row += 1
     headers = ("Driver", "Low input", "High input", "$/used GPU-h low", "$/used GPU-h high", "NPV low [$B]", "NPV high [$B]",
