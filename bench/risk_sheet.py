@@ -1,10 +1,11 @@
 """The risk model as native spreadsheet formulas, for a spreadsheet engine to recalculate.
 
-One row per path: the path's random draws (utilisation, discount rate, days out and spot price by month)
-as values, then native formulas for each month's fee after the SLA credit, the NPV, the net TCV, the
-$ per used GPU-hour and the outage replacement cost. Used by the benchmark (time against the engine)
-and by a parity test (values against the engine on the same draws). The deal must have no ramp, no
-late delivery and AWS-style SLA tiers (below 99.99% 10%, below 99% 30%, below 95% 100%).
+One row per path: the path's random draws (utilisation, discount rate, and by month the days out and the
+spot price where an outage falls, 0 elsewhere) as values, then native formulas for each month's fee after
+the SLA credit, the NPV, the net TCV, the $ per used GPU-hour and the outage replacement cost. Used by the
+benchmark (time against the engine) and by a parity test (values against the engine on the same draws).
+The deal must have no ramp, no late delivery and AWS-style SLA tiers (below 99.99% 10%, below 99% 30%,
+below 95% 100%).
 """
 
 from __future__ import annotations
@@ -40,14 +41,16 @@ def build_sheet(sch: Schedule, d: Draws, n_paths: int, path: Path) -> dict[str, 
         ws.cell(const["days"], col, float(days[j]))
         ws.cell(const["hours"], col, float(hours[j]))
         ws.cell(const["yf"], col, float(yf[j]))
+    days_out_by_month = d.dense(d.outage_days, m)
+    spot_by_month = d.dense(d.outage_spot, m)
     first = 6
     for p in range(n_paths):
         r = first + p
         ws.cell(r, 1, float(d.utilization[p]))
         ws.cell(r, 2, float(d.discount[p]))
         for j in range(m):
-            ws.cell(r, c_days + j, float(d.days_out[p, j]))
-            ws.cell(r, c_spot + j, float(d.spot[p, j]))
+            ws.cell(r, c_days + j, float(days_out_by_month[p, j]))
+            ws.cell(r, c_spot + j, float(spot_by_month[p, j]))
             L = get_column_letter
             up = f"(1-MIN({L(c_days + j)}{r},{L(c_net + j)}$2)/{L(c_net + j)}$2)"
             credit = f"MAX(({up}<0.9999)*0.1,({up}<0.99)*0.3,({up}<0.95)*1)"

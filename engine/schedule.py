@@ -18,7 +18,7 @@ The definitions (README, "Methodology") in the order they are applied::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 
 import numpy as np
@@ -72,9 +72,15 @@ COLUMNS: tuple[Column, ...] = (
 
 
 def _multiply(factors: list[np.ndarray]) -> np.ndarray:
+    """Left-to-right product; after the first multiplication, into the array it made whenever the shape allows."""
     out = factors[0]
+    fresh = False  # out is an array this function made (never multiply a caller's array in place)
     for f in factors[1:]:
-        out = out * f
+        if fresh and np.broadcast_shapes(out.shape, f.shape) == out.shape and out.dtype == np.result_type(out, f):
+            np.multiply(out, f, out=out)
+        else:
+            out = out * f
+            fresh = True
     return out
 
 
@@ -103,6 +109,8 @@ def sum_months(n: int, *factors: np.ndarray) -> np.ndarray:
     """
     per_scenario = [f for f in factors if f.shape[1] == 1]
     over_time = [f for f in factors if f.shape[1] != 1]
+    # the same multiplications in the same order whatever k is, then each row summed alone: a scenario's
+    # total does not depend on the batch it is in (Monte Carlo chunks rely on it)
     total = _multiply(over_time).sum(axis=1, keepdims=True) if over_time else np.ones((1, 1))
     if per_scenario:
         total = _multiply(per_scenario) * total
@@ -177,16 +185,28 @@ class Schedule:
 
     # -- totals over the term, shape (n_scenarios,)
     @cached_property
+    def _net_split(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The net fee's per-scenario factors, and the product of its time rows (none in a one-month
+        schedule), shared by three totals. Passing the product where its factors stood gives the same
+        multiplications in the same order."""
+        factors = self._net_factors()
+        over_time = [f for f in factors if f.shape[1] != 1]
+        return [f for f in factors if f.shape[1] == 1], [_multiply(over_time)] if over_time else []
+
+    @cached_property
     def total_net_fee_usd(self) -> np.ndarray:
-        return sum_months(self.n_scenarios, *self._net_factors())
+        per_scenario, over_time = self._net_split
+        return sum_months(self.n_scenarios, *per_scenario, *over_time)
 
     @cached_property
     def total_firm_fee_usd(self) -> np.ndarray:
-        return sum_months(self.n_scenarios, *self._net_factors(), self.f_firm_fraction)
+        per_scenario, over_time = self._net_split
+        return sum_months(self.n_scenarios, *per_scenario, *over_time, self.f_firm_fraction)
 
     @cached_property
     def total_present_value_usd(self) -> np.ndarray:
-        monthly = sum_months(self.n_scenarios, *self._net_factors(), self.f_discount_factor, 1.0 - self.f_prepay_share)
+        per_scenario, over_time = self._net_split
+        monthly = sum_months(self.n_scenarios, *per_scenario, *over_time, self.f_discount_factor, 1.0 - self.f_prepay_share)
         return monthly + self.total_prepayment_usd  # the prepayment is paid at t = 0
 
     @cached_property
@@ -353,10 +373,66 @@ class Schedule:
             getattr(self, c.name)
         return self
 
+    def at(self, rows: np.ndarray, cols: np.ndarray, *columns: str) -> list[np.ndarray]:
+        """``column[rows, cols]`` of each column at scattered points, from the factors at those points only.
+
+        ``rows`` and ``cols`` are 1-D index arrays of equal length; only the factors the columns use are
+        gathered, and no column is built in full. Only columns whose value at a month depends on that
+        month alone can be read this way (:data:`POINTWISE`: not the cumulative fee, the month number or
+        the payment columns, which carry the prepayment in the first month). Equal to the full column up
+        to rounding: the factors may be multiplied in another order.
+        """
+        for column in columns:
+            if column not in POINTWISE:
+                raise ValueError(f"{column} depends on other months; read it in full")
+        view = _Points(self, np.asarray(rows, np.intp).reshape(-1), np.asarray(cols, np.intp).reshape(-1))
+        return [np.asarray(getattr(view, c))[:, 0] for c in columns]
+
+    def head(self, k: int) -> Schedule:
+        """The schedule of the first ``k`` scenarios (every column, built from the factors on first read)."""
+        k = min(k, self.n_scenarios)
+        sliced = {f.name: getattr(self, f.name)[:k] for f in fields(self) if f.name.startswith("f_")}
+        return replace(self, n_scenarios=k, **sliced)
+
     def row(self, i: int) -> dict[str, np.ndarray]:
         """Scenario ``i``'s columns over its own term (inactive months dropped)."""
         keep = self.active[i]
         return {c.name: getattr(self, c.name)[i][keep] for c in COLUMNS}
+
+
+class _Points(Schedule):
+    """A schedule of scattered points of another, one point per row: each factor is gathered on first read."""
+
+    _parent: Schedule
+    _rows: np.ndarray
+    _cols: np.ndarray
+
+    def __init__(self, parent: Schedule, rows: np.ndarray, cols: np.ndarray) -> None:
+        for k, v in {"terms": parent.terms, "capacity": parent.capacity, "n_scenarios": rows.size, "n_months": 1,
+                     "_parent": parent, "_rows": rows, "_cols": cols}.items():  # fmt: skip
+            object.__setattr__(self, k, v)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if not name.startswith("f_"):
+            raise AttributeError(name)
+        f = getattr(self._parent, name)
+        if f.shape == (1, 1):
+            v = f
+        elif f.shape[0] == 1:
+            v = f[0].take(self._cols)[:, None]
+        elif f.shape[1] == 1:
+            v = f[:, 0].take(self._rows)[:, None]
+        else:
+            v = f.reshape(-1).take(self._rows * f.shape[1] + self._cols)[:, None]
+        object.__setattr__(self, name, v)
+        return v
+
+
+# columns whose value at a month is a product of that month's factors alone (readable with Schedule.at)
+POINTWISE = (frozenset(c.name for c in COLUMNS) | {"active"}) - {
+    "month_index", "cumulative_fee_usd", "prepayment_usd", "cash_payment_usd", "equity_payment_usd",
+    "revenue_share_payment_usd", "present_value_usd",
+}  # fmt: skip
 
 
 def _col(a: np.ndarray) -> np.ndarray:
@@ -434,18 +510,23 @@ def build_schedule(terms: DealTerms) -> Schedule:
         month_idx = start_idx + j
         due = _col(terms.delivery_due_month).astype(np.int64)
         late = (month_idx >= due) & (month_idx < due + _col(terms.delivery_delay_months).astype(np.int64))
-        delivered_share = 1.0 - (_col(terms.late_capacity_pct) / 100.0) * late
-        cut = late & (month_idx >= due + _col(terms.delivery_grace_months).astype(np.int64))
-        late_fee_factor = np.where(cut, delivered_share, 1.0)
+        share_when_late = 1.0 - _col(terms.late_capacity_pct) / 100.0
+        delivered_share = np.where(late, share_when_late, 1.0)
+        if (terms.delivery_grace_months > 0).any():
+            cut = late & (month_idx >= due + _col(terms.delivery_grace_months).astype(np.int64))
+            late_fee_factor = np.where(cut, share_when_late, 1.0)
+        else:  # no grace: the fee is cut exactly where capacity is missing
+            late_fee_factor = delivered_share
     else:
         delivered_share = late_fee_factor = np.ones((1, 1))
 
     uptime = _col(terms.expected_uptime_pct) / 100.0
-    capacity_fraction = cap_frac * delivered_share * active
+    capacity_fraction = (cap_frac * active) * delivered_share
 
     cap = deal_capacity(terms)
     gpus = _col(cap.gpus)
-    _require_delivery(terms, sum_months(n, gpus, hours, capacity_fraction, uptime), n)
+    total_delivered = sum_months(n, gpus, hours, capacity_fraction, uptime)  # = Schedule.total_delivered_gpu_hours
+    _require_delivery(terms, total_delivered, n)
 
     # Fees: the full-rate fee, replaced from each step-up month, escalated on each anniversary.
     base_fee = _col(terms.monthly_fee_usd)
@@ -458,7 +539,8 @@ def build_schedule(terms: DealTerms) -> Schedule:
     # Dates and discounting (XNPV convention: actual/365 from the first day of start_month).
     pay_day_int = next_day0_int - 1 if terms.payment_timing == "arrears" else day0_int
     year_frac = (pay_day_int - day0_int[:, :1]) / 365.0
-    disc = (1.0 + _col(terms.discount_rate_pct) / 100.0) ** (-year_frac)
+    disc = np.multiply(np.log1p(_col(terms.discount_rate_pct) / 100.0), -year_frac)  # (1 + r)^-t as exp(-t ln(1 + r))
+    np.exp(disc, out=disc)
 
     # Firm period: fees accrued before the earliest exit date, pro rata by day.
     if terms.notice_days is None or terms.lockin_months is None:
@@ -468,7 +550,7 @@ def build_schedule(terms: DealTerms) -> Schedule:
         exit_day_int = lock_end + _col(terms.notice_days).astype(np.int64)
         firm_fraction = np.clip((exit_day_int - day0_int) / days, 0.0, 1.0) * active
 
-    return Schedule(
+    schedule = Schedule(
         terms=terms,
         capacity=cap,
         n_scenarios=n,
@@ -496,6 +578,8 @@ def build_schedule(terms: DealTerms) -> Schedule:
         f_discount_factor=disc,
         f_firm_fraction=firm_fraction,
     )
+    schedule.__dict__["total_delivered_gpu_hours"] = total_delivered  # already summed from the same factors
+    return schedule
 
 
 def _require_delivery(terms: DealTerms, total_delivered_gpu_hours: np.ndarray, n: int) -> None:

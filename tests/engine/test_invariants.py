@@ -101,3 +101,57 @@ def test_sized_gpus_never_exceed_power(mw: float, kw: float) -> None:
     g = gpus_from_mw(mw, kw)
     assert g * kw <= mw * 1000 * (1 + 1e-9)
     assert (g + 1) * kw > mw * 1000
+
+
+@SETTINGS
+@given(
+    valid_deals(),
+    st.lists(st.tuples(st.integers(0, 6), st.floats(-20, 60)), min_size=2, max_size=12),
+    st.integers(1, 11),
+)
+def test_totals_of_a_slice_equal_the_batch_bit_for_bit(raw: dict[str, Any], rows: list[tuple[int, float]], cut: int) -> None:
+    # delay and discount rate by scenario make full (scenario, month) factors, summed in one pass: a scenario's
+    # totals must not depend on which other scenarios share its batch (Monte Carlo chunks rely on it)
+    delay = np.array([r[0] for r in rows], float)
+    rate = np.array([r[1] for r in rows])
+    raw = {**raw, "late_capacity_pct": 40.0}
+    batch = summarize(build_schedule(build_terms(raw, delivery_delay_months=delay, discount_rate_pct=rate)))
+    cut = min(cut, len(rows) - 1)
+    for part in (slice(0, cut), slice(cut, len(rows))):
+        alone = summarize(build_schedule(build_terms(raw, delivery_delay_months=delay[part], discount_rate_pct=rate[part])))
+        for name in ("net_tcv_usd", "npv_usd", "firm_commitment_usd", "delivered_gpu_hours"):
+            np.testing.assert_array_equal(alone[name], batch[name][part], err_msg=name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(valid_deals(), st.lists(st.tuples(st.integers(0, 6), st.floats(-20, 60), st.floats(1, 100)), min_size=1, max_size=8))
+def test_points_and_head_equal_the_full_columns(raw: dict[str, Any], rows: list[tuple[int, float, float]]) -> None:
+    from engine.schedule import COLUMNS, POINTWISE
+
+    delay, rate, util = (np.array(c, float) for c in zip(*rows, strict=True))
+    sch = build_schedule(build_terms({**raw, "late_capacity_pct": 40.0}, delivery_delay_months=delay, discount_rate_pct=rate,
+                                     utilization_pct=util))  # fmt: skip
+    rng = np.random.default_rng(len(rows))
+    r, c = rng.integers(0, sch.n_scenarios, 40), rng.integers(0, sch.n_months, 40)
+    names = sorted(POINTWISE)
+    for name, value in zip(names, sch.at(r, c, *names), strict=True):
+        full = np.broadcast_to(getattr(sch, name), sch.shape)[r, c]
+        if full.dtype.kind == "M":
+            np.testing.assert_array_equal(value, full, err_msg=name)
+        else:  # the factors may multiply in another order: equal to a few units in the last place
+            np.testing.assert_allclose(value, full, rtol=4e-16 * 8, atol=0, err_msg=name)
+    head = sch.head(max(1, sch.n_scenarios // 2))
+    for col in COLUMNS:
+        np.testing.assert_array_equal(
+            np.broadcast_to(getattr(head, col.name), head.shape),
+            np.broadcast_to(getattr(sch, col.name), sch.shape)[: head.n_scenarios],
+            err_msg=col.name,
+        )
+
+
+def test_points_refuse_columns_that_depend_on_other_months() -> None:
+    sch = build_schedule(build_terms({"deal_name": "x", "start_month": "2026-01", "end_month": "2026-12", "monthly_fee_usd": 1e6,
+                                      "facility_mw": 1, "prepayment_pct": 10}))  # fmt: skip
+    for name in ("cumulative_fee_usd", "present_value_usd", "cash_payment_usd", "month_index"):
+        with pytest.raises(ValueError, match="depends on other months"):
+            sch.at(np.array([0]), np.array([3]), name)

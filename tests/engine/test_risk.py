@@ -19,12 +19,14 @@ from addin.dealfile import load_deal
 from engine import InputError, build_terms, evaluate
 from engine.risk import (
     BLOCK_PATHS,
+    SPOT_TO_RESERVED,
     Dist,
     RiskModel,
     _gbm,
     data_table,
     default_risk,
     draw_block,
+    draw_blocks,
     fixed_risk,
     simulate,
 )  # fmt: skip
@@ -55,10 +57,46 @@ def test_probability_of_an_outage_matches_poisson(terms) -> None:  # type: ignor
     # P(at least one outage in T months) = 1 - exp(-lambda x T / 12); tolerance 5 binomial standard errors
     model = replace(default_risk(terms), outages_per_year=1.5)
     months, blocks = 12, 40
-    hit = np.concatenate([(draw_block(model, terms, 3, b, months).days_out > 0).any(axis=1) for b in range(blocks)])
+    draws = draw_blocks(model, terms, 3, range(blocks), months)
+    hit = np.zeros(draws.n_paths, bool)
+    hit[draws.outage_path[draws.outage_days > 0]] = True
     p = 1 - np.exp(-1.5 * months / 12)
     n = blocks * BLOCK_PATHS
     assert abs(hit.mean() - p) < 5 * np.sqrt(p * (1 - p) / n)
+
+
+def test_spot_price_at_outage_months_is_the_correlated_lognormal_walk(terms) -> None:  # type: ignore[no-untyped-def]
+    # the spot walk is drawn only at outage months; at month j it must still be start x exp(drift x j / 12) on
+    # average and lognormal with variance s^2 j / 12 of the log, whatever the gaps between a path's outages
+    model = replace(default_risk(terms), outages_per_year=40.0, spot_drift_pct=12.0, spot_vol_pct=50.0, price_correlation=-0.6)
+    months, blocks = 24, 60
+    d = draw_blocks(model, terms, 5, range(blocks), months)
+    start = float(np.asarray(terms.market_usd_per_gpu_hour)[0]) * SPOT_TO_RESERVED
+    at = d.outage_month == 18
+    spot = d.outage_spot[at]
+    n = spot.size
+    assert n > 5000  # about 1 - exp(-40 / 12) = 96% of paths have an outage in a given month
+    expected = start * np.exp(0.12 * 18 / 12)
+    assert abs(spot.mean() - expected) < 5 * spot.std() / np.sqrt(n)
+    # each path-month appears once, sorted by path then month
+    key = d.outage_path * months + d.outage_month
+    assert (np.diff(key) > 0).all()
+    # log S_t = log start + (mu - s^2 / 2) t + s sqrt(t) (rho Zr + sqrt(1 - rho^2) Zs) with Zr, Zs independent
+    # standard normals: the standardised log spot has mean 0 and variance 1 (tolerances 5 standard errors)
+    sigma, t = 0.5, 18 / 12
+    x = (np.log(spot / start) - (0.12 - sigma**2 / 2) * t) / (sigma * np.sqrt(t))
+    assert abs(x.mean()) < 5 / np.sqrt(n) and abs(x.var() - 1.0) < 5 * np.sqrt(2.0 / n)
+
+
+def test_spot_and_reserved_walks_are_correlated(terms) -> None:  # type: ignore[no-untyped-def]
+    # with no other uncertainty, the premium to market moves against the reserved walk's average and the
+    # replacement cost with the spot walk: corr(term-average reserved, spot at outages) takes rho's sign
+    for rho in (-0.9, 0.9):
+        model = replace(fixed_risk(terms), reserved_vol_pct=60.0, spot_vol_pct=60.0, price_correlation=rho, outages_per_year=12.0)
+        d = draw_blocks(model, terms, 8, range(20), 24)
+        last = d.outage_month == 23
+        r = np.corrcoef(np.log(d.reserved_mean[d.outage_path[last]]), np.log(d.outage_spot[last]))[0, 1]
+        assert np.sign(r) == np.sign(rho) and abs(r) > 0.5
 
 
 def test_percentiles_of_a_known_distribution(terms) -> None:  # type: ignore[no-untyped-def]
@@ -331,7 +369,7 @@ def test_risk_engine_equals_native_formulas_in_libreoffice(tmp_path: Path) -> No
     from addin.libreoffice import computed_first_sheet, find_soffice
     from bench.risk_sheet import build_sheet, values_at
     from engine import build_schedule
-    from engine.risk import Draws, simulate_block
+    from engine.risk import simulate_block
 
     if find_soffice() is None:
         pytest.skip("LibreOffice not installed; .ci/run installs it")
@@ -339,7 +377,7 @@ def test_risk_engine_equals_native_formulas_in_libreoffice(tmp_path: Path) -> No
                      "gpu_count": 200_000, "sla_policy": "aws-ec2-region"})  # fmt: skip
     model = replace(default_risk(t), delivery_delay_months=Dist("fixed", 0), outages_per_year=6.0)
     d = draw_block(model, t, 1, 0, 60)
-    d100 = Draws(*(getattr(d, f)[:100] for f in Draws.__dataclass_fields__))
+    d100 = d.take(0, 100)
     engine_values = simulate_block(t, d100).values
     starts = build_sheet(build_schedule(t), d100, 100, tmp_path / "risk.xlsx")
     cells = computed_first_sheet(tmp_path / "risk.xlsx")
