@@ -252,13 +252,6 @@ def draw_outages(rng: np.random.Generator, per_year: float, length: Dist, n: int
     return merge_outages(counts, months, durations, n_months)[:3]
 
 
-def brownian(z: np.ndarray) -> np.ndarray:
-    """(n, m + 1) standard random walk from (n, m) standard normal steps: W[:, 0] = 0, W[:, j] = z[:, 0] + ... + z[:, j - 1]."""
-    w = np.zeros((z.shape[0], z.shape[1] + 1))
-    np.cumsum(z, axis=1, out=w[:, 1:])
-    return w
-
-
 def _gbm_at(start: float, drift_pct: float, vol_pct: float, months: np.ndarray, w: np.ndarray) -> np.ndarray:
     """A monthly geometric walk at month ``months`` given its standard walk ``w`` there: E = start x exp(drift x t)."""
     mu, sigma = drift_pct / 100.0, vol_pct / 100.0
@@ -267,11 +260,6 @@ def _gbm_at(start: float, drift_pct: float, vol_pct: float, months: np.ndarray, 
     np.exp(out, out=out)
     out *= start
     return out
-
-
-def _gbm(start: float, drift_pct: float, vol_pct: float, z: np.ndarray) -> np.ndarray:
-    """Monthly geometric random walk from ``start`` over (n, m) steps ``z`` (the first unused, price(0) = start)."""
-    return _gbm_at(start, drift_pct, vol_pct, np.arange(z.shape[1]), brownian(z[:, 1:]))
 
 
 OUTPUTS = ("usd_per_used_gpu_hour", "npv_usd", "premium_to_market_pct", "sla_credits_usd", "replacement_cost_usd", "net_tcv_usd")

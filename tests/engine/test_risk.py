@@ -22,7 +22,6 @@ from engine.risk import (
     SPOT_TO_RESERVED,
     Dist,
     RiskModel,
-    _gbm,
     data_table,
     default_risk,
     draw_block,
@@ -41,16 +40,19 @@ def terms():  # type: ignore[no-untyped-def]
     return load_deal(DEAL).terms()
 
 
-def test_lognormal_price_path_mean() -> None:
-    # E[price(j)] = start x exp(drift x j / 12) for a geometric walk; tolerance 5 standard errors
-    rng = np.random.default_rng(1)
-    n, months = 200_000, 24
-    paths = _gbm(2.65, 10.0, 40.0, rng.standard_normal((n, months)))
-    j = 23
-    sample = paths[:, j]
-    expected = 2.65 * np.exp(0.10 * j / 12)
-    assert paths[:, 0] == pytest.approx(2.65)
-    assert abs(sample.mean() - expected) < 5 * sample.std() / np.sqrt(n)
+def test_reserved_price_average_matches_the_lognormal_walk(terms) -> None:  # type: ignore[no-untyped-def]
+    # E[price(j)] = start x exp(drift x j / 12) for a geometric walk, so the expected average over the term is
+    # start x mean_j exp(drift x j / 12); tolerance 5 standard errors of the sample mean
+    model = replace(fixed_risk(terms), reserved_drift_pct=10.0, reserved_vol_pct=40.0)
+    months = 24
+    d = draw_blocks(model, terms, 2, range(100), months)
+    start = float(np.asarray(terms.market_usd_per_gpu_hour)[0])
+    expected = start * np.exp(0.10 * np.arange(months) / 12).mean()
+    sample = d.reserved_mean
+    assert abs(sample.mean() - expected) < 5 * sample.std() / np.sqrt(sample.size)
+    # no volatility: the average is exactly the drift curve's
+    flat = draw_blocks(replace(model, reserved_vol_pct=0.0), terms, 2, range(1), months).reserved_mean
+    np.testing.assert_allclose(flat, expected, rtol=1e-14)
 
 
 def test_probability_of_an_outage_matches_poisson(terms) -> None:  # type: ignore[no-untyped-def]
@@ -68,14 +70,15 @@ def test_probability_of_an_outage_matches_poisson(terms) -> None:  # type: ignor
 def test_spot_price_at_outage_months_is_the_correlated_lognormal_walk(terms) -> None:  # type: ignore[no-untyped-def]
     # the spot walk is drawn only at outage months; at month j it must still be start x exp(drift x j / 12) on
     # average and lognormal with variance s^2 j / 12 of the log, whatever the gaps between a path's outages
-    model = replace(default_risk(terms), outages_per_year=40.0, spot_drift_pct=12.0, spot_vol_pct=50.0, price_correlation=-0.6)
-    months, blocks = 24, 60
+    # 3 outages a year: most paths' outage months are months apart, so the increments span gaps of many months
+    model = replace(default_risk(terms), outages_per_year=3.0, spot_drift_pct=12.0, spot_vol_pct=50.0, price_correlation=-0.6)
+    months, blocks = 24, 100
     d = draw_blocks(model, terms, 5, range(blocks), months)
     start = float(np.asarray(terms.market_usd_per_gpu_hour)[0]) * SPOT_TO_RESERVED
     at = d.outage_month == 18
     spot = d.outage_spot[at]
     n = spot.size
-    assert n > 5000  # about 1 - exp(-40 / 12) = 96% of paths have an outage in a given month
+    assert n > 4000  # 1 - exp(-3 / 12) = 22% of the 25,600 paths have an outage in a given month
     expected = start * np.exp(0.12 * 18 / 12)
     assert abs(spot.mean() - expected) < 5 * spot.std() / np.sqrt(n)
     # each path-month appears once, sorted by path then month
