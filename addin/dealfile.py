@@ -90,9 +90,11 @@ def _key_lines(text: str) -> dict[str, int]:
             lines.setdefault(name, n)
             lines[table] = n
             continue
-        m = re.match(r"^\[\s*([A-Za-z0-9_]+)\s*\]", s)
-        if m:
-            table = m.group(1)
+        m = re.match(r"^\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$", s)
+        if m:  # [risk] or a dotted, quoted header such as [risk.vendors."xAI / SpaceX"]
+            parts = re.findall(r'"([^"]*)"|\'([^\']*)\'|([A-Za-z0-9_-]+)', m.group(1))
+            table = ".".join(next(p for p in part if p) if any(part) else "" for part in parts)
+            lines.setdefault(table, n)
             continue
         m = re.match(r"^([A-Za-z0-9_]+)\s*=", s)
         if m:

@@ -627,6 +627,23 @@ class PortfolioRisk:
     revenue_sd_log: float = 0.15  # starting revenue lognormal around the portfolio's figure
     outages_per_year: float = 1.0  # for every vendor, independently
     outage_days: Dist = field(default_factory=lambda: Dist("uniform", 1, 8))
+    vendors: tuple[VendorOutages, ...] = ()  # a vendor's own rate or length, where it differs
+
+    def outages_for(self, vendor: str) -> tuple[float, Dist]:
+        """The outage rate and length of ``vendor``: its own where given, else the all-vendor ones."""
+        own = next((v for v in self.vendors if v.vendor == vendor), None)
+        per_year = own.outages_per_year if own is not None and own.outages_per_year is not None else self.outages_per_year
+        days = own.outage_days if own is not None and own.outage_days is not None else self.outage_days
+        return per_year, days
+
+
+@dataclass(frozen=True)
+class VendorOutages:
+    """One vendor's outage rate and length, each None where the all-vendor figure applies."""
+
+    vendor: str
+    outages_per_year: float | None = None
+    outage_days: Dist | None = None
 
 
 def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk | None = None) -> dict[str, np.ndarray]:
@@ -646,6 +663,12 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
     doubling_dist = risk.revenue_doubling_months or Dist("triangular", 0.75 * base_doubling, base_doubling, 1.5 * base_doubling)
     supply = result.total_gpu_hours[None, :]
     vendor_hours = result.vendor_gpu_hours
+    for own in risk.vendors:
+        if own.vendor not in result.vendors:
+            key = "outages_per_year" if own.outages_per_year is not None else "outage_days"
+            message = f"risk.vendors names {own.vendor!r}, which is not a vendor of the portfolio: {', '.join(result.vendors)}"
+            raise InputError(Issue(f"risk.vendors.{own.vendor}.{key}", "vendor", message, own.vendor))
+    outages = [risk.outages_for(v) for v in result.vendors]
     days = result.days
     j = np.arange(m)[None, :]
     outs: dict[str, list[np.ndarray]] = {k: [] for k in PORTFOLIO_OUTPUTS}
@@ -661,8 +684,8 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
         need = np.maximum.accumulate(shortfall / HOURS_PER_AVERAGE_MONTH, axis=1)
         outs["gpus_to_sign_next_4_quarters"].append(need[:, min(11, m - 1)])
         lost = np.zeros(n)
-        for v in range(vendor_hours.shape[0]):
-            path, month, out = draw_outages(rng, risk.outages_per_year, risk.outage_days, n, m)
+        for v, (per_year, length) in enumerate(outages):
+            path, month, out = draw_outages(rng, per_year, length, n, m)
             lost += np.bincount(path, weights=vendor_hours[v][month] * np.minimum(out, days[month]) / days[month], minlength=n)
         outs["outage_lost_gpu_hours"].append(lost)
         outs["outage_replacement_cost_usd"].append(lost * p.spot_usd_per_gpu_hour)
@@ -680,7 +703,10 @@ def _unwrap_fixed(value: object) -> object:
 
 
 def build_portfolio_risk(raw: dict[str, object] | None) -> PortfolioRisk:
-    """A portfolio's ``[risk]`` table over the documented defaults; every problem listed with its rule."""
+    """A portfolio's ``[risk]`` table over the documented defaults; every problem listed with its rule.
+
+    ``vendors`` holds a table per vendor with its own ``outages_per_year`` and ``outage_days``.
+    """
     risk = PortfolioRisk()
     if not raw:
         return risk
@@ -688,22 +714,46 @@ def build_portfolio_risk(raw: dict[str, object] | None) -> PortfolioRisk:
     changes: dict[str, object] = {}
     for key, value in raw.items():
         try:
-            if key in ("revenue_doubling_months", "outage_days"):
-                changes[key] = parse_dist(key, value)
-            elif key in ("revenue_sd_log", "outages_per_year"):
-                value = _unwrap_fixed(value)  # noqa: PLW2901
-                if not _number(value) or not 0.0 <= float(value) <= 500.0:  # type: ignore[arg-type]
-                    raise InputError(
-                        Issue(f"risk.{key}", "range", f"risk.{key} must be a number from 0 to 500, got {value!r}", value)
-                    )
-                changes[key] = float(value)  # type: ignore[arg-type]
+            if key == "vendors":
+                changes[key] = _vendor_outages(value, issues)
             else:
-                known = ", ".join(PORTFOLIO_RISK_KEYS)
-                raise InputError(
-                    Issue(f"risk.{key}", "unknown", f"risk.{key} is not a portfolio risk driver; the drivers are: {known}", None)
-                )
+                changes[key] = _portfolio_driver(key, key, value, PORTFOLIO_RISK_KEYS)
         except InputError as exc:
             issues.extend(exc.issues)
     if issues:
         raise InputError(issues)
     return replace(risk, **changes)  # type: ignore[arg-type]
+
+
+VENDOR_RISK_KEYS = ("outages_per_year", "outage_days")
+
+
+def _portfolio_driver(name: str, key: str, value: object, known: tuple[str, ...]) -> object:
+    """One driver of a portfolio's risk table (``name`` as the user wrote it, under ``risk.``)."""
+    if key not in known:
+        what = "a vendor outage driver" if known == VENDOR_RISK_KEYS else "a portfolio risk driver"
+        message = f"risk.{name} is not {what}; the drivers are: {', '.join(known)}"
+        raise InputError(Issue(f"risk.{name}", "unknown", message, None))
+    if key in ("revenue_doubling_months", "outage_days"):
+        return parse_dist(name, value)
+    value = _unwrap_fixed(value)
+    if not _number(value) or not 0.0 <= float(value) <= 500.0:  # type: ignore[arg-type]
+        raise InputError(Issue(f"risk.{name}", "range", f"risk.{name} must be a number from 0 to 500, got {value!r}", value))
+    return float(value)  # type: ignore[arg-type]
+
+
+def _vendor_outages(value: object, issues: list[Issue]) -> tuple[VendorOutages, ...]:
+    """``[risk.vendors."Name"]`` tables -> each vendor's own outage rate and length; problems added to ``issues``."""
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        message = 'risk.vendors must hold a table per vendor, e.g. [risk.vendors."CoreWeave"] with outages_per_year = 2'
+        raise InputError(Issue("risk.vendors", "type", message, None))
+    out = []
+    for vendor, table in value.items():
+        given: dict[str, object] = {}
+        for key, spec in table.items():
+            try:
+                given[key] = _portfolio_driver(f"vendors.{vendor}.{key}", key, spec, VENDOR_RISK_KEYS)
+            except InputError as exc:
+                issues.extend(exc.issues)
+        out.append(VendorOutages(str(vendor), given.get("outages_per_year"), given.get("outage_days")))  # type: ignore[arg-type]
+    return tuple(out)

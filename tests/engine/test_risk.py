@@ -325,6 +325,51 @@ def test_portfolio_simulation() -> None:
     assert abs(lost.mean() - expected) < 5 * lost.std() / np.sqrt(lost.size)
 
 
+def test_portfolio_outages_per_vendor(tmp_path: Path) -> None:
+    from addin.portfolio_file import load_portfolio
+    from engine.portfolio import PortfolioResult
+    from engine.risk import PortfolioRisk, VendorOutages, build_portfolio_risk, simulate_portfolio
+
+    p, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    r = PortfolioResult(p)
+    # only the first vendor has outages (2 a year, 3 whole days): expected lost hours are its GPU-hours x 2/12 x 3/days
+    own = VendorOutages(r.vendors[0], outages_per_year=2.0, outage_days=Dist("uniform", 3, 4))
+    risk = PortfolioRisk(revenue_doubling_months=Dist("fixed", 4.5), revenue_sd_log=0.0, outages_per_year=0.0, vendors=(own,))
+    lost = simulate_portfolio(r, 20_000, seed=2, risk=risk)["outage_lost_gpu_hours"]
+    expected = float((r.vendor_gpu_hours[0] * (2.0 / 12.0) * 3.0 / r.days).sum())
+    assert abs(lost.mean() - expected) < 5 * lost.std() / np.sqrt(lost.size)
+    # a vendor's own length with the all-vendor rate
+    assert PortfolioRisk(vendors=(VendorOutages("x", outage_days=Dist("fixed", 2)),)).outages_for("x") == (1.0, Dist("fixed", 2))
+    with pytest.raises(InputError, match=r"risk\.vendors names 'Nobody', which is not a vendor of the portfolio: "):
+        simulate_portfolio(r, 256, seed=1, risk=PortfolioRisk(vendors=(VendorOutages("Nobody", 2.0),)))
+    # the [risk.vendors."Name"] tables, every problem listed
+    parsed = build_portfolio_risk(
+        {"vendors": {"CoreWeave": {"outages_per_year": 3, "outage_days": {"dist": "fixed", "value": 2}}}}
+    )
+    assert parsed.outages_for("CoreWeave") == (3.0, Dist("fixed", 2)) and parsed.outages_for("xAI") == (
+        1.0,
+        Dist("uniform", 1, 8),
+    )
+    with pytest.raises(InputError) as exc:
+        build_portfolio_risk({"vendors": {"CoreWeave": {"outages_per_year": -2, "uptime": 99}}})
+    assert [i.message for i in exc.value.issues] == [
+        "risk.vendors.CoreWeave.outages_per_year must be a number from 0 to 500, got -2",
+        "risk.vendors.CoreWeave.uptime is not a vendor outage driver; the drivers are: outages_per_year, outage_days",
+    ]
+    with pytest.raises(InputError, match=r"risk\.vendors must hold a table per vendor"):
+        build_portfolio_risk({"vendors": 3})
+    # on the command line, a bad vendor value is located to its line in the TOML
+    src = (ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml").read_text()
+    bad = tmp_path / "p.toml"
+    bad.write_text(
+        src.replace("../deals/", str(ROOT / "workbooks" / "deals") + "/")
+        + f'\n[risk.vendors."{r.vendors[0]}"]\noutage_days = {{ dist = "uniform", low = 5, high = 2 }}\n'
+    )
+    res = runner.invoke(app, ["simulate", str(bad), "--paths", "100"])
+    line = len(bad.read_text().splitlines())
+    assert res.exit_code == 2 and f"p.toml:{line}: risk.vendors.{r.vendors[0]}.outage_days:" in " ".join(res.stderr.split())
+
+
 def test_cdm_simulate_on_a_portfolio() -> None:
     args = [
         "simulate",
