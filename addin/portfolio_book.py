@@ -449,12 +449,33 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
             vs.cell(r, col).fill, vs.cell(r, col).font = REFRESH_FILL, REFRESH_FONT
     _name(wb, layout, "cdm_portfolio_results", abs_ref("Vendors", 2, 3, 8, 42))
 
-    _risk(wb, layout, dict(raw.get("risk") or {}), PORTFOLIO_RISK_ROWS)
+    vendors = dict.fromkeys(str(c.get("vendor") or c.get("deal_name") or "") for c in contracts)
+    vendor_rows = tuple(
+        row
+        for v in vendors
+        if v
+        for row in (
+            (f"vendors.{v}.outages_per_year", f"Outages a year at {v} (blank = the all-vendor row)"),
+            (f"vendors.{v}.outage_days", f"Outage length at {v}, days (blank = the all-vendor row)"),
+        )
+    )
+    _risk(wb, layout, flat_risk(dict(raw.get("risk") or {})), PORTFOLIO_RISK_ROWS + vendor_rows)
     wb.active = wb.sheetnames.index("Contracts")
     wb.properties.creator = wb.properties.lastModifiedBy = "Compute Deal Model"
     wb.properties.created = wb.properties.modified = dt.datetime(2026, 1, 1)
     wb.calculation.fullCalcOnLoad = True
     return wb
+
+
+def flat_risk(risk: dict[str, Any]) -> dict[str, Any]:
+    """A [risk] table with its per-vendor tables as Risk sheet row names: vendors.NAME.outages_per_year."""
+    out = {k: v for k, v in risk.items() if k != "vendors"}
+    vendors = risk.get("vendors")
+    if isinstance(vendors, dict):
+        for vendor, table in vendors.items():
+            for key, value in table.items() if isinstance(table, dict) else ():
+                out[f"vendors.{vendor}.{key}"] = value
+    return out
 
 
 def flatten_portfolio_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:

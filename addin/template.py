@@ -668,7 +668,7 @@ PORTFOLIO_RISK_ROWS: tuple[tuple[str, str], ...] = (
 def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tuple[str, str], ...] = RISK_ROWS) -> None:
     """The Risk block: one row per driver (distribution and parameters); blank = the documented default."""
     ws = wb.create_sheet("Risk")
-    for col, width in zip("ABCDEFGH", (2, 58, 24, 14, 16, 16, 16, 40)):
+    for col, width in zip("ABCDEFGH", (2, 64, 24, 14, 16, 16, 16, 40)):
         ws.column_dimensions[col].width = width
     ws["B1"] = "Risk: distributions of the simulation's drivers (blank = the default in column B)"
     ws["B1"].font = TITLE_FONT

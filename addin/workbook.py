@@ -164,7 +164,22 @@ def read_risk(book: Book) -> tuple[dict[str, object], dict[str, str]]:
             listed = (isinstance(cell, str) and "," in cell) or p in ("values", "probabilities")
             spec[p] = _number_list(cell) if listed else cell
         risk[str(name)] = spec
-    return risk, where
+    return _nest_vendors(risk), where
+
+
+def _nest_vendors(risk: dict[str, object]) -> dict[str, object]:
+    """Risk sheet rows named vendors.NAME.KEY -> the [risk.vendors."NAME"] tables of a portfolio TOML."""
+    out: dict[str, object] = {}
+    vendors: dict[str, dict[str, object]] = {}
+    for name, value in risk.items():
+        vendor, dot, key = name.removeprefix("vendors.").rpartition(".")
+        if name.startswith("vendors.") and dot and vendor:
+            vendors.setdefault(vendor, {})[key] = value
+        else:
+            out[name] = value
+    if vendors:
+        out["vendors"] = vendors
+    return out
 
 
 def _number_list(cell: object) -> object:

@@ -235,6 +235,16 @@ def test_portfolio_workbook_risk_sheet_matches_the_toml_and_locates_errors(tmp_p
     refresh_file(book, dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
     texts = [str(r[1]) for r in load_workbook(book)["Risk"].iter_rows(values_only=True) if r[1]]
     assert "CDM error: risk.outages_per_year must be a number from 0 to 500, got -1" in texts
+    # a vendor's own row (one pair per vendor of the portfolio) is located by its cell too
+    shutil.copy(ROOT / "workbooks" / "anthropic_portfolio.xlsx", book)
+    wb = load_workbook(book)
+    ws = wb["Risk"]
+    row = next(r for r in range(1, 30) if ws.cell(r, 3).value == "vendors.AWS.outage_days")
+    ws.cell(row, 4).value, ws.cell(row, 5).value, ws.cell(row, 6).value = "uniform", 6, 2
+    wb.save(book)
+    res = runner.invoke(app, ["simulate", str(book), "--paths", "100"])
+    assert res.exit_code == 2
+    assert f"[p.xlsx]Risk!D{row}: risk.vendors.AWS.outage_days:" in " ".join(res.stderr.split())
 
 
 def test_portfolio_report(tmp_path: Path) -> None:

@@ -363,11 +363,11 @@ def test_portfolio_outages_per_vendor(tmp_path: Path) -> None:
     bad = tmp_path / "p.toml"
     bad.write_text(
         src.replace("../deals/", str(ROOT / "workbooks" / "deals") + "/")
-        + f'\n[risk.vendors."{r.vendors[0]}"]\noutage_days = {{ dist = "uniform", low = 5, high = 2 }}\n'
+        + f'\n[risk.vendors."{r.vendors[1]}"]\noutage_days = {{ dist = "uniform", low = 5, high = 2 }}\n'
     )
     res = runner.invoke(app, ["simulate", str(bad), "--paths", "100"])
     line = len(bad.read_text().splitlines())
-    assert res.exit_code == 2 and f"p.toml:{line}: risk.vendors.{r.vendors[0]}.outage_days:" in " ".join(res.stderr.split())
+    assert res.exit_code == 2 and f"p.toml:{line}: risk.vendors.{r.vendors[1]}.outage_days:" in " ".join(res.stderr.split())
 
 
 def test_cdm_simulate_on_a_portfolio() -> None:
