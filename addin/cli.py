@@ -856,9 +856,19 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
             cells = [p.month_label(st[q]) for q in ("p5", "p50", "p95")]
             t.add_row(name, *cells, f"{st['mean']:.1f} months")
         else:
-            unit = "USD" if name.endswith("_usd") else "GPUs"
+            unit = _portfolio_unit(name)
             t.add_row(name, *(human(st[q], unit) for q in ("p5", "p50", "p95", "mean")))
     _show(t)
+
+
+def _portfolio_unit(name: str) -> str:
+    """The unit of a portfolio simulation output, from its name."""
+    if name.startswith("usd_per_"):
+        return "USD/GPU-hour"
+    for suffix, unit in (("_pct", "%"), ("_usd", "USD"), ("_gpu_hours", "GPU-hours")):
+        if name.endswith(suffix):
+            return unit
+    return "GPUs"
 
 
 @app.command()

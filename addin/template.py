@@ -668,7 +668,7 @@ PORTFOLIO_RISK_ROWS: tuple[tuple[str, str], ...] = (
 def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tuple[str, str], ...] = RISK_ROWS) -> None:
     """The Risk block: one row per driver (distribution and parameters); blank = the documented default."""
     ws = wb.create_sheet("Risk")
-    for col, width in zip("ABCDEFGH", (2, 64, 24, 14, 16, 16, 16, 40)):
+    for col, width in zip("ABCDEFGH", (2, 64, 40, 18, 18, 18, 18, 40)):
         ws.column_dimensions[col].width = width
     ws["B1"] = "Risk: distributions of the simulation's drivers (blank = the default in column B)"
     ws["B1"].font = TITLE_FONT
@@ -706,6 +706,8 @@ def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tup
         for col in range(2, 8):
             cell = ws.cell(r, col)
             cell.fill, cell.font = REFRESH_FILL, REFRESH_FONT
+            if col > 2:
+                cell.number_format = "[>=1000]#,##0;[<=-1000]-#,##0;#,##0.00"  # money, GPUs, hours, % alike
     _name(wb, layout, "cdm_risk_results", abs_ref("Risk", 2, top, 6, top + 8))
 
 

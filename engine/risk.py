@@ -614,7 +614,10 @@ def build_risk(raw: dict[str, object] | None, terms: DealTerms) -> RiskModel:
 PORTFOLIO_OUTPUTS = (
     "first_shortfall_month",
     "gpus_to_sign_next_4_quarters",
+    "usd_per_used_gpu_hour",
+    "unused_contracted_pct",
     "outage_lost_gpu_hours",
+    "outage_sla_credits_usd",
     "outage_replacement_cost_usd",
 )
 
@@ -650,7 +653,11 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
     """Per-path outputs of a portfolio (``engine.portfolio.PortfolioResult``): block-seeded like deals.
 
     first_shortfall_month is the month index (0 = start) demand first exceeds supply; the view's length
-    when it never does.
+    when it never does. Demand follows the doubling model, or the portfolio's demand table scaled by the
+    starting-revenue spread when it has one (the doubling time is then not used). Used GPU-hours in a
+    month = min(demand, contracted supply): take-or-pay fees are paid on all of it. usd_per_used_gpu_hour
+    = (net fees - outage SLA credits + spot replacement) / used GPU-hours; unused_contracted_pct =
+    contracted GPU-hours not used / contracted GPU-hours.
     """
     from engine.sizing import HOURS_PER_AVERAGE_MONTH
 
@@ -660,6 +667,7 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
     base_doubling = float(np.asarray(p.demand.revenue_doubling_months).reshape(-1)[0])
     base_revenue = float(np.asarray(p.demand.revenue_usd_per_year).reshape(-1)[0])
     gph = float(np.asarray(p.demand.gpu_hours_per_usd).reshape(-1)[0])
+    table = None if p.demand.table_gpu_hours is None else np.asarray(p.demand.table_gpu_hours, float)[:m]
     doubling_dist = risk.revenue_doubling_months or Dist("triangular", 0.75 * base_doubling, base_doubling, 1.5 * base_doubling)
     supply = result.total_gpu_hours[None, :]
     vendor_hours = result.vendor_gpu_hours
@@ -669,6 +677,15 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
             message = f"risk.vendors names {own.vendor!r}, which is not a vendor of the portfolio: {', '.join(result.vendors)}"
             raise InputError(Issue(f"risk.vendors.{own.vendor}.{key}", "vendor", message, own.vendor))
     outages = [risk.outages_for(v) for v in result.vendors]
+    contracts = p.contracts
+    of_vendor = [[i for i, t in enumerate(contracts) if (t.vendor or t.deal_name) == v] for v in result.vendors]
+    uptime = [float(np.asarray(t.expected_uptime_pct)[0]) for t in contracts]
+    base_credit = [float(credit_pct_for_uptime(np.asarray(t.expected_uptime_pct, float)[:1], t.sla_tiers)[0]) for t in contracts]
+    fees = float(result.total_fee.sum())
+    contracted = float(result.total_gpu_hours.sum())
+    if contracted <= 0:
+        message = "the contracts deliver no GPU-hours within the portfolio's months"
+        raise InputError(Issue("contracts", "no_delivery", message, 0.0))
     days = result.days
     j = np.arange(m)[None, :]
     outs: dict[str, list[np.ndarray]] = {k: [] for k in PORTFOLIO_OUTPUTS}
@@ -676,19 +693,36 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
         n = BLOCK_PATHS
         doubling = np.clip(doubling_dist.draw(rng, (n,)), 0.5, 1200.0)
-        revenue = base_revenue * rng.lognormal(-(risk.revenue_sd_log**2) / 2.0, risk.revenue_sd_log, n)
-        demand = revenue[:, None] * 2.0 ** (j / doubling[:, None]) / 12.0 * gph
+        level = rng.lognormal(-(risk.revenue_sd_log**2) / 2.0, risk.revenue_sd_log, n)
+        if table is not None:  # a demand table sets the shape; its level is as uncertain as starting revenue
+            demand = level[:, None] * table[None, :]
+        else:
+            demand = (base_revenue * level)[:, None] * 2.0 ** (j / doubling[:, None]) / 12.0 * gph
         shortfall = np.maximum(demand - supply, 0.0)
         short = shortfall > 0
         outs["first_shortfall_month"].append(np.where(short.any(axis=1), np.argmax(short, axis=1), m).astype(float))
         need = np.maximum.accumulate(shortfall / HOURS_PER_AVERAGE_MONTH, axis=1)
         outs["gpus_to_sign_next_4_quarters"].append(need[:, min(11, m - 1)])
+        used = np.minimum(demand, supply).sum(axis=1)
+        if not (used > 0).all():
+            field_name = "demand_table_gpu_hours" if table is not None else "revenue_usd_per_year"
+            message = f"demand comes to no GPU-hours in the contracts' months: check {field_name} and the demand inputs"
+            raise InputError(Issue(field_name, "no_demand", message, None))
         lost = np.zeros(n)
+        credits = np.zeros(n)
         for v, (per_year, length) in enumerate(outages):
             path, month, out = draw_outages(rng, per_year, length, n, m)
-            lost += np.bincount(path, weights=vendor_hours[v][month] * np.minimum(out, days[month]) / days[month], minlength=n)
+            share = np.minimum(out, days[month]) / days[month]
+            lost += np.bincount(path, weights=vendor_hours[v][month] * share, minlength=n)
+            for i in of_vendor[v]:  # the extra credit each of the vendor's contracts gives back that month
+                extra = np.maximum(credit_pct_for_uptime(uptime[i] * (1.0 - share), contracts[i].sla_tiers) - base_credit[i], 0.0)
+                credits += np.bincount(path, weights=result.billed[i][month] * extra / 100.0, minlength=n)
+        replacement = lost * p.spot_usd_per_gpu_hour
+        outs["usd_per_used_gpu_hour"].append((fees - credits + replacement) / used)
+        outs["unused_contracted_pct"].append((contracted - np.minimum(used, contracted)) / contracted * 100.0)
         outs["outage_lost_gpu_hours"].append(lost)
-        outs["outage_replacement_cost_usd"].append(lost * p.spot_usd_per_gpu_hour)
+        outs["outage_sla_credits_usd"].append(credits)
+        outs["outage_replacement_cost_usd"].append(replacement)
     return {k: np.concatenate(v)[:n_paths] for k, v in outs.items()}
 
 

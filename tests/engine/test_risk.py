@@ -308,7 +308,10 @@ def test_portfolio_simulation() -> None:
     assert set(a) == {
         "first_shortfall_month",
         "gpus_to_sign_next_4_quarters",
+        "usd_per_used_gpu_hour",
+        "unused_contracted_pct",
         "outage_lost_gpu_hours",
+        "outage_sla_credits_usd",
         "outage_replacement_cost_usd",
     }
     np.testing.assert_array_equal(a["first_shortfall_month"], simulate_portfolio(r, 3000, seed=4)["first_shortfall_month"])
@@ -316,7 +319,12 @@ def test_portfolio_simulation() -> None:
     fixed = PortfolioRisk(revenue_doubling_months=Dist("fixed", 4.5), revenue_sd_log=0.0, outages_per_year=0.0)
     f = simulate_portfolio(r, 256, seed=1, risk=fixed)
     assert (f["first_shortfall_month"] == r.coverage()["first_shortfall_month"][0]).all()
-    assert (f["outage_lost_gpu_hours"] == 0).all()
+    assert (f["outage_lost_gpu_hours"] == 0).all() and (f["outage_sla_credits_usd"] == 0).all()
+    # ... and, by hand from the deterministic demand: used = sum of min(demand, supply); $/used = fees / used
+    demand = r.demand_gpu_hours()[0]
+    used = np.minimum(demand, r.total_gpu_hours).sum()
+    np.testing.assert_allclose(f["usd_per_used_gpu_hour"], r.total_fee.sum() / used, rtol=1e-12)
+    np.testing.assert_allclose(f["unused_contracted_pct"], (1 - used / r.total_gpu_hours.sum()) * 100, rtol=1e-9)
     # outages: expected lost hours = sum over vendors of lambda x E[days] / days-in-month x GPU-hours, within 5 SE
     one = PortfolioRisk(revenue_doubling_months=Dist("fixed", 4.5), revenue_sd_log=0.0, outages_per_year=2.0,
                         outage_days=Dist("uniform", 3, 4))  # fmt: skip
@@ -368,6 +376,60 @@ def test_portfolio_outages_per_vendor(tmp_path: Path) -> None:
     res = runner.invoke(app, ["simulate", str(bad), "--paths", "100"])
     line = len(bad.read_text().splitlines())
     assert res.exit_code == 2 and f"p.toml:{line}: risk.vendors.{r.vendors[1]}.outage_days:" in " ".join(res.stderr.split())
+
+
+def test_portfolio_simulation_follows_a_demand_table() -> None:
+    from dataclasses import replace as dc_replace
+
+    from addin.portfolio_file import load_portfolio
+    from engine.portfolio import PortfolioResult
+    from engine.risk import PortfolioRisk, simulate_portfolio
+
+    p, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    supply = PortfolioResult(p).total_gpu_hours
+    # half the supply for six months, then twice it: the first shortfall is month 6 (July 2026), whatever the doubling
+    table = np.where(np.arange(p.n_months) < 6, 0.5, 2.0) * np.maximum(supply, 1.0)
+    r = PortfolioResult(dc_replace(p, demand=dc_replace(p.demand, table_gpu_hours=table)))
+    assert r.coverage()["first_shortfall_month"][0] == 6
+    fixed = PortfolioRisk(revenue_doubling_months=Dist("uniform", 1, 30), revenue_sd_log=0.0, outages_per_year=0.0)
+    f = simulate_portfolio(r, 512, seed=1, risk=fixed)
+    assert (f["first_shortfall_month"] == 6).all()
+    # the table's level as uncertain as starting revenue: where it more than doubles the shortfall comes at once,
+    # where it more than halves there is none (the view's length); lognormal, sd of the log 0.5: P(level > 2) and
+    # P(level < 0.5) are each about 6-8%
+    spread = simulate_portfolio(r, 4096, seed=1, risk=dc_replace(fixed, revenue_sd_log=0.5))["first_shortfall_month"]
+    assert set(np.unique(spread)) <= {0.0, 6.0, float(p.n_months)}
+    assert 0.02 < (spread == 0).mean() < 0.15 and 0.02 < (spread == p.n_months).mean() < 0.15
+
+
+def test_portfolio_outage_sla_credits_match_the_poisson_expectation() -> None:
+    # one vendor's outages, 3 days each, Poisson(lambda / 12) a month: a month with k outages is out 3k days, so
+    # E[credits] = sum over its contracts and months of sum_k P(k) x billed x extra credit % at uptime x (1 - 3k / days)
+    from math import exp, factorial
+
+    from addin.portfolio_file import load_portfolio
+    from engine.portfolio import PortfolioResult
+    from engine.risk import PortfolioRisk, VendorOutages, simulate_portfolio
+    from engine.schedule import credit_pct_for_uptime
+
+    p, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    r = PortfolioResult(p)
+    v = r.vendors.index("AWS")
+    lam = 2.0
+    own = VendorOutages("AWS", outages_per_year=lam, outage_days=Dist("fixed", 3))
+    risk = PortfolioRisk(revenue_doubling_months=Dist("fixed", 4.5), revenue_sd_log=0.0, outages_per_year=0.0, vendors=(own,))
+    credits = simulate_portfolio(r, 20_000, seed=3, risk=risk)["outage_sla_credits_usd"]
+    expected = 0.0
+    for i, t in enumerate(p.contracts):
+        if (t.vendor or t.deal_name) != r.vendors[v]:
+            continue
+        up = float(t.expected_uptime_pct[0])
+        base = credit_pct_for_uptime(np.array([up]), t.sla_tiers)[0]
+        for k in range(1, 15):
+            share = np.minimum(3.0 * k, r.days) / r.days
+            extra = np.maximum(credit_pct_for_uptime(up * (1 - share), t.sla_tiers) - base, 0.0)
+            expected += exp(-lam / 12) * (lam / 12) ** k / factorial(k) * float((r.billed[i] * extra / 100).sum())
+    assert expected > 0 and abs(credits.mean() - expected) < 5 * credits.std() / np.sqrt(credits.size)
 
 
 def test_cdm_simulate_on_a_portfolio() -> None:
