@@ -95,6 +95,18 @@ def CDM_SIMULATE(deal, paths=None, seed=None):
 
 @xw.func(category="Compute Deal")
 @xw.arg("deal", doc=DEAL_DOC, ndim=2)
+@xw.arg("output", doc="The figure to tabulate, e.g. npv_usd or usd_per_used_gpu_hour")
+@xw.arg("row_input", doc="The input varied down the rows, e.g. utilization_pct")
+@xw.arg("row_values", doc="Its values: a column of cells", ndim=1)
+@xw.arg("col_input", doc="The input varied across the columns, e.g. discount_rate_pct")
+@xw.arg("col_values", doc="Its values: a row of cells", ndim=1)
+def CDM_TABLE(deal, output, row_input, row_values, col_input, col_values):  # noqa: PLR0917 (Excel arguments are positional)
+    """A two-way data table of any figure over any two inputs, in one engine call (rows x columns array)."""
+    return udfs.cdm_table(deal, output, row_input, row_values, col_input, col_values)
+
+
+@xw.func(category="Compute Deal")
+@xw.arg("deal", doc=DEAL_DOC, ndim=2)
 def CDM_USD_PER_GPU_HOUR(deal):
     """Net TCV divided by delivered GPU-hours, USD."""
     return udfs.cdm_usd_per_gpu_hour(deal)

@@ -643,6 +643,48 @@ def _compare(wb: Workbook, layout: Layout) -> None:
     _name(wb, layout, "cdm_scenario_results", abs_ref(COMPARE, 2, first, last_col, first + len(COMPARE_FIGURES)))
 
 
+# The Tables sheet's two-way tables: (figure, its unit, the input down the rows and its values, across and its values)
+TWO_WAY_TABLES: tuple[tuple[str, str, str, tuple[float, ...], str, tuple[float, ...]], ...] = (
+    ("usd_per_used_gpu_hour", "USD/GPU-hour", "utilization_pct", (60, 70, 80, 90, 100),
+     "take_or_pay_min_pct", (0, 25, 50, 75, 100)),
+    ("npv_usd", "USD", "discount_rate_pct", (6, 8, 10, 12, 14), "delivery_delay_months", (0, 1, 2, 3, 6)),
+)  # fmt: skip
+
+
+def _tables(wb: Workbook, layout: Layout) -> None:
+    """Two-way data tables as =CDM_TABLE array formulas: every name and value in them can be retyped."""
+    ws = wb.create_sheet("Tables")
+    for col, width in zip("ABCDEFGHI", (2, 34, 26, 16, 16, 16, 16, 16, 2)):
+        ws.column_dimensions[col].width = width
+    ws["B1"] = "Two-way tables: any figure over any two inputs, one engine call each"
+    ws["B1"].font = TITLE_FONT
+    ws["B2"] = ("Type any figure name (as on the Summary sheet) and any two numeric input names (as on the Inputs "
+                "sheet), and the values to try; the table recomputes with the workbook. Unlike an Excel data table it "
+                "is one call, not a recalculation per cell.")  # fmt: skip
+    top = 4
+    for k, (figure, unit, row_input, row_values, col_input, col_values) in enumerate(TWO_WAY_TABLES, start=1):
+        ws.cell(top, 2, f"Table {k}").font = SECTION_FONT
+        for r, (label, value) in enumerate((("Figure", figure), ("Down the rows", row_input), ("Across the columns", col_input))):
+            ws.cell(top + 1 + r, 2, label)
+            _style_input(ws.cell(top + 1 + r, 3, value))
+        head = top + 5
+        ws.cell(head, 3, f'=C{top + 2}&" down, "&C{top + 3}&" across"').font = HEADER_FONT
+        for j, v in enumerate(col_values):
+            _style_input(ws.cell(head, 4 + j, v))
+        for i, v in enumerate(row_values):
+            _style_input(ws.cell(head + 1 + i, 3, v))
+            for j in range(len(col_values)):
+                ws.cell(head + 1 + i, 4 + j).number_format = EXCEL_FORMATS.get(unit, "General")
+        last_row, last_col = head + len(row_values), 3 + len(col_values)
+        rows = f"C{head + 1}:C{last_row}"
+        cols = f"D{head}:{get_column_letter(last_col)}{head}"
+        body = f"D{head + 1}:{get_column_letter(last_col)}{last_row}"
+        formula = f"=CDM_TABLE(cdm_deal,C{top + 1},C{top + 2},{rows},C{top + 3},{cols})"
+        ws.cell(head + 1, 4).value = ArrayFormula(body, formula)
+        _name(wb, layout, f"cdm_table_{k}", abs_ref("Tables", 4, head + 1, last_col, last_row))
+        top = last_row + 3
+
+
 RISK_ROWS: tuple[tuple[str, str], ...] = (
     ("reserved_vol_pct", "Market reserved price: volatility, % a year (default 40)"),
     ("spot_vol_pct", "Spot price: volatility, % a year (default 40)"),
@@ -736,6 +778,7 @@ def build_deal_workbook(
     _summary(wb, layout)
     _checks(wb, layout)
     _compare(wb, layout)
+    _tables(wb, layout)
     _risk(wb, layout, dict(risk or {}))
     wb.active = wb.sheetnames.index(INPUTS)
     props = wb.properties

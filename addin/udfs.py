@@ -301,6 +301,47 @@ def cdm_simulate(deal: Any, paths: Any = None, seed: Any = None) -> list[list[ob
     return _SIMULATION_CACHE[key]
 
 
+_TABLE_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+MAX_TABLE_CELLS = 100_000
+
+
+def _table_axis(what: str, name: Any, values: Any) -> tuple[str, np.ndarray]:
+    """One axis of CDM_TABLE: a numeric input's name and the values in a row or column of cells."""
+    key = str(scalar(name)).strip()
+    spec = FIELD_BY_NAME.get(key)
+    if spec is None or spec.kind not in ("number", "integer"):
+        raise CdmError(f"{what}: {key!r} is not a numeric input (the inputs are listed on the Inputs sheet)")
+    cells = [v for v in np.asarray(values, dtype=object).ravel() if not is_empty_cell(v)]
+    if not cells:
+        raise CdmError(f"{what}: give the values of {key} in a row or column of cells")
+    numbers = [cell_to_raw(key, v) for v in cells]
+    for v in numbers:
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not np.isfinite(v):
+            raise CdmError(f"{what}: every value of {key} must be a number, got {v!r}")
+    return key, np.array(numbers, dtype=float)
+
+
+@cell_safe
+def cdm_table(deal: Any, output: Any, row_input: Any, row_values: Any, col_input: Any, col_values: Any) -> np.ndarray:  # noqa: PLR0917 (a worksheet function: positional)
+    """Any output over any two inputs (rows x columns), one vectorised engine call; cached by inputs and axes."""
+    from engine.risk import data_table
+
+    out = str(scalar(output)).strip()
+    rf, rv = _table_axis("row_input", row_input, row_values)
+    cf, cv = _table_axis("col_input", col_input, col_values)
+    if rv.size * cv.size > MAX_TABLE_CELLS:
+        raise CdmError(f"a table is at most {MAX_TABLE_CELLS:,} cells, got {rv.size:,} x {cv.size:,}")
+    raw = block_to_raw(deal)
+    key = hashlib.sha256(repr((sorted(raw.items(), key=lambda kv: kv[0]), out, rf, rv.tolist(), cf, cv.tolist())).encode())
+    digest = key.hexdigest()
+    if digest not in _TABLE_CACHE:
+        _TABLE_CACHE[digest] = data_table(evaluate_block(deal).schedule.terms, out, row_field=rf, row_values=rv, col_field=cf,
+                                          col_values=cv)  # fmt: skip
+        if len(_TABLE_CACHE) > 16:
+            _TABLE_CACHE.popitem(last=False)
+    return _TABLE_CACHE[digest]
+
+
 @cell_safe
 def cdm_usd_per_gpu_hour(deal: Any) -> float:
     """Net TCV / delivered GPU-hours."""
@@ -390,6 +431,7 @@ UDFS: dict[str, Callable[..., Any]] = {
     "CDM_NPV": cdm_npv,
     "CDM_SELLER": cdm_seller,
     "CDM_SIMULATE": cdm_simulate,
+    "CDM_TABLE": cdm_table,
     "CDM_PORTFOLIO": cdm_portfolio,
     "CDM_PORTFOLIO_SCHEDULE": cdm_portfolio_schedule,
     "CDM_USD_PER_GPU_HOUR": cdm_usd_per_gpu_hour,

@@ -179,6 +179,26 @@ def test_recalculated_summary_equals_engine(path: Path, recalculated: dict[str, 
     assert r.get("Schedule", f"E{net_row}") == pytest.approx(engine_rec["net_tcv_usd"], rel=1e-12)
 
 
+@pytest.mark.parametrize("path", [p for p, t in iter_committed() if t is not None and p in DEAL_BOOKS], ids=lambda p: p.name)
+def test_recalculated_tables_equal_single_engine_runs(path: Path, recalculated: dict[str, Any]) -> None:
+    """The Tables sheet's =CDM_TABLE array formulas, computed headless, against one engine run per cell."""
+    from openpyxl.utils import get_column_letter
+
+    from addin.template import TWO_WAY_TABLES
+
+    raw = load_deal(ROOT / "workbooks" / "deals" / f"{path.stem}.toml").raw
+    r = recalculated[path.name]
+    names = load_workbook(path).defined_names
+    for k, (figure, _, row_input, row_values, col_input, col_values) in enumerate(TWO_WAY_TABLES, start=1):
+        _, ref = names[f"cdm_table_{k}"].attr_text.split("!")
+        top, first_col = int(ref.split(":")[0].split("$")[2]), 4  # $D$10:$H$14 -> row 10, column D
+        for i, rv in enumerate(row_values):
+            for j, cv in enumerate(col_values):
+                expected = evaluate({**raw, row_input: rv, col_input: cv})[figure][0]
+                got = r.get("Tables", f"{get_column_letter(first_col + j)}{top + i}")
+                assert got == pytest.approx(expected, rel=1e-12), (figure, rv, cv)
+
+
 def test_checks_flag_the_power_inconsistency_as_a_warning(recalculated: dict[str, Any]) -> None:
     path = ROOT / "workbooks" / "anthropic_xai_colossus1.xlsx"
     r = recalculated[path.name]

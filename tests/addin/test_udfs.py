@@ -141,3 +141,40 @@ def test_vba_wrappers_match_the_golden_file(classic: tuple[Any, str]) -> None:
     assert vba == GOLDEN.read_text(), (
         "UDF signatures changed: review, then run CDM_UPDATE_GOLDEN=1 pytest tests/addin/test_udfs.py"
     )
+
+
+def test_cdm_table_equals_single_runs_and_is_cached() -> None:
+    from addin.udfs import _TABLE_CACHE
+
+    rows, cols = [[60.0], [80.0], [100.0]], [[0.0, 50.0, 100.0]]  # a column and a row of cells, as xlwings passes them
+    _TABLE_CACHE.clear()
+    grid = udfs.cdm_table(DEAL, "usd_per_used_gpu_hour", "utilization_pct", rows, "take_or_pay_min_pct", cols)
+    assert isinstance(grid, np.ndarray) and grid.shape == (3, 3)
+    for i, u in enumerate((60.0, 80.0, 100.0)):
+        for j, top in enumerate((0.0, 50.0, 100.0)):
+            single = evaluate({**RAW, "utilization_pct": u, "take_or_pay_min_pct": top})["usd_per_used_gpu_hour"][0]
+            assert grid[i, j] == pytest.approx(single, rel=1e-12)
+    # take-or-pay: at a 100% minimum the fee is fixed, so $/used GPU-hour at 60% use = the 100% figure / 0.6
+    assert grid[0, 2] == pytest.approx(grid[2, 2] / 0.6, rel=1e-12)
+    again = udfs.cdm_table(DEAL, "usd_per_used_gpu_hour", "utilization_pct", rows, "take_or_pay_min_pct", cols)
+    assert again is grid and len(_TABLE_CACHE) == 1  # recalculation does not rerun it
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("npv_usd", "gpu_sku", [[1.0]], "discount_rate_pct", [[8.0]]), "row_input: 'gpu_sku' is not a numeric input"),
+        (("npv_usd", "utilization_pct", [["high"]], "discount_rate_pct", [[8.0]]),
+         "row_input: every value of utilization_pct must be a number, got 'high'"),
+        (("npv_usd", "utilization_pct", [[None]], "discount_rate_pct", [[8.0]]),
+         "row_input: give the values of utilization_pct in a row or column of cells"),
+        (("npv_usd", "utilization_pct", [[50.0]], "utilization_pct", [[8.0]]), "two different inputs, got utilization_pct twice"),
+        (("npv", "utilization_pct", [[50.0]], "discount_rate_pct", [[8.0]]), "output must be one of"),
+        (("npv_usd", "utilization_pct", [[150.0]], "discount_rate_pct", [[8.0]]), "utilization_pct"),
+        (("npv_usd", "utilization_pct", [[float(v)] for v in range(1, 402)], "discount_rate_pct", [list(range(250))]),
+         "a table is at most 100,000 cells, got 401 x 250"),
+    ],
+)  # fmt: skip
+def test_cdm_table_errors_are_cell_text(args: tuple[Any, ...], expected: str) -> None:
+    out = udfs.cdm_table(DEAL, *args)
+    assert isinstance(out, str) and out.startswith("CDM error: ") and expected in out, out

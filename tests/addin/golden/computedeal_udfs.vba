@@ -193,6 +193,19 @@ failed:
     CDM_SUMMARY = Err.Description
 End Function
 
+Function CDM_TABLE(deal, output, row_input, row_values, col_input, col_values)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        CDM_TABLE = XLPy.CallUDF("computedeal", "CDM_TABLE", Array(deal, output, row_input, row_values, col_input, col_values), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        CDM_TABLE = XLPy.CallUDF("computedeal", "CDM_TABLE", Array(deal, output, row_input, row_values, col_input, col_values))
+        Exit Function
+    #End If
+failed:
+    CDM_TABLE = Err.Description
+End Function
+
 Function CDM_USD_PER_GPU_HOUR(deal)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
