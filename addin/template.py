@@ -194,9 +194,10 @@ def _cover(wb: Workbook, layout: Layout, deal_name: str) -> None:
         "1. Type the deal's terms in the yellow cells of the Inputs sheet. A blank cell means the default shown beside it.",
         "2. Pick the active scenario at the top of Inputs; alternatives are typed on the Scenarios sheet "
         "(blank = same as base case; - = blank).",
-        "3. The Schedule, Summary and Checks sheets compute with =CDM_ formulas (the Compute Deal add-in) and native formulas.",
+        "3. The Schedule, Summary, Checks and Tables sheets compute with =CDM_ formulas (the Compute Deal add-in) and native "
+        "formulas; on Tables, retype any figure, input name or value to try.",
         "4. Press Refresh model on the Compute Deal ribbon tab (or run cdm refresh FILE) for the checks list, "
-        "the scenario comparison and the run stamp.",
+        "the scenario comparison, the Monte Carlo summary on Risk and the run stamp.",
         "5. Without Excel: cdm recalc FILE evaluates every formula; cdm report FILE builds the review report.",
         "Sign convention: payments by the buyer are positive amounts; NPV is the present value of those payments.",
         "Percentages are typed as numbers of percent (90 for 90%); fractions as 0-1.",
