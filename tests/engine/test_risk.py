@@ -102,6 +102,42 @@ def test_spot_and_reserved_walks_are_correlated(terms) -> None:  # type: ignore[
         assert np.sign(r) == np.sign(rho) and abs(r) > 0.5
 
 
+def test_paths_equal_a_plain_python_month_loop() -> None:
+    # every output of every path against bench/pyloop.py's month-by-month model on the same draws: a deal with a
+    # ramp, an escalator, late delivery with grace, take-or-pay below 100%, prepayment, a termination right and
+    # AWS tiers, with 6 outages a year so that credits and spot replacement happen
+    from bench.pyloop import LoopDeal, loop_risk_path
+    from engine.risk import simulate_block
+
+    raw = {"deal_name": "loop", "start_month": "2027-03", "end_month": "2030-02", "monthly_fee_usd": 4e8, "facility_mw": 100,
+           "gpu_count": 60_000, "ramp_months": 3, "ramp_fee_fraction": 0.5, "ramp_capacity_fraction": 0.6,
+           "escalator_pct_per_year": 3, "take_or_pay_min_pct": 80, "prepayment_pct": 10, "notice_days": 90,
+           "lockin_months": 12, "delivery_due_month": "2027-05", "delivery_grace_months": 1, "late_capacity_pct": 40,
+           "sla_policy": "aws-ec2-region"}  # fmt: skip
+    t = build_terms(raw)
+    model = replace(default_risk(t), outages_per_year=6.0)
+    m = int(t.months_billed[0])
+    d = draw_blocks(model, t, 11, range(1), m).take(0, 60)
+    engine = simulate_block(t, d).values
+    tiers = tuple((x.below_uptime_pct, x.credit_pct) for x in t.sla_tiers)
+    assert any(credit > 0 for _, credit in tiers) and (engine["sla_credits_usd"] > 0).any()
+    for i in range(d.n_paths):
+        at = d.outage_path == i
+        outages = {
+            int(k): (float(o), float(sp))
+            for k, o, sp in zip(d.outage_month[at], d.outage_days[at], d.outage_spot[at], strict=True)
+        }
+        deal = LoopDeal(start_year=2027, start_month=3, months=m, monthly_fee_usd=4e8, gpus=60_000.0, ramp_months=3,
+                        ramp_fee_fraction=0.5, ramp_capacity_fraction=0.6, escalator_pct_per_year=3.0,
+                        utilization_pct=float(d.utilization[i]), take_or_pay_min_pct=80.0, sla_tiers=tiers,
+                        discount_rate_pct=float(d.discount[i]), lockin_months=12, notice_days=90, prepayment_pct=10.0,
+                        delivery_due=(2027, 5), delivery_grace_months=1, delivery_delay_months=int(d.delay[i]),
+                        late_capacity_pct=40.0)  # fmt: skip
+        loop = loop_risk_path(deal, float(d.reserved_mean[i]), outages)
+        for name, value in loop.items():
+            assert engine[name][i] == pytest.approx(value, rel=1e-9, abs=1e-6), (i, name)
+
+
 def test_percentiles_of_a_known_distribution(terms) -> None:  # type: ignore[no-untyped-def]
     # utilisation uniform on [60, 100] (no other uncertainty): take-or-pay fixes net fees, so $/used GPU-hour =
     # (net / delivered) / (u / 100) and its P5 sits at u = P95 = 98, its P95 at u = P5 = 62
