@@ -88,9 +88,10 @@ def CDM_PORTFOLIO_SCHEDULE(inputs, contracts):
 @xw.arg("deal", doc=DEAL_DOC, ndim=2)
 @xw.arg("paths", doc="Monte Carlo paths, up to 1,000,000 (blank: 10,000)")
 @xw.arg("seed", doc="Seed of the random numbers (blank: 20260506)")
-def CDM_SIMULATE(deal, paths=None, seed=None):
-    """Monte Carlo summary: P5, P50, P95 and mean of $/used GPU-hour, NPV, premium, SLA credits (7 x 5 array)."""
-    return udfs.cdm_simulate(deal, paths, seed)
+@xw.arg("risk", doc="The Risk sheet's driver rows, e.g. the defined name cdm_risk (blank: the default distributions)", ndim=2)
+def CDM_SIMULATE(deal, paths=None, seed=None, risk=None):
+    """Monte Carlo summary: P5, P50, P95 and mean of $/used GPU-hour, NPV, premium, SLA credits (8 x 5 array)."""
+    return udfs.cdm_simulate(deal, paths, seed, risk)
 
 
 @xw.func(category="Compute Deal")

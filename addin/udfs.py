@@ -277,9 +277,11 @@ _SIMULATION_CACHE: OrderedDict[str, list[list[object]]] = OrderedDict()
 
 
 @cell_safe
-def cdm_simulate(deal: Any, paths: Any = None, seed: Any = None) -> list[list[object]]:
-    """Monte Carlo summary table: a header row, then per output P5, P50, P95 and mean; cached by inputs, paths, seed."""
-    from engine.risk import OUTPUTS, simulate
+def cdm_simulate(deal: Any, paths: Any = None, seed: Any = None, risk: Any = None) -> list[list[object]]:
+    """Monte Carlo summary table: a header row, then per output P5, P50, P95 and mean; cached by inputs, paths, seed
+    and the Risk rows (name, distribution, parameters: the Risk sheet's ``cdm_risk``; blank = the defaults)."""
+    from addin.workbook import risk_from_rows
+    from engine.risk import OUTPUTS, build_risk, simulate
 
     n = 10_000 if is_blank_arg(paths) else scalar(paths)
     s = 20260506 if is_blank_arg(seed) else scalar(seed)
@@ -288,10 +290,12 @@ def cdm_simulate(deal: Any, paths: Any = None, seed: Any = None) -> list[list[ob
     if not isinstance(s, (int, float)) or isinstance(s, bool) or not float(s).is_integer() or s < 0:
         raise CdmError(f"seed must be a whole number >= 0, got {s!r}")
     raw = block_to_raw(deal)
-    key = hashlib.sha256(repr((sorted(raw.items(), key=lambda kv: kv[0]), int(n), int(s))).encode()).hexdigest()
+    rows = [] if risk is None or is_blank_arg(risk) else np.atleast_2d(np.asarray(risk, dtype=object)).tolist()
+    key = hashlib.sha256(repr((sorted(raw.items(), key=lambda kv: kv[0]), int(n), int(s), rows)).encode()).hexdigest()
     if key not in _SIMULATION_CACHE:
         terms = evaluate_block(deal).schedule.terms
-        stats = simulate(terms, int(n), int(s)).stats()
+        model = build_risk(risk_from_rows(rows)[0], terms)
+        stats = simulate(terms, int(n), int(s), model).stats()
         table: list[list[object]] = [["output", "P5", "P50", "P95", "mean"]]
         table += [[name, stats[name]["p5"], stats[name]["p50"], stats[name]["p95"], stats[name]["mean"]] for name in OUTPUTS]
         table.append([f"paths {int(n)}, seed {int(s)}", "", "", "", ""])

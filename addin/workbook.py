@@ -145,17 +145,23 @@ def read_risk(book: Book) -> tuple[dict[str, object], dict[str, str]]:
         return {}, {}
     from openpyxl.utils import get_column_letter
 
-    from engine.risk import DIST_PARAMS as params
-
     sheet, rng = book.address("cdm_risk")
     c0, r0, _, _ = range_boundaries(rng)
+    risk, rows = risk_from_rows(book.read("cdm_risk"))
+    return risk, {key: f"{sheet}!{get_column_letter(c0 + 1)}{r0 + k}" for key, k in rows.items()}
+
+
+def risk_from_rows(block: Any) -> tuple[dict[str, object], dict[str, int]]:
+    """Risk rows (name, distribution, parameter 1, 2, 3) -> the [risk] table, and each driver's row (from 0)."""
+    from engine.risk import DIST_PARAMS as params
+
     risk: dict[str, object] = {}
-    where: dict[str, str] = {}
-    for k, row in enumerate(book.read("cdm_risk")):
-        name, dist, *values = (None if is_empty_cell(v) else v for v in row)
+    rows: dict[str, int] = {}
+    for k, row in enumerate(block):
+        name, dist, *values = (None if is_empty_cell(v) else v for v in list(row) + [None] * (5 - len(row)))
         if name is None or (dist is None and all(v is None for v in values)):
             continue
-        where[f"risk.{name}"] = f"{sheet}!{get_column_letter(c0 + 1)}{r0 + k}"
+        rows[f"risk.{name}"] = k
         if dist is None or str(dist).strip() == "fixed":
             risk[str(name)] = values[0] if dist is None else {"dist": "fixed", "value": values[0]}
             continue
@@ -164,7 +170,7 @@ def read_risk(book: Book) -> tuple[dict[str, object], dict[str, str]]:
             listed = (isinstance(cell, str) and "," in cell) or p in ("values", "probabilities")
             spec[p] = _number_list(cell) if listed else cell
         risk[str(name)] = spec
-    return _nest_vendors(risk), where
+    return _nest_vendors(risk), rows
 
 
 def _nest_vendors(risk: dict[str, object]) -> dict[str, object]:

@@ -22,6 +22,7 @@ from engine.risk import (
     SPOT_TO_RESERVED,
     Dist,
     RiskModel,
+    build_risk,
     data_table,
     default_risk,
     draw_block,
@@ -239,6 +240,16 @@ def test_cdm_simulate_udf_is_cached(terms) -> None:  # type: ignore[no-untyped-d
     assert udfs.cdm_simulate(block, 2000, 7) is first and len(udfs._SIMULATION_CACHE) == 1  # recalculation does not rerun
     assert cold > 0
     assert udfs.cdm_simulate(block, 0, 7).startswith("CDM error: paths must be a whole number from 1 to 1,000,000")
+    # the Risk sheet's rows as a fourth argument: the same numbers as the [risk] table they stand for
+    rows = [["utilization_pct", "uniform", 60, 100, None], ["reserved_vol_pct", "fixed", 25, None, None],
+            [None, None, None, None, None]]  # fmt: skip
+    own = udfs.cdm_simulate(block, 2000, 7, rows)
+    model = build_risk({"utilization_pct": {"dist": "uniform", "low": 60, "high": 100}, "reserved_vol_pct": 25}, terms)
+    stats = simulate(terms, 2000, 7, model).stats()
+    assert own[1][1:] == [stats["usd_per_used_gpu_hour"][q] for q in ("p5", "p50", "p95", "mean")] and own != first
+    assert udfs.cdm_simulate(block, 2000, 7, [[None] * 5]) == first  # blank rows: the defaults
+    bad = udfs.cdm_simulate(block, 2000, 7, [["utilization_pct", "triangular", 90, 80, 95]])
+    assert bad == "CDM error: risk.utilization_pct: low <= mode <= high is required, got 90, 80, 95"
 
 
 def test_dask_cluster_gives_the_single_machine_numbers(terms) -> None:  # type: ignore[no-untyped-def]

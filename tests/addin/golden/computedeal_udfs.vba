@@ -167,13 +167,13 @@ failed:
     CDM_SELLER = Err.Description
 End Function
 
-Function CDM_SIMULATE(deal, Optional paths, Optional seed)
+Function CDM_SIMULATE(deal, Optional paths, Optional seed, Optional risk)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        CDM_SIMULATE = XLPy.CallUDF("computedeal", "CDM_SIMULATE", Array(deal, paths, seed), ActiveWorkbook, Application.Caller)
+        CDM_SIMULATE = XLPy.CallUDF("computedeal", "CDM_SIMULATE", Array(deal, paths, seed, risk), ActiveWorkbook, Application.Caller)
         Exit Function
     #Else
-        CDM_SIMULATE = XLPy.CallUDF("computedeal", "CDM_SIMULATE", Array(deal, paths, seed))
+        CDM_SIMULATE = XLPy.CallUDF("computedeal", "CDM_SIMULATE", Array(deal, paths, seed, risk))
         Exit Function
     #End If
 failed:
