@@ -816,32 +816,27 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
 
     if not 1 <= paths <= 10_000_000:
         raise InputError(Issue("paths", "range", f"paths must be from 1 to 10,000,000, got {paths}", paths))
+    from addin.dealfile import DealSource
     from engine.risk import build_portfolio_risk
 
     p = load_any_portfolio(path)
-    risk_raw: dict[str, object] = {}
     if path.suffix.lower() == ".toml":
-        from addin.dealfile import DealSource, read_toml
+        from addin.dealfile import read_toml
 
         raw, locations = read_toml(path)
         risk_raw = raw.get("risk") or {}
-        try:
-            risk = build_portfolio_risk(risk_raw)
-        except InputError as exc:
-            exc.source = DealSource(path=path, raw=raw, locations=locations)  # type: ignore[attr-defined]
-            raise
+        source = DealSource(path=path, raw=raw, locations=locations)
     else:
         from addin.book import OpenpyxlBook
-        from addin.dealfile import DealSource
         from addin.workbook import open_workbook, read_risk
 
         risk_raw, risk_where = read_risk(OpenpyxlBook(open_workbook(path)))
-        try:
-            risk = build_portfolio_risk(risk_raw)
-        except InputError as exc:
-            exc.source = DealSource(path=path, raw={}, locations=risk_where, kind="xlsx")  # type: ignore[attr-defined]
-            raise
-    values = simulate_portfolio(PortfolioResult(p), paths, seed, risk)
+        source = DealSource(path=path, raw={}, locations=risk_where, kind="xlsx")
+    try:  # a bad driver, or a vendor the portfolio does not have, is located in the file
+        values = simulate_portfolio(PortfolioResult(p), paths, seed, build_portfolio_risk(risk_raw))
+    except InputError as exc:
+        exc.source = source  # type: ignore[attr-defined]
+        raise
     stats = percentile_stats(values)
     never = float((values["first_shortfall_month"] >= p.n_months).mean() * 100.0)
     rec = {"portfolio_name": p.name, "paths": paths, "seed": seed, "stats": stats, "paths_with_no_shortfall_pct": never}

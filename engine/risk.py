@@ -222,7 +222,7 @@ def _outage_events(rng: np.random.Generator, per_year: float, length: Dist, n: i
     k = int(counts.sum())
     if not k:
         return counts, np.zeros(0, np.intp), np.zeros(0)
-    return counts, rng.integers(0, n_months, k), np.floor(length.draw(rng, (k,)))
+    return counts, rng.integers(0, n_months, k), np.maximum(np.floor(length.draw(rng, (k,))), 0.0)  # never below 0 days
 
 
 def merge_outages(counts: np.ndarray, months: np.ndarray, durations: np.ndarray, n_months: int) -> tuple[np.ndarray, ...]:
@@ -591,6 +591,8 @@ def build_risk(raw: dict[str, object] | None, terms: DealTerms) -> RiskModel:
                 v = float(value)  # type: ignore[arg-type]
                 if key == "price_correlation" and not -1.0 <= v <= 1.0:
                     raise InputError(Issue(f"risk.{key}", "range", f"risk.{key} must be from -1 to 1, got {v:g}", v))
+                if key.endswith("drift_pct") and not -100.0 <= v <= 100.0:
+                    raise InputError(Issue(f"risk.{key}", "range", f"risk.{key} must be from -100 to 100, got {v:g}", v))
                 if key != "price_correlation" and not key.endswith("drift_pct") and not 0.0 <= v <= 500.0:
                     raise InputError(Issue(f"risk.{key}", "range", f"risk.{key} must be from 0 to 500, got {v:g}", v))
                 changes[key] = v
@@ -770,8 +772,9 @@ def _portfolio_driver(name: str, key: str, value: object, known: tuple[str, ...]
     if key in ("revenue_doubling_months", "outage_days"):
         return parse_dist(name, value)
     value = _unwrap_fixed(value)
-    if not _number(value) or not 0.0 <= float(value) <= 500.0:  # type: ignore[arg-type]
-        raise InputError(Issue(f"risk.{name}", "range", f"risk.{name} must be a number from 0 to 500, got {value!r}", value))
+    top = 5.0 if key == "revenue_sd_log" else 500.0  # a spread of e^5 = 148x a standard deviation is already extreme
+    if not _number(value) or not 0.0 <= float(value) <= top:  # type: ignore[arg-type]
+        raise InputError(Issue(f"risk.{name}", "range", f"risk.{name} must be a number from 0 to {top:g}, got {value!r}", value))
     return float(value)  # type: ignore[arg-type]
 
 

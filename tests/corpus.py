@@ -340,8 +340,160 @@ def file_cases() -> list[Case]:
     ]
 
 
+# ------------------------------------------------------------------ the Risk block (cdm simulate)
+
+RISK_DIST_DRIVERS = ("utilization_pct", "delivery_delay_months", "outage_days", "discount_rate_pct")
+# (case, TOML value, the same on a Risk sheet row (distribution, parameters) or None, what the user is told)
+BAD_DISTS: tuple[tuple[str, str, tuple[Any, ...] | None, tuple[str, ...]], ...] = (
+    ("unknown-dist", '{ dist = "gaussian", mean = 1, sd = 1 }', ("gaussian", 1, 1), ("dist must be one of", "got 'gaussian'")),
+    ("missing-param", '{ dist = "normal", mean = 5 }', ("normal", 5), (": sd must be a number, got None",)),
+    ("text-param", '{ dist = "uniform", low = "ten", high = 20 }', ("uniform", "ten", 20), (": low must be a number, got 'ten'",)),
+    ("negative-sd", '{ dist = "normal", mean = 5, sd = -2 }', ("normal", 5, -2), (": sd must be >= 0, got -2",)),
+    ("lognormal-mean", '{ dist = "lognormal", mean = 0, sd_log = 0.5 }', ("lognormal", 0, 0.5), (": mean must be > 0, got 0",)),
+    ("triangular-order", '{ dist = "triangular", low = 9, mode = 5, high = 12 }', ("triangular", 9, 5, 12),
+     (": low <= mode <= high is required, got 9, 5, 12",)),
+    ("uniform-order", '{ dist = "uniform", low = 9, high = 5 }', ("uniform", 9, 5), (": low <= high is required, got 9, 5",)),
+    ("discrete-sum", '{ dist = "discrete", values = [1, 2], probabilities = [0.5, 0.2] }', ("discrete", "1, 2", "0.5, 0.2"),
+     (": probabilities must add up to 1, got 0.7",)),
+    ("discrete-length", '{ dist = "discrete", values = [1, 2, 3], probabilities = [0.5, 0.5] }', ("discrete", "1, 2, 3", "0.5, 0.5"),
+     ("two lists of the same length",)),
+    ("unknown-param", '{ dist = "normal", mean = 5, sd = 1, skew = 2 }', None, ("skew is not a parameter of normal",)),
+    ("not-a-table", '"high"', None, ("must be a number or a distribution table, got 'high'",)),
+)  # fmt: skip
+# (scalar, an out-of-range value, its rule as told)
+RISK_SCALAR_RANGES = (
+    ("reserved_vol_pct", 600, "must be from 0 to 500, got 600"),
+    ("spot_vol_pct", -5, "must be from 0 to 500, got -5"),
+    ("reserved_drift_pct", 150, "must be from -100 to 100, got 150"),
+    ("spot_drift_pct", -250, "must be from -100 to 100, got -250"),
+    ("price_correlation", 1.5, "must be from -1 to 1, got 1.5"),
+    ("outages_per_year", 900, "must be from 0 to 500, got 900"),
+)
+
+
+def _risk_toml_case(case_id: str, line: str, expect: tuple[str, ...]) -> Case:
+    """The base deal with a [risk] table holding ``line``; located at that line."""
+
+    def make(d: Path) -> tuple[Path, str]:
+        path = d / f"{case_id}.toml"
+        text = dump_toml(base_raw()) + "\n[risk]\n" + line + "\n"
+        path.write_text(text)
+        return path, f"{path}:{len(text.splitlines())}"
+
+    return Case(case_id, make, expect, command="simulate", tags=("toml", "risk"))
+
+
+def _risk_xlsx_case(case_id: str, driver: str, cells: tuple[Any, ...], expect: tuple[str, ...]) -> Case:
+    """The base deal workbook with the Risk sheet's row for ``driver`` typed as ``cells`` (distribution, parameters)."""
+
+    def make(d: Path) -> tuple[Path, str]:
+        path = d / f"{case_id}.xlsx"
+        wb = load_workbook(BASE_XLSX)
+        ws = wb["Risk"]
+        row = next(r for r in range(1, 40) if ws.cell(r, 3).value == driver)
+        for j, v in enumerate((*cells, None, None, None, None)[:4]):
+            c = ws.cell(row, 4 + j)
+            c.value = v  # ws.cell(row, col, None) would leave the old value
+            if isinstance(v, str):
+                c.data_type = "s"
+        wb.save(path)
+        return path, f"Risk!D{row}"
+
+    return Case(case_id, make, expect, command="simulate", tags=("xlsx", "risk"))
+
+
+def risk_cases() -> list[Case]:
+    """Every bad form of every Risk driver, in a TOML [risk] table and on the workbook's Risk sheet."""
+    cases: list[Case] = []
+    for driver in RISK_DIST_DRIVERS:
+        for name, toml, cells, expect in BAD_DISTS:
+            told = tuple(f"risk.{driver}{e}" if e.startswith(":") else e for e in expect)
+            cases.append(_risk_toml_case(f"risk-toml-{driver}-{name}", f"{driver} = {toml}", (f"risk.{driver}", *told)))
+            if cells is not None:
+                cases.append(_risk_xlsx_case(f"risk-xlsx-{driver}-{name}", driver, cells, (f"risk.{driver}", *told)))
+    for scalar, value, rule in RISK_SCALAR_RANGES:
+        cases.append(_risk_toml_case(f"risk-toml-{scalar}-range", f"{scalar} = {value}", (f"risk.{scalar} {rule}",)))
+        cases.append(_risk_xlsx_case(f"risk-xlsx-{scalar}-range", scalar, ("fixed", value), (f"risk.{scalar} {rule}",)))
+        cases.append(
+            _risk_toml_case(f"risk-toml-{scalar}-text", f'{scalar} = "forty"', (f"risk.{scalar} must be a number, got 'forty'",))
+        )
+        cases.append(
+            _risk_xlsx_case(f"risk-xlsx-{scalar}-distribution", scalar, ("normal", 1, 1), (f"risk.{scalar} must be a number",))
+        )
+    cases.append(_risk_toml_case("risk-toml-unknown-driver", "volatility = 40", ("risk.volatility is not a risk driver",)))
+    return cases + portfolio_risk_cases()
+
+
+PORTFOLIO_TOML = ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml"
+PORTFOLIO_XLSX = ROOT / "workbooks" / "anthropic_portfolio.xlsx"
+
+
+def _portfolio_toml_case(case_id: str, risk: str, expect: tuple[str, ...], at: str) -> Case:
+    """The shipped portfolio with its [risk] tables replaced by ``risk``; located at the line starting ``at``."""
+
+    def make(d: Path) -> tuple[Path, str]:
+        path = d / f"{case_id}.toml"
+        text = PORTFOLIO_TOML.read_text().replace("../deals/", str(ROOT / "workbooks" / "deals") + "/")
+        text = text[: text.index("[risk]")] + risk + "\n"
+        path.write_text(text)
+        first = text.count("\n", 0, text.index("[risk"))  # the line before the first risk table, from 0
+        line = next(i for i, s in enumerate(text.splitlines(), 1) if i > first and s.startswith(at))
+        return path, f"{path}:{line}"
+
+    return Case(case_id, make, expect, command="simulate", tags=("toml", "risk", "portfolio"))
+
+
+def _portfolio_xlsx_case(case_id: str, driver: str, cells: tuple[Any, ...], expect: tuple[str, ...]) -> Case:
+    def make(d: Path) -> tuple[Path, str]:
+        path = d / f"{case_id}.xlsx"
+        wb = load_workbook(PORTFOLIO_XLSX)
+        ws = wb["Risk"]
+        row = next(r for r in range(1, 40) if ws.cell(r, 3).value == driver)
+        for j, v in enumerate((*cells, None, None, None, None)[:4]):
+            c = ws.cell(row, 4 + j)
+            c.value = v  # ws.cell(row, col, None) would leave the old value
+            if isinstance(v, str):
+                c.data_type = "s"
+        wb.save(path)
+        return path, f"Risk!D{row}"
+
+    return Case(case_id, make, expect, command="simulate", tags=("xlsx", "risk", "portfolio"))
+
+
+def portfolio_risk_cases() -> list[Case]:
+    """A portfolio's [risk] and [risk.vendors] tables, and its Risk sheet's rows, each wrong in one way."""
+    vendor = '[risk.vendors."AWS"]'
+    specs = [
+        ("doubling-order", '[risk]\nrevenue_doubling_months = { dist = "uniform", low = 9, high = 3 }', "revenue_doubling_months",
+         ("risk.revenue_doubling_months: low <= high is required, got 9, 3",)),
+        ("sd-log-range", "[risk]\nrevenue_sd_log = 6", "revenue_sd_log", ("risk.revenue_sd_log must be a number from 0 to 5, got 6",)),
+        ("outages-range", "[risk]\noutages_per_year = -1", "outages_per_year",
+         ("risk.outages_per_year must be a number from 0 to 500, got -1",)),
+        ("outage-days-dist", '[risk]\noutage_days = { dist = "weibull" }', "outage_days", ("risk.outage_days.dist must be one of",)),
+        ("unknown-driver", "[risk]\nutilization_pct = 80", "utilization_pct", ("risk.utilization_pct is not a portfolio risk driver",)),
+        ("vendors-not-table", "[risk]\nvendors = 3", "vendors", ("risk.vendors must hold a table per vendor",)),
+        ("vendor-unknown-key", f"{vendor}\nuptime = 99", "uptime", ("risk.vendors.AWS.uptime is not a vendor outage driver",)),
+        ("vendor-range", f"{vendor}\noutages_per_year = 501", "outages_per_year",
+         ("risk.vendors.AWS.outages_per_year must be a number from 0 to 500, got 501",)),
+        ("vendor-dist", f'{vendor}\noutage_days = {{ dist = "triangular", low = 5, mode = 1, high = 7 }}', "outage_days",
+         ("risk.vendors.AWS.outage_days: low <= mode <= high is required, got 5, 1, 7",)),
+        ("vendor-unknown-name", '[risk.vendors."Nobody"]\noutages_per_year = 2', "outages_per_year",
+         ("risk.vendors names 'Nobody', which is not a vendor of the portfolio: xAI / SpaceX, AWS, Google",)),
+    ]  # fmt: skip
+    cases = [_portfolio_toml_case(f"risk-portfolio-toml-{name}", risk, expect, at) for name, risk, at, expect in specs]
+    cases += [
+        _portfolio_xlsx_case("risk-portfolio-xlsx-vendor-range", "vendors.AWS.outages_per_year", ("fixed", -3),
+                             ("risk.vendors.AWS.outages_per_year must be a number from 0 to 500, got -3",)),
+        _portfolio_xlsx_case("risk-portfolio-xlsx-vendor-dist", "vendors.Google.outage_days", ("uniform", 4, 2),
+                             ("risk.vendors.Google.outage_days: low <= high is required, got 4, 2",)),
+        _portfolio_xlsx_case("risk-portfolio-xlsx-sd-log", "revenue_sd_log", ("fixed", 9),
+                             ("risk.revenue_sd_log must be a number from 0 to 5, got 9",)),
+    ]  # fmt: skip
+    return cases
+
+
 def all_cases() -> list[Case]:
-    return field_cases() + combination_cases() + workbook_cases() + file_cases()
+    return field_cases() + combination_cases() + workbook_cases() + file_cases() + risk_cases()
 
 
 def copy_base(d: Path) -> Path:

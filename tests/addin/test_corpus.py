@@ -70,7 +70,11 @@ def test_udfs_return_readable_text(case: Case) -> None:
     assert case.expect[0] in result, f"{case.id}: {result!r}"
 
 
-@pytest.mark.parametrize("case_id", ["file-entity-bomb", "xlsx-error-na", "toml-pue-below", "file-password"])
+@pytest.mark.parametrize(
+    "case_id",
+    ["file-entity-bomb", "xlsx-error-na", "toml-pue-below", "file-password", "risk-xlsx-outage_days-triangular-order",
+     "risk-portfolio-toml-vendor-unknown-name"],
+)  # fmt: skip
 def test_real_process_shows_no_traceback(case_id: str, tmp_path: Path) -> None:
     case = next(c for c in CASES if c.id == case_id)
     path, _ = case.make(tmp_path)

@@ -139,6 +139,16 @@ def test_paths_equal_a_plain_python_month_loop() -> None:
             assert engine[name][i] == pytest.approx(value, rel=1e-9, abs=1e-6), (i, name)
 
 
+def test_outage_lengths_below_zero_are_held_at_zero(terms) -> None:  # type: ignore[no-untyped-def]
+    # a normal outage length around 0 draws negative days half the time: they must not give hours back
+    model = replace(default_risk(terms), outages_per_year=12.0, outage_days=Dist("normal", 0.0, 5.0))
+    sim = simulate(terms, 4096, seed=5, model=model)
+    assert (sim.values["replacement_cost_usd"] >= 0).all() and (sim.values["replacement_cost_usd"] > 0).any()
+    assert (sim.values["sla_credits_usd"] >= 0).all()
+    base = evaluate(terms.raw)
+    assert (sim.values["net_tcv_usd"] <= float(base["net_tcv_usd"][0]) * (1 + 1e-12)).all()
+
+
 def test_percentiles_of_a_known_distribution(terms) -> None:  # type: ignore[no-untyped-def]
     # utilisation uniform on [60, 100] (no other uncertainty): take-or-pay fixes net fees, so $/used GPU-hour =
     # (net / delivered) / (u / 100) and its P5 sits at u = P95 = 98, its P95 at u = P5 = 62
