@@ -36,6 +36,7 @@ are held sparse (one entry per path-month with an outage, a few in a hundred).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -175,7 +176,9 @@ def draw_blocks(model: RiskModel, terms: DealTerms, seed: int, blocks: range, n_
     # the reserved walk, in place: z[:, j - 1] becomes the standard walk at month j (0 at month 0), read at
     # the outage months for the spot walk, then the price relative to the start, averaged over the months
     np.cumsum(z, axis=1, out=z)
-    w_reserved = np.where(month > 0, z[path, np.maximum(month - 1, 0)], 0.0)
+    w_reserved = np.zeros(path.size)
+    later = month > 0  # (a one-month term has no steps at all)
+    w_reserved[later] = z[path[later], month[later] - 1]
     mu, sigma = model.reserved_drift_pct / 100.0, model.reserved_vol_pct / 100.0
     z *= sigma / np.sqrt(12.0)
     np.exp(z, out=z)
@@ -519,7 +522,13 @@ MODEL_FIELD = {"utilization_pct": "utilization"}  # vocabulary name -> RiskModel
 
 
 def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+    """A finite int or float (not a bool; an int too large for a float is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def parse_dist(name: str, spec: object) -> Dist:

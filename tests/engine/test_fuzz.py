@@ -87,3 +87,84 @@ def test_udf_blocks_never_raise(rows: list[tuple[Any, Any]]) -> None:
         pairs_to_raw(rows)
     except InputError:
         pass
+
+
+# ------------------------------------------------------------------ the Risk block
+
+RISK_NUMBER = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**6), 10**6), st.floats(min_value=-1e3, max_value=1e3)
+)
+
+
+@st.composite
+def risk_specs(draw: st.DrawFn) -> object:
+    """Anything a user could type for a driver: a number, text, or a distribution table with any parameters."""
+    from engine.risk import DIST_PARAMS
+
+    kind = draw(st.sampled_from([*DIST_PARAMS, "gaussian"]))
+    params = DIST_PARAMS.get(kind, ("mean", "sd"))
+    table: dict[str, object] = {"dist": kind}
+    for p in params:
+        if p in ("values", "probabilities"):
+            table[p] = draw(st.lists(st.one_of(RISK_NUMBER, st.text(max_size=3)), max_size=4))
+        else:
+            table[p] = draw(st.one_of(RISK_NUMBER, ANYTHING))
+    return draw(st.one_of(st.just(table), RISK_NUMBER, ANYTHING))
+
+
+RISK_KEYS = ["reserved_vol_pct", "spot_vol_pct", "reserved_drift_pct", "spot_drift_pct", "price_correlation",
+             "outages_per_year", "utilization_pct", "delivery_delay_months", "outage_days", "discount_rate_pct", "unknown"]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_deals(), st.dictionaries(st.sampled_from(RISK_KEYS), risk_specs(), max_size=4))
+def test_any_risk_block_is_refused_or_simulates_finite(raw: dict[str, Any], risk: dict[str, Any]) -> None:
+    from engine.risk import build_risk, simulate
+    from engine.terms import build_terms
+
+    try:
+        terms = build_terms(raw)
+        model = build_risk(risk, terms)
+        sim = simulate(terms, 256, seed=1, model=model)
+    except InputError as exc:
+        assert exc.issues and all(i.message for i in exc.issues)
+        return
+    stats = sim.stats()
+    json.dumps(stats, allow_nan=False)  # every percentile finite
+    assert (sim.values["replacement_cost_usd"] >= 0).all() and (sim.values["sla_credits_usd"] >= 0).all()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(
+        st.sampled_from(["revenue_doubling_months", "revenue_sd_log", "outages_per_year", "outage_days", "vendors", "other"]),
+        st.one_of(risk_specs(), st.dictionaries(st.sampled_from(["AWS", "Google", "Nobody"]),
+                                                 st.dictionaries(st.sampled_from(["outages_per_year", "outage_days", "x"]),
+                                                                 risk_specs(), max_size=2), max_size=2)),
+        max_size=4,
+    )
+)  # fmt: skip
+def test_any_portfolio_risk_block_is_refused_or_simulates_finite(risk: dict[str, Any]) -> None:
+    from engine.risk import build_portfolio_risk, simulate_portfolio
+
+    try:
+        values = simulate_portfolio(PORTFOLIO, 256, seed=1, risk=build_portfolio_risk(risk))
+    except InputError as exc:
+        assert exc.issues and all(i.message for i in exc.issues)
+        return
+    for name, v in values.items():
+        assert np.isfinite(v).all(), name
+    assert (values["outage_lost_gpu_hours"] >= 0).all() and (values["outage_sla_credits_usd"] >= 0).all()
+
+
+def _portfolio() -> Any:
+    from pathlib import Path
+
+    from addin.portfolio_file import load_portfolio
+    from engine.portfolio import PortfolioResult
+
+    root = Path(__file__).resolve().parents[2]
+    return PortfolioResult(load_portfolio(root / "workbooks" / "portfolios" / "anthropic_portfolio.toml")[0])
+
+
+PORTFOLIO = _portfolio()
