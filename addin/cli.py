@@ -27,6 +27,7 @@ from addin.fmt import human
 from engine import COLUMNS, METRICS, build_schedule, summarize
 from engine.errors import CdmError, InputError, Issue
 from engine.fields import FIELD_BY_NAME
+from engine.risk import DEFAULT_CHUNK_PATHS
 from engine.sizing import gpus_for_budget, size_facility, training_days
 from engine.terms import _Collector, parse_value
 
@@ -727,7 +728,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random numbers (echoed in every output).")] = 20260506,
     chunk_paths: Annotated[
         int, typer.Option("--chunk-paths", help="Paths per chunk: bounds memory, never changes results.")
-    ] = 8192,
+    ] = DEFAULT_CHUNK_PATHS,
     scenario: ScenarioOpt = None,
     as_json: JsonOpt = False,
     dask: Annotated[str | None, typer.Option("--dask", help="Run the chunks on a Dask cluster (scheduler address).")] = None,
@@ -816,7 +817,6 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
 
     if not 1 <= paths <= 10_000_000:
         raise InputError(Issue("paths", "range", f"paths must be from 1 to 10,000,000, got {paths}", paths))
-    from addin.dealfile import DealSource
     from engine.risk import build_portfolio_risk
 
     p = load_any_portfolio(path)

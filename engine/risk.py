@@ -49,7 +49,7 @@ from engine.summary import summarize
 from engine.terms import DealTerms, build_terms
 
 BLOCK_PATHS = 256
-DEFAULT_CHUNK_PATHS = 8192
+DEFAULT_CHUNK_PATHS = 4096  # fastest measured (arrays of 4,096 x 60 float64, 2 MB, stay in cache); 8,192 was ~8% slower
 FAN_SAMPLE_PATHS = 4096  # paths whose monthly cost is kept for the fan chart
 SPOT_TO_RESERVED = 2.42 / 2.65
 DISTRIBUTIONS = ("fixed", "normal", "lognormal", "triangular", "uniform", "discrete")
