@@ -783,7 +783,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
         "deal_name": terms.deal_name,
         "paths": paths,
         "seed": seed,
-        "memory_bound_bytes": memory_bound_bytes(min(chunk_paths, paths), months),
+        "memory_bound_bytes": memory_bound_bytes(min(chunk_paths, paths), months, paths),
         "model": model_echo,
         "stats": sim.stats(),
         "npv_histogram": sim.histogram("npv_usd"),
@@ -813,7 +813,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
 def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> None:
     from addin.portfolio_report import load_any_portfolio
     from engine.portfolio import PortfolioResult
-    from engine.risk import percentile_stats, simulate_portfolio
+    from engine.risk import summarise_portfolio
 
     if not 1 <= paths <= 10_000_000:
         raise InputError(Issue("paths", "range", f"paths must be from 1 to 10,000,000, got {paths}", paths))
@@ -833,12 +833,11 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
         risk_raw, risk_where = read_risk(OpenpyxlBook(open_workbook(path)))
         source = DealSource(path=path, raw={}, locations=risk_where, kind="xlsx")
     try:  # a bad driver, or a vendor the portfolio does not have, is located in the file
-        values = simulate_portfolio(PortfolioResult(p), paths, seed, build_portfolio_risk(risk_raw))
+        summary, never = summarise_portfolio(PortfolioResult(p), paths, seed, build_portfolio_risk(risk_raw))
     except InputError as exc:
         exc.source = source  # type: ignore[attr-defined]
         raise
-    stats = percentile_stats(values)
-    never = float((values["first_shortfall_month"] >= p.n_months).mean() * 100.0)
+    stats = summary.stats
     rec = {"portfolio_name": p.name, "paths": paths, "seed": seed, "stats": stats, "paths_with_no_shortfall_pct": never}
     if as_json:
         _dump(rec)

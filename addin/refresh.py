@@ -134,17 +134,17 @@ def _portfolio_risk_table(book: Book, valid: bool) -> list[list[Any]]:
     from addin.portfolio_book import portfolio_from_blocks
     from addin.workbook import read_risk
     from engine.portfolio import PortfolioResult
-    from engine.risk import build_portfolio_risk, percentile_stats, simulate_portfolio
+    from engine.risk import build_portfolio_risk, summarise_portfolio
 
     if not valid:
         return [["CDM error: the portfolio has errors (see Checks); no simulation was run", "", "", "", ""]]
     try:
         p = portfolio_from_blocks(book.read("cdm_portfolio"), book.read("cdm_contracts"))
-        values = simulate_portfolio(PortfolioResult(p), 10_000, 20260506, build_portfolio_risk(read_risk(book)[0]))
+        summary, _ = summarise_portfolio(PortfolioResult(p), 10_000, 20260506, build_portfolio_risk(read_risk(book)[0]))
     except InputError as exc:
         return [["CDM error: " + exc.issues[0].message, "", "", "", ""]]
     table: list[list[Any]] = [["Output", "P5", "P50", "P95", "Mean"]]
-    for name, st in percentile_stats(values).items():
+    for name, st in summary.stats.items():
         q: list[Any] = [st["p5"], st["p50"], st["p95"]]
         if name == "first_shortfall_month":  # months from the start -> the month itself, or none within the horizon
             table.append(["first_shortfall_month (mean in months from start)", *map(p.month_label, q), st["mean"]])

@@ -640,7 +640,7 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
             if name in ("npv_usd", "usd_per_used_gpu_hour") and q in ("p5", "p50", "p95"):
                 _name(wb, f"risk_{name}_{q}", ws, i, j)
     row = 5 + len(stats) + 1
-    hist = sim.histogram("npv_usd", bins=20)
+    hist = sim.histogram("npv_usd")
     _header_row(ws, row, ["NPV bin from", "to", "Paths"])
     for k, count in enumerate(hist["counts"]):
         put(ws, row + 1 + k, 1, hist["edges"][k], FORMATS["USD"])

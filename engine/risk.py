@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import InputError, Issue
+from engine.quantiles import FINE_BINS, KEEP_PATHS, Summary, summarise
 from engine.schedule import build_schedule, credit_pct_for_uptime
 from engine.summary import summarize
 from engine.terms import DealTerms, build_terms
@@ -340,10 +341,13 @@ def dask_chunk_runner(client: Any) -> ChunkRunner:
     return map_chunks
 
 
-def memory_bound_bytes(chunk_paths: int, n_months: int) -> int:
-    """Peak working memory of a chunk: at most 20 float64 arrays of (chunk_paths, n_months) (measured: 6 with the
-    default drivers, 17 at 12 outages a year, where outage events are most numerous before chunks shrink)."""
-    return 20 * 8 * chunk_paths * n_months
+def memory_bound_bytes(chunk_paths: int, n_months: int, n_paths: int = 0) -> int:
+    """Peak working memory of a chunk, at most 20 float64 arrays of (chunk_paths, n_months) (measured: 6 with the
+    default drivers, 17 at 12 outages a year, where outage events are most numerous before chunks shrink), plus
+    the outputs held for the summary: 8 bytes a path an output up to KEEP_PATHS paths, else the streamed
+    summary's fine histograms (see engine.quantiles)."""
+    held = n_paths * len(OUTPUTS) * 8 if n_paths <= KEEP_PATHS else (FINE_BINS + 2) * len(OUTPUTS) * 8
+    return 20 * 8 * chunk_paths * n_months + held
 
 
 def blocks_for(n_paths: int) -> int:
@@ -360,35 +364,34 @@ def run_blocks(terms: DealTerms, model: RiskModel, seed: int, blocks: range) -> 
 
 
 def percentile_stats(values: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
-    """P5, P50, P95 and mean of each per-path output."""
-    out = {}
-    for k, v in values.items():
-        p5, p50, p95 = np.percentile(v, [5, 50, 95])
-        out[k] = {"p5": float(p5), "p50": float(p50), "p95": float(p95), "mean": float(v.mean())}
-    return out
+    """P5, P50, P95 and mean of each per-path output (held in memory), as :func:`engine.quantiles.summarise` gives them."""
+    n = next(iter(values.values())).shape[0]
+    return summarise(lambda: [values], n, tuple(values), keep=n).stats
 
 
 @dataclass
 class Simulation:
-    """Results of ``n_paths`` paths: per-path outputs and a fan-chart sample of monthly cost."""
+    """Results of ``n_paths`` paths: the summary of every output, a fan-chart sample of monthly cost, and the
+    per-path outputs themselves when there are at most :data:`engine.quantiles.KEEP_PATHS` paths (else None)."""
 
     n_paths: int
     seed: int
-    values: dict[str, np.ndarray]
+    values: dict[str, np.ndarray] | None
     fan_sample: np.ndarray
     model: RiskModel
+    summary: Summary
 
     def stats(self) -> dict[str, dict[str, float]]:
-        """P5, P50, P95 and mean of every output (finite paths; a path with no used hours is refused earlier)."""
-        return percentile_stats(self.values)
+        """P5, P50, P95 and mean of every output."""
+        return self.summary.stats
 
     def fan(self) -> dict[str, list[float]]:
         q = np.percentile(self.fan_sample, [5, 50, 95], axis=0)
         return {"p5": q[0].tolist(), "p50": q[1].tolist(), "p95": q[2].tolist()}
 
-    def histogram(self, output: str = "npv_usd", bins: int = 20) -> dict[str, list[float]]:
-        counts, edges = np.histogram(self.values[output], bins=bins)
-        return {"counts": counts.astype(float).tolist(), "edges": edges.tolist()}
+    def histogram(self, output: str = "npv_usd") -> dict[str, list[float]]:
+        """20 bins between the output's smallest and largest value."""
+        return self.summary.histograms[output]
 
 
 def simulate(
@@ -400,11 +403,14 @@ def simulate(
     chunk_paths: int = DEFAULT_CHUNK_PATHS,
     progress: Callable[[int, int], None] | None = None,
     map_chunks: ChunkRunner | None = None,
+    keep_paths: int = KEEP_PATHS,
 ) -> Simulation:
     """Simulate ``n_paths`` paths of a single deal (``terms`` with one scenario).
 
     ``chunk_paths`` is rounded up to whole blocks of 256 paths; results do not depend on it. ``map_chunks``
-    runs the chunks elsewhere (a Dask cluster); by default they run here, one after another.
+    runs the chunks elsewhere (a Dask cluster); by default they run here, one after another. Above
+    ``keep_paths`` paths the outputs are not kept but summarised in two streamed passes (the same numbers,
+    memory bounded whatever ``n_paths``; see :mod:`engine.quantiles`).
     """
     if terms.n_scenarios != 1:
         raise InputError(Issue("scenarios", "shape", "simulate one deal at a time (one scenario)", terms.n_scenarios))
@@ -419,28 +425,23 @@ def simulate(
     per_chunk = max(1, -(-chunk_paths // BLOCK_PATHS))
     n_blocks = blocks_for(n_paths)
     chunks = [range(b, min(b + per_chunk, n_blocks)) for b in range(0, n_blocks, per_chunk)]
+    fan: list[np.ndarray] = []
 
     def run(blocks: range) -> PathResults:
         return run_blocks(terms, model, seed, blocks)
 
-    results = map_chunks(run, chunks) if map_chunks is not None else (run(c) for c in chunks)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in OUTPUTS}
-    fan: list[np.ndarray] = []
-    kept = 0
-    done = 0
-    for r in results:
-        for k in OUTPUTS:
-            parts[k].append(r.values[k])
-        if kept < FAN_SAMPLE_PATHS:
-            take = r.monthly_cost[: FAN_SAMPLE_PATHS - kept]
-            fan.append(take)
-            kept += take.shape[0]
-        done += r.values["npv_usd"].shape[0]
-        if progress is not None:
-            progress(min(done, n_paths), n_paths)
-    values = {k: np.concatenate(v)[:n_paths] for k, v in parts.items()}
+    def outputs() -> Iterator[dict[str, np.ndarray]]:
+        results = map_chunks(run, chunks) if map_chunks is not None else (run(c) for c in chunks)
+        kept = sum(f.shape[0] for f in fan)
+        for r in results:
+            if kept < FAN_SAMPLE_PATHS:  # the fan chart's paths come from the first pass
+                fan.append(r.monthly_cost[: FAN_SAMPLE_PATHS - kept])
+                kept += fan[-1].shape[0]
+            yield r.values
+
+    summary = summarise(outputs, n_paths, OUTPUTS, keep=keep_paths, progress=progress)
     fan_sample = np.concatenate(fan)[: min(n_paths, FAN_SAMPLE_PATHS)]
-    return Simulation(n_paths, seed, values, fan_sample, model)
+    return Simulation(n_paths, seed, summary.values, fan_sample, model, summary)
 
 
 TORNADO_OUTPUTS = ("npv_usd", "usd_per_used_gpu_hour")
@@ -660,7 +661,37 @@ class VendorOutages:
 
 
 def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk | None = None) -> dict[str, np.ndarray]:
-    """Per-path outputs of a portfolio (``engine.portfolio.PortfolioResult``): block-seeded like deals.
+    """Per-path outputs of a portfolio (``engine.portfolio.PortfolioResult``), every path held in memory
+    (:func:`summarise_portfolio` summarises any number of paths in bounded memory)."""
+    outs: dict[str, list[np.ndarray]] = {k: [] for k in PORTFOLIO_OUTPUTS}
+    for block in portfolio_paths(result, seed, risk, blocks_for(n_paths)):
+        for k in PORTFOLIO_OUTPUTS:
+            outs[k].append(block[k])
+    return {k: np.concatenate(v)[:n_paths] for k, v in outs.items()}
+
+
+def summarise_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk | None = None,
+                        keep_paths: int = KEEP_PATHS) -> tuple[Summary, float]:  # fmt: skip
+    """P5/P50/P95, mean and histogram of every portfolio output, and the % of paths demand never outgrows supply."""
+    m = result.portfolio.n_months
+    never, passes = [0], [0]
+
+    def chunks() -> Iterator[dict[str, np.ndarray]]:
+        passes[0] += 1
+        counted = 0
+        for block in portfolio_paths(result, seed, risk, blocks_for(n_paths)):
+            if passes[0] == 1:  # the first pass counts them (the paths past n_paths are cut off)
+                take = block["first_shortfall_month"][: n_paths - counted]
+                never[0] += int((take >= m).sum())
+                counted += take.size
+            yield block
+
+    summary = summarise(chunks, n_paths, PORTFOLIO_OUTPUTS, keep=keep_paths)
+    return summary, never[0] / n_paths * 100.0
+
+
+def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, n_blocks: int) -> Iterator[dict[str, np.ndarray]]:
+    """The per-path outputs of a portfolio, block by block (256 paths each, seeded like deals).
 
     first_shortfall_month is the month index (0 = start) demand first exceeds supply; the view's length
     when it never does. Demand follows the doubling model, or the portfolio's demand table scaled by the
@@ -698,8 +729,12 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
         raise InputError(Issue("contracts", "no_delivery", message, 0.0))
     days = result.days
     j = np.arange(m)[None, :]
-    outs: dict[str, list[np.ndarray]] = {k: [] for k in PORTFOLIO_OUTPUTS}
-    for block in range(blocks_for(n_paths)):
+
+    def blocks() -> Iterator[dict[str, np.ndarray]]:
+        for block in range(n_blocks):
+            yield one_block(block)
+
+    def one_block(block: int) -> dict[str, np.ndarray]:
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
         n = BLOCK_PATHS
         doubling = np.clip(doubling_dist.draw(rng, (n,)), 0.5, 1200.0)
@@ -710,9 +745,9 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
             demand = (base_revenue * level)[:, None] * 2.0 ** (j / doubling[:, None]) / 12.0 * gph
         shortfall = np.maximum(demand - supply, 0.0)
         short = shortfall > 0
-        outs["first_shortfall_month"].append(np.where(short.any(axis=1), np.argmax(short, axis=1), m).astype(float))
+        first_shortfall = np.where(short.any(axis=1), np.argmax(short, axis=1), m).astype(float)
         need = np.maximum.accumulate(shortfall / HOURS_PER_AVERAGE_MONTH, axis=1)
-        outs["gpus_to_sign_next_4_quarters"].append(need[:, min(11, m - 1)])
+        to_sign = need[:, min(11, m - 1)]
         used = np.minimum(demand, supply).sum(axis=1)
         if not (used > 0).all():
             field_name = "demand_table_gpu_hours" if table is not None else "revenue_usd_per_year"
@@ -728,12 +763,17 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
                 extra = np.maximum(credit_pct_for_uptime(uptime[i] * (1.0 - share), contracts[i].sla_tiers) - base_credit[i], 0.0)
                 credits += np.bincount(path, weights=result.billed[i][month] * extra / 100.0, minlength=n)
         replacement = lost * p.spot_usd_per_gpu_hour
-        outs["usd_per_used_gpu_hour"].append((fees - credits + replacement) / used)
-        outs["unused_contracted_pct"].append((contracted - np.minimum(used, contracted)) / contracted * 100.0)
-        outs["outage_lost_gpu_hours"].append(lost)
-        outs["outage_sla_credits_usd"].append(credits)
-        outs["outage_replacement_cost_usd"].append(replacement)
-    return {k: np.concatenate(v)[:n_paths] for k, v in outs.items()}
+        return {
+            "first_shortfall_month": first_shortfall,
+            "gpus_to_sign_next_4_quarters": to_sign,
+            "usd_per_used_gpu_hour": (fees - credits + replacement) / used,
+            "unused_contracted_pct": (contracted - np.minimum(used, contracted)) / contracted * 100.0,
+            "outage_lost_gpu_hours": lost,
+            "outage_sla_credits_usd": credits,
+            "outage_replacement_cost_usd": replacement,
+        }
+
+    return blocks()
 
 
 PORTFOLIO_RISK_KEYS = ("revenue_doubling_months", "revenue_sd_log", "outages_per_year", "outage_days")
