@@ -85,23 +85,27 @@ def _histogram(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def _finish(n: int, total: ExactSum, order: Callable[[int], float], extremes: tuple[float, float],
-            hist: np.ndarray) -> tuple[dict[str, float], dict[str, list[float]]]:  # fmt: skip
+            hist: np.ndarray | None) -> tuple[dict[str, float], dict[str, list[float]] | None]:  # fmt: skip
     stats = {}
     for label, q in QUANTILES:
         k, k1, t = _ranks(n, q)
         stats[label] = float(_lerp(order(k), order(k1), t))
     stats["mean"] = total.value() / n
+    if hist is None:
+        return stats, None
     lo, hi = extremes
     edges = np.linspace(lo, hi, HIST_BINS + 1) if np.isfinite([lo, hi]).all() else np.full(HIST_BINS + 1, np.nan)
     return stats, {"counts": hist.astype(float).tolist(), "edges": edges.tolist()}
 
 
-def summarise(run: Callable[[], Iterable[dict[str, np.ndarray]]], n_paths: int, outputs: tuple[str, ...],
-              keep: int = KEEP_PATHS, progress: Callable[[int, int], None] | None = None) -> Summary:  # fmt: skip
-    """Summarise the first ``n_paths`` paths of ``run()``'s chunks (block-aligned, in path order)."""
+def summarise(run: Callable[[], Iterable[dict[str, np.ndarray]]], n_paths: int, outputs: tuple[str, ...], *,
+              keep: int = KEEP_PATHS, progress: Callable[[int, int], None] | None = None,
+              histograms: tuple[str, ...] = ()) -> Summary:  # fmt: skip
+    """Summarise the first ``n_paths`` paths of ``run()``'s chunks (block-aligned, in path order); a 20-bin
+    histogram of each output named in ``histograms``."""
     if n_paths <= keep:
-        return _in_memory(run, n_paths, outputs, progress)
-    return _streamed(run, n_paths, outputs, progress)
+        return _in_memory(run, n_paths, outputs, progress, histograms)
+    return _streamed(run, n_paths, outputs, progress, histograms)
 
 
 def _chunks(run: Callable[[], Iterable[dict[str, np.ndarray]]], n_paths: int,
@@ -120,14 +124,15 @@ def _chunks(run: Callable[[], Iterable[dict[str, np.ndarray]]], n_paths: int,
 
 
 def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outputs: tuple[str, ...],
-               progress: Callable[[int, int], None] | None) -> Summary:  # fmt: skip
+               progress: Callable[[int, int], None] | None, histograms: tuple[str, ...]) -> Summary:  # fmt: skip
     parts: dict[str, list[np.ndarray]] = {k: [] for k in outputs}
     report = None if progress is None else (lambda done: progress(done, n))
     for chunk in _chunks(run, n, report):
         for k in outputs:
             parts[k].append(chunk[k])
     values = {k: np.concatenate(v) for k, v in parts.items()}
-    stats, hists = {}, {}
+    stats: dict[str, dict[str, float]] = {}
+    hists: dict[str, dict[str, list[float]]] = {}
     for k, v in values.items():
         needed = sorted({r for _, q in QUANTILES for r in _ranks(n, q)[:2]})
         part = np.partition(v, needed)
@@ -139,7 +144,9 @@ def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outpu
 
         total = ExactSum()
         total.add(_block_sums(v))
-        stats[k], hists[k] = _finish(n, total, order, (lo, hi), _histogram(v, lo, hi))
+        stats[k], hist = _finish(n, total, order, (lo, hi), _histogram(v, lo, hi) if k in histograms else None)
+        if hist is not None:
+            hists[k] = hist
     return Summary(stats, hists, values)
 
 
@@ -149,7 +156,7 @@ def _finite_range(v: np.ndarray) -> tuple[float, float]:
 
 
 def _streamed(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outputs: tuple[str, ...],
-              progress: Callable[[int, int], None] | None) -> Summary:  # fmt: skip
+              progress: Callable[[int, int], None] | None, histograms: tuple[str, ...]) -> Summary:  # fmt: skip
     # pass 1: count, exact finite minimum and maximum, block sums, and a fine histogram around the first chunk's range
     edges: dict[str, np.ndarray] = {}
     counts = {k: np.zeros(FINE_BINS + 2, np.int64) for k in outputs}  # [below, bins..., above]
@@ -182,8 +189,10 @@ def _streamed(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, output
             where = _fine_index(v, edges[k])
             for b in bins[k]:
                 kept[k][b] = _merge(kept[k][b], v[where == b])
-            hist[k] += _histogram(v, lo[k], hi[k])
-    stats, hists = {}, {}
+            if k in histograms:
+                hist[k] += _histogram(v, lo[k], hi[k])
+    stats: dict[str, dict[str, float]] = {}
+    hists: dict[str, dict[str, list[float]]] = {}
     for k in outputs:
 
         def order(r: int, k: str = k) -> float:
@@ -192,7 +201,9 @@ def _streamed(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, output
             distinct, many = kept[k][b]
             return float(distinct[int(np.searchsorted(np.cumsum(many), r - below, side="right"))])
 
-        stats[k], hists[k] = _finish(n, sums[k], order, (lo[k], hi[k]), hist[k])
+        stats[k], summary_hist = _finish(n, sums[k], order, (lo[k], hi[k]), hist[k] if k in histograms else None)
+        if summary_hist is not None:
+            hists[k] = summary_hist
     return Summary(stats, hists, None)
 
 

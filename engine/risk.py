@@ -390,7 +390,7 @@ class Simulation:
         return {"p5": q[0].tolist(), "p50": q[1].tolist(), "p95": q[2].tolist()}
 
     def histogram(self, output: str = "npv_usd") -> dict[str, list[float]]:
-        """20 bins between the output's smallest and largest value."""
+        """20 bins between the output's smallest and largest value (NPV's is kept)."""
         return self.summary.histograms[output]
 
 
@@ -439,7 +439,7 @@ def simulate(
                 kept += fan[-1].shape[0]
             yield r.values
 
-    summary = summarise(outputs, n_paths, OUTPUTS, keep=keep_paths, progress=progress)
+    summary = summarise(outputs, n_paths, OUTPUTS, keep=keep_paths, progress=progress, histograms=("npv_usd",))
     fan_sample = np.concatenate(fan)[: min(n_paths, FAN_SAMPLE_PATHS)]
     return Simulation(n_paths, seed, summary.values, fan_sample, model, summary)
 

@@ -35,8 +35,8 @@ def test_streamed_equals_in_memory_and_numpy(data: list[float], blocks_per_chunk
     values = {"x": v, "y": -2.0 * v + 1.0}
     n = v.size
     chunk = BLOCK * blocks_per_chunk
-    kept = summarise(lambda: chunked(values, chunk), n, ("x", "y"), keep=n)
-    streamed = summarise(lambda: chunked(values, chunk), n, ("x", "y"), keep=0)
+    kept = summarise(lambda: chunked(values, chunk), n, ("x", "y"), keep=n, histograms=("x", "y"))
+    streamed = summarise(lambda: chunked(values, chunk), n, ("x", "y"), keep=0, histograms=("x", "y"))
     assert streamed.values is None and kept.values is not None
     assert streamed.stats == kept.stats and streamed.histograms == kept.histograms
     for k, arr in values.items():
