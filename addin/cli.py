@@ -737,7 +737,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from addin.portfolio_report import is_portfolio_file
-    from engine.risk import build_risk, memory_bound_bytes, tornado
+    from engine.risk import CORRELATION_PATHS, build_risk, memory_bound_bytes, tornado
     from engine.risk import simulate as run_simulation
 
     if is_portfolio_file(deal):
@@ -789,6 +789,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
         "npv_histogram": sim.histogram("npv_usd"),
         "monthly_cost_fan": sim.fan(),
         "tornado": tornado(terms, model),
+        "rank_correlation": sim.rank_correlation,
     }
     if as_json:
         _dump(rec)
@@ -808,6 +809,13 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
         tt.add_row(str(r["driver"]), f"{r['low_input']:,.2f}", f"{r['high_input']:,.2f}", human(r["npv_usd_at_low"], "USD"),
                    human(r["npv_usd_at_high"], "USD"), human(r["npv_usd_swing"], "USD"))  # fmt: skip
     _show(tt)
+    tc = Table(title=f"Rank correlation of each driver's draws with the outputs ({min(paths, CORRELATION_PATHS):,} paths)")
+    for col in ("driver", "with NPV", "with $/used GPU-hour"):
+        tc.add_column(col, justify="right" if col != "driver" else "left")
+    for r in rec["rank_correlation"]:
+        cells = [r[o] for o in ("npv_usd", "usd_per_used_gpu_hour")]
+        tc.add_row(str(r["driver"]), *(f"{c:+.2f}" if isinstance(c, float) else "n/a" for c in cells))
+    _show(tc)
 
 
 def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> None:

@@ -691,6 +691,15 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
     tc.x_axis.number_format = '"$"0.0,,,"B"'
     tc.legend, tc.height, tc.width = None, 6, 16
     ws.add_chart(tc, "F36")
+    c_row = t_row + len(rows) + 2
+    put(ws, c_row, 1, "Rank correlation of each driver's draws with the outputs across the paths (every driver, outages too)",
+        font=SUBTITLE)  # fmt: skip
+    _header_row(ws, c_row + 1, ["Driver", "With NPV", "With $/used GPU-hour"])
+    for k, r in enumerate(sim.rank_correlation, start=c_row + 2):
+        put(ws, k, 1, str(r["driver"]))
+        for j, out in enumerate(("npv_usd", "usd_per_used_gpu_hour"), start=2):
+            value = r[out]
+            put(ws, k, j, value if isinstance(value, float) else "n/a", "+0.00;-0.00;0.00")
     _print_setup(ws)
 
 

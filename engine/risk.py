@@ -275,6 +275,7 @@ class PathResults:
 
     values: dict[str, np.ndarray]
     monthly_cost: np.ndarray
+    drivers: dict[str, np.ndarray] = field(default_factory=dict)  # each path's draw of each driver (n,)
 
 
 def simulate_block(terms: DealTerms, d: Draws, fan_paths: int = FAN_SAMPLE_PATHS) -> PathResults:
@@ -324,7 +325,14 @@ def simulate_block(terms: DealTerms, d: Draws, fan_paths: int = FAN_SAMPLE_PATHS
     monthly_cost = np.array(sch.head(kept).net_fee_usd, dtype=float)
     fan = rows < kept  # (row, col) pairs are distinct, so += adds each once
     monthly_cost[rows[fan], cols[fan]] += replacement[fan] - credits[fan]
-    return PathResults(values, monthly_cost)
+    drivers = {
+        "utilization_pct": d.utilization,
+        "delivery_delay_months": d.delay,
+        "discount_rate_pct": d.discount,
+        "market_reserved_avg_usd_per_gpu_hour": d.reserved_mean,
+        "outage_days_in_term": per_path(np.minimum(out, days)),
+    }
+    return PathResults(values, monthly_cost, drivers)
 
 
 ChunkRunner = Callable[[Callable[[range], PathResults], list[range]], Iterator[PathResults]]
@@ -380,6 +388,7 @@ class Simulation:
     fan_sample: np.ndarray
     model: RiskModel
     summary: Summary
+    rank_correlation: list[dict[str, float | str | None]] = field(default_factory=list)
 
     def stats(self) -> dict[str, dict[str, float]]:
         """P5, P50, P95 and mean of every output."""
@@ -426,22 +435,59 @@ def simulate(
     n_blocks = blocks_for(n_paths)
     chunks = [range(b, min(b + per_chunk, n_blocks)) for b in range(0, n_blocks, per_chunk)]
     fan: list[np.ndarray] = []
+    sample: list[PathResults] = []  # drivers and outputs of the first paths, for the rank correlations
 
     def run(blocks: range) -> PathResults:
         return run_blocks(terms, model, seed, blocks)
 
     def outputs() -> Iterator[dict[str, np.ndarray]]:
         results = map_chunks(run, chunks) if map_chunks is not None else (run(c) for c in chunks)
-        kept = sum(f.shape[0] for f in fan)
+        first_pass = not fan
+        kept = 0
         for r in results:
-            if kept < FAN_SAMPLE_PATHS:  # the fan chart's paths come from the first pass
-                fan.append(r.monthly_cost[: FAN_SAMPLE_PATHS - kept])
-                kept += fan[-1].shape[0]
+            if first_pass and kept < CORRELATION_PATHS:  # the fan chart's and the correlations' paths
+                fan.append(r.monthly_cost[: max(FAN_SAMPLE_PATHS - kept, 0)])
+                sample.append(r)
+                kept += r.values["npv_usd"].shape[0]
             yield r.values
 
     summary = summarise(outputs, n_paths, OUTPUTS, keep=keep_paths, progress=progress, histograms=("npv_usd",))
     fan_sample = np.concatenate(fan)[: min(n_paths, FAN_SAMPLE_PATHS)]
-    return Simulation(n_paths, seed, summary.values, fan_sample, model, summary)
+    cut = min(n_paths, CORRELATION_PATHS)
+    drivers = {k: np.concatenate([r.drivers[k] for r in sample])[:cut] for k in sample[0].drivers}
+    outs = {k: np.concatenate([r.values[k] for r in sample])[:cut] for k in TORNADO_OUTPUTS}
+    return Simulation(n_paths, seed, summary.values, fan_sample, model, summary, rank_correlations(drivers, outs))
+
+
+CORRELATION_PATHS = 100_000  # the rank correlations of drivers with outputs use the first paths
+
+
+def _average_ranks(v: np.ndarray) -> np.ndarray:
+    """Ranks 1..n, ties given the average of the ranks they span (as Spearman's coefficient needs)."""
+    _, inverse, counts = np.unique(v, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return (ends - (counts - 1) / 2.0)[inverse]
+
+
+def rank_correlations(drivers: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> list[dict[str, float | str | None]]:
+    """Spearman's rank correlation of every driver's draws with each output across paths, largest first (by the
+    first output); None where a driver or an output does not vary. Outages and spot are drivers here too."""
+    ranked = {k: _average_ranks(v) for k, v in outputs.items()}
+    rows: list[dict[str, float | str | None]] = []
+    for name, v in drivers.items():
+        r = _average_ranks(v)
+        row: dict[str, float | str | None] = {"driver": name}
+        for out, ro in ranked.items():
+            sd = float(r.std() * ro.std())
+            row[out] = float(np.mean((r - r.mean()) * (ro - ro.mean())) / sd) if sd > 0 else None
+        rows.append(row)
+    first = next(iter(outputs))
+
+    def size(row: dict[str, float | str | None]) -> float:
+        value = row[first]
+        return -abs(value) if isinstance(value, float) else 0.0
+
+    return sorted(rows, key=size)
 
 
 TORNADO_OUTPUTS = ("npv_usd", "usd_per_used_gpu_hour")

@@ -149,6 +149,32 @@ def test_outage_lengths_below_zero_are_held_at_zero(terms) -> None:  # type: ign
     assert (sim.values["net_tcv_usd"] <= float(base["net_tcv_usd"][0]) * (1 + 1e-12)).all()
 
 
+def test_rank_correlations_match_pandas_spearman(terms) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from engine.risk import _average_ranks, rank_correlations
+
+    assert _average_ranks(np.array([10.0, 20.0, 20.0, 30.0, 20.0])).tolist() == [1.0, 3.0, 3.0, 5.0, 3.0]  # ties: (2+3+4)/3
+    sim = simulate(terms, 3000, seed=4)
+    assert {r["driver"] for r in sim.rank_correlation} == {
+        "utilization_pct", "delivery_delay_months", "discount_rate_pct", "market_reserved_avg_usd_per_gpu_hour",
+        "outage_days_in_term",
+    }  # fmt: skip
+    # the same numbers from pandas (average ranks, Pearson on them) on the drivers and outputs of the same paths
+    rng = np.random.default_rng(0)
+    drivers = {"a": rng.integers(0, 4, 500).astype(float), "b": rng.normal(size=500)}
+    outputs = {"y": drivers["a"] * 2 + rng.normal(size=500), "z": -drivers["b"] + 0.1 * rng.normal(size=500)}
+    frame = pd.DataFrame({**drivers, **outputs})
+    for row in rank_correlations(drivers, outputs):
+        for out in ("y", "z"):
+            assert row[out] == pytest.approx(frame[row["driver"]].corr(frame[out], method="spearman"), abs=1e-12)
+    # only utilisation varies and fees are take-or-pay: $/used GPU-hour falls strictly as utilisation rises
+    model = replace(fixed_risk(terms), utilization=Dist("uniform", 60, 100))
+    rows = {r["driver"]: r for r in simulate(terms, 2000, seed=4, model=model).rank_correlation}
+    assert rows["utilization_pct"]["usd_per_used_gpu_hour"] == pytest.approx(-1.0, abs=1e-12)
+    assert rows["utilization_pct"]["npv_usd"] is None and rows["discount_rate_pct"]["usd_per_used_gpu_hour"] is None
+
+
 def test_percentiles_of_a_known_distribution(terms) -> None:  # type: ignore[no-untyped-def]
     # utilisation uniform on [60, 100] (no other uncertainty): take-or-pay fixes net fees, so $/used GPU-hour =
     # (net / delivered) / (u / 100) and its P5 sits at u = P95 = 98, its P95 at u = P5 = 62
@@ -293,8 +319,14 @@ def test_report_risk_sheet(tmp_path: Path) -> None:
     assert len(wb["Risk"]._charts) == 3
     sheet, ref = wb.defined_names["risk_npv_usd_p50"].attr_text.split("!")
     value = wb[sheet.strip("'")][ref.replace("$", "")].value
-    expected = simulate(load_deal(DEAL).terms(), REPORT_PATHS, REPORT_SEED).stats()["npv_usd"]["p50"]
-    assert value == pytest.approx(expected, rel=1e-12)
+    sim = simulate(load_deal(DEAL).terms(), REPORT_PATHS, REPORT_SEED)
+    assert value == pytest.approx(sim.stats()["npv_usd"]["p50"], rel=1e-12)
+    # the rank correlations of every driver, outages too, below the tornado
+    ws = wb["Risk"]
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Driver" and ws.cell(r, 2).value == "With NPV")
+    shown = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(header + 1, header + 6)}
+    expected = {r["driver"]: r["npv_usd"] if r["npv_usd"] is not None else "n/a" for r in sim.rank_correlation}
+    assert shown == pytest.approx(expected, rel=1e-12) and "outage_days_in_term" in shown  # the cells keep 16 digits
 
 
 @pytest.mark.parametrize(
