@@ -789,7 +789,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
         "npv_histogram": sim.histogram("npv_usd"),
         "monthly_cost_fan": sim.fan(),
         "tornado": tornado(terms, model),
-        "rank_correlation": sim.rank_correlation,
+        "rank_correlation": sim.rank_correlation(),
     }
     if as_json:
         _dump(rec)

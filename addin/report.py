@@ -695,7 +695,7 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
     put(ws, c_row, 1, "Rank correlation of each driver's draws with the outputs across the paths (every driver, outages too)",
         font=SUBTITLE)  # fmt: skip
     _header_row(ws, c_row + 1, ["Driver", "With NPV", "With $/used GPU-hour"])
-    for k, r in enumerate(sim.rank_correlation, start=c_row + 2):
+    for k, r in enumerate(sim.rank_correlation(), start=c_row + 2):
         put(ws, k, 1, str(r["driver"]))
         for j, out in enumerate(("npv_usd", "usd_per_used_gpu_hour"), start=2):
             value = r[out]

@@ -388,7 +388,12 @@ class Simulation:
     fan_sample: np.ndarray
     model: RiskModel
     summary: Summary
-    rank_correlation: list[dict[str, float | str | None]] = field(default_factory=list)
+    sample_drivers: dict[str, np.ndarray] = field(default_factory=dict)  # the first paths' draws, for the correlations
+    sample_outputs: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def rank_correlation(self) -> list[dict[str, float | str | None]]:
+        """Spearman's rank correlation of every driver with NPV and $/used GPU-hour over the first paths."""
+        return rank_correlations(self.sample_drivers, self.sample_outputs)
 
     def stats(self) -> dict[str, dict[str, float]]:
         """P5, P50, P95 and mean of every output."""
@@ -456,7 +461,7 @@ def simulate(
     cut = min(n_paths, CORRELATION_PATHS)
     drivers = {k: np.concatenate([r.drivers[k] for r in sample])[:cut] for k in sample[0].drivers}
     outs = {k: np.concatenate([r.values[k] for r in sample])[:cut] for k in TORNADO_OUTPUTS}
-    return Simulation(n_paths, seed, summary.values, fan_sample, model, summary, rank_correlations(drivers, outs))
+    return Simulation(n_paths, seed, summary.values, fan_sample, model, summary, drivers, outs)
 
 
 CORRELATION_PATHS = 100_000  # the rank correlations of drivers with outputs use the first paths

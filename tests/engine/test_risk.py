@@ -156,7 +156,7 @@ def test_rank_correlations_match_pandas_spearman(terms) -> None:  # type: ignore
 
     assert _average_ranks(np.array([10.0, 20.0, 20.0, 30.0, 20.0])).tolist() == [1.0, 3.0, 3.0, 5.0, 3.0]  # ties: (2+3+4)/3
     sim = simulate(terms, 3000, seed=4)
-    assert {r["driver"] for r in sim.rank_correlation} == {
+    assert {r["driver"] for r in sim.rank_correlation()} == {
         "utilization_pct", "delivery_delay_months", "discount_rate_pct", "market_reserved_avg_usd_per_gpu_hour",
         "outage_days_in_term",
     }  # fmt: skip
@@ -170,7 +170,7 @@ def test_rank_correlations_match_pandas_spearman(terms) -> None:  # type: ignore
             assert row[out] == pytest.approx(frame[row["driver"]].corr(frame[out], method="spearman"), abs=1e-12)
     # only utilisation varies and fees are take-or-pay: $/used GPU-hour falls strictly as utilisation rises
     model = replace(fixed_risk(terms), utilization=Dist("uniform", 60, 100))
-    rows = {r["driver"]: r for r in simulate(terms, 2000, seed=4, model=model).rank_correlation}
+    rows = {r["driver"]: r for r in simulate(terms, 2000, seed=4, model=model).rank_correlation()}
     assert rows["utilization_pct"]["usd_per_used_gpu_hour"] == pytest.approx(-1.0, abs=1e-12)
     assert rows["utilization_pct"]["npv_usd"] is None and rows["discount_rate_pct"]["usd_per_used_gpu_hour"] is None
 
@@ -325,7 +325,7 @@ def test_report_risk_sheet(tmp_path: Path) -> None:
     ws = wb["Risk"]
     header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Driver" and ws.cell(r, 2).value == "With NPV")
     shown = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(header + 1, header + 6)}
-    expected = {r["driver"]: r["npv_usd"] if r["npv_usd"] is not None else "n/a" for r in sim.rank_correlation}
+    expected = {r["driver"]: r["npv_usd"] if r["npv_usd"] is not None else "n/a" for r in sim.rank_correlation()}
     assert shown == pytest.approx(expected, rel=1e-12) and "outage_days_in_term" in shown  # the cells keep 16 digits
 
 
