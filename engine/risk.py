@@ -646,17 +646,7 @@ def build_risk(raw: dict[str, object] | None, terms: DealTerms) -> RiskModel:
     for key, value in raw.items():
         try:
             if key in RISK_SCALARS:
-                value = _unwrap_fixed(value)  # noqa: PLW2901
-                if not _number(value):
-                    raise InputError(Issue(f"risk.{key}", "type", f"risk.{key} must be a number, got {value!r}", value))
-                v = float(value)  # type: ignore[arg-type]
-                if key == "price_correlation" and not -1.0 <= v <= 1.0:
-                    raise InputError(Issue(f"risk.{key}", "range", f"risk.{key} must be from -1 to 1, got {v:g}", v))
-                if key.endswith("drift_pct") and not -100.0 <= v <= 100.0:
-                    raise InputError(Issue(f"risk.{key}", "range", f"risk.{key} must be from -100 to 100, got {v:g}", v))
-                if key != "price_correlation" and not key.endswith("drift_pct") and not 0.0 <= v <= 500.0:
-                    raise InputError(Issue(f"risk.{key}", "range", f"risk.{key} must be from 0 to 500, got {v:g}", v))
-                changes[key] = v
+                changes[key] = scalar_driver(key, key, value)
             elif key in RISK_DISTS:
                 changes[MODEL_FIELD.get(key, key)] = parse_dist(key, value)
             else:
@@ -871,10 +861,30 @@ def _portfolio_driver(name: str, key: str, value: object, known: tuple[str, ...]
         raise InputError(Issue(f"risk.{name}", "unknown", message, None))
     if key in ("revenue_doubling_months", "outage_days"):
         return parse_dist(name, value)
+    return scalar_driver(name, key, value)
+
+
+# the range of every scalar driver, deals' and portfolios' alike
+SCALAR_RANGES = {
+    "reserved_vol_pct": (0.0, 500.0),
+    "spot_vol_pct": (0.0, 500.0),
+    "reserved_drift_pct": (-100.0, 100.0),  # beyond, prices overflow within a term
+    "spot_drift_pct": (-100.0, 100.0),
+    "price_correlation": (-1.0, 1.0),
+    "outages_per_year": (0.0, 500.0),
+    "revenue_sd_log": (0.0, 5.0),  # a spread of e^5 = 148x a standard deviation is already extreme
+}
+
+
+def scalar_driver(name: str, key: str, value: object) -> float:
+    """A scalar driver's value (``fixed, v`` on a Risk sheet is v), or an InputError naming it, its range and the value."""
     value = _unwrap_fixed(value)
-    top = 5.0 if key == "revenue_sd_log" else 500.0  # a spread of e^5 = 148x a standard deviation is already extreme
-    if not _number(value) or not 0.0 <= float(value) <= top:  # type: ignore[arg-type]
-        raise InputError(Issue(f"risk.{name}", "range", f"risk.{name} must be a number from 0 to {top:g}, got {value!r}", value))
+    lo, hi = SCALAR_RANGES[key]
+    if not _number(value) or not lo <= float(value) <= hi:  # type: ignore[arg-type]
+        shown = f"{float(value):g}" if _number(value) else repr(value)  # type: ignore[arg-type]
+        raise InputError(
+            Issue(f"risk.{name}", "range", f"risk.{name} must be a number from {lo:g} to {hi:g}, got {shown}", value)
+        )
     return float(value)  # type: ignore[arg-type]
 
 

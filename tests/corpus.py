@@ -362,12 +362,12 @@ BAD_DISTS: tuple[tuple[str, str, tuple[Any, ...] | None, tuple[str, ...]], ...] 
 )  # fmt: skip
 # (scalar, an out-of-range value, its rule as told)
 RISK_SCALAR_RANGES = (
-    ("reserved_vol_pct", 600, "must be from 0 to 500, got 600"),
-    ("spot_vol_pct", -5, "must be from 0 to 500, got -5"),
-    ("reserved_drift_pct", 150, "must be from -100 to 100, got 150"),
-    ("spot_drift_pct", -250, "must be from -100 to 100, got -250"),
-    ("price_correlation", 1.5, "must be from -1 to 1, got 1.5"),
-    ("outages_per_year", 900, "must be from 0 to 500, got 900"),
+    ("reserved_vol_pct", 600, "must be a number from 0 to 500, got 600"),
+    ("spot_vol_pct", -5, "must be a number from 0 to 500, got -5"),
+    ("reserved_drift_pct", 150, "must be a number from -100 to 100, got 150"),
+    ("spot_drift_pct", -250, "must be a number from -100 to 100, got -250"),
+    ("price_correlation", 1.5, "must be a number from -1 to 1, got 1.5"),
+    ("outages_per_year", 900, "must be a number from 0 to 500, got 900"),
 )
 
 
@@ -415,7 +415,7 @@ def risk_cases() -> list[Case]:
         cases.append(_risk_toml_case(f"risk-toml-{scalar}-range", f"{scalar} = {value}", (f"risk.{scalar} {rule}",)))
         cases.append(_risk_xlsx_case(f"risk-xlsx-{scalar}-range", scalar, ("fixed", value), (f"risk.{scalar} {rule}",)))
         cases.append(
-            _risk_toml_case(f"risk-toml-{scalar}-text", f'{scalar} = "forty"', (f"risk.{scalar} must be a number, got 'forty'",))
+            _risk_toml_case(f"risk-toml-{scalar}-text", f'{scalar} = "forty"', (f"risk.{scalar} must be a number from", "got 'forty'"))
         )
         cases.append(
             _risk_xlsx_case(f"risk-xlsx-{scalar}-distribution", scalar, ("normal", 1, 1), (f"risk.{scalar} must be a number",))

@@ -345,7 +345,7 @@ def test_report_risk_sheet(tmp_path: Path) -> None:
             "risk.discount_rate_pct.dist must be one of fixed, normal, lognormal",
         ),
         ('discount_rate_pct = { dist = "normal", mean = 9, sd = -1 }', "risk.discount_rate_pct: sd must be >= 0, got -1"),
-        ("price_correlation = 2", "risk.price_correlation must be from -1 to 1, got 2"),
+        ("price_correlation = 2", "risk.price_correlation must be a number from -1 to 1, got 2"),
         ("volatility = 40", "risk.volatility is not a risk driver"),
     ],
 )
