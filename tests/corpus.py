@@ -415,7 +415,9 @@ def risk_cases() -> list[Case]:
         cases.append(_risk_toml_case(f"risk-toml-{scalar}-range", f"{scalar} = {value}", (f"risk.{scalar} {rule}",)))
         cases.append(_risk_xlsx_case(f"risk-xlsx-{scalar}-range", scalar, ("fixed", value), (f"risk.{scalar} {rule}",)))
         cases.append(
-            _risk_toml_case(f"risk-toml-{scalar}-text", f'{scalar} = "forty"', (f"risk.{scalar} must be a number from", "got 'forty'"))
+            _risk_toml_case(
+                f"risk-toml-{scalar}-text", f'{scalar} = "forty"', (f"risk.{scalar} must be a number from", "got 'forty'")
+            )
         )
         cases.append(
             _risk_xlsx_case(f"risk-xlsx-{scalar}-distribution", scalar, ("normal", 1, 1), (f"risk.{scalar} must be a number",))
