@@ -108,25 +108,51 @@ def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
     book.write("cdm_scenario_results", [[row[0], name, *row[1:]] for row, name in zip(table, ("scenario", *COMPARE_FIGURES))])
     book.write("cdm_run_stamp", [[stamp]])
     if book.has_name("cdm_risk_results") and active in raws:
-        book.write("cdm_risk_results", _risk_table(book, raws[active]))
+        for name, rows in _risk_blocks(book, raws[active]).items():
+            if book.has_name(name):  # workbooks made before a block existed simply lack it
+                book.write(name, rows)
     return RefreshResult(active, messages, stamp, n_errors, n_warnings)
 
 
-def _risk_table(book: Book, raw: dict[str, object]) -> list[list[Any]]:
-    """The simulation summary for the Risk sheet (10,000 paths, the report's seed), or the risk block's error."""
+RISK_BLOCKS = ("cdm_risk_histogram", "cdm_risk_fan", "cdm_risk_tornado", "cdm_risk_correlation")
+
+
+def _risk_blocks(book: Book, raw: dict[str, object]) -> dict[str, list[list[Any]]]:
+    """The Risk sheet's refreshed tables (10,000 paths, the report's seed): the summary, the NPV histogram, the
+    monthly-cost fan, the tornado and the rank correlations; on a bad Risk block, its error and empty tables."""
     from addin.workbook import read_risk
-    from engine.risk import OUTPUTS, build_risk, simulate
+    from engine.risk import OUTPUTS, build_risk, simulate, tornado
 
     try:
         terms = build_terms(raw)
-        sim = simulate(terms, 10_000, 20260506, build_risk(read_risk(book)[0], terms))
+        model = build_risk(read_risk(book)[0], terms)
+        sim = simulate(terms, 10_000, 20260506, model)
     except InputError as exc:
-        return [["CDM error: " + exc.issues[0].message, "", "", "", ""]]
+        return {"cdm_risk_results": [["CDM error: " + exc.issues[0].message, "", "", "", ""]]} | {key: [] for key in RISK_BLOCKS}
     stats = sim.stats()
     table: list[list[Any]] = [["Output", "P5", "P50", "P95", "Mean"]]
     table += [[name, stats[name]["p5"], stats[name]["p50"], stats[name]["p95"], stats[name]["mean"]] for name in OUTPUTS]
     table.append(["10,000 paths, seed 20260506", "", "", "", ""])
-    return table
+    hist = sim.histogram("npv_usd")
+    fan = sim.fan()
+    first = dt.date.fromisoformat(f"{terms.start_month[0]}-01")
+    months = [
+        dt.date(first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1) for k in range(len(fan["p50"]))
+    ]
+    corr = sim.rank_correlation()
+    return {
+        "cdm_risk_results": table,
+        "cdm_risk_histogram": [["NPV from", "to", "Paths"]]
+        + [[hist["edges"][k], hist["edges"][k + 1], c] for k, c in enumerate(hist["counts"])],
+        "cdm_risk_fan": [["Month", "Monthly cost P5", "P50", "P95"]]
+        + [[m, fan["p5"][k], fan["p50"][k], fan["p95"][k]] for k, m in enumerate(months)],
+        "cdm_risk_tornado": [["Driver", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing"]]
+        + [[r["driver"], r["low_input"], r["high_input"], r["npv_usd_at_low"], r["npv_usd_at_high"], r["npv_usd_swing"]]
+           for r in tornado(terms, model)],
+        "cdm_risk_correlation": [["Driver", "With NPV", "With $/used GPU-hour"]]
+        + [[r["driver"], *(v if isinstance(v, float) else "n/a" for v in (r["npv_usd"], r["usd_per_used_gpu_hour"]))]
+           for r in corr],
+    }  # fmt: skip
 
 
 def _portfolio_risk_table(book: Book, valid: bool) -> list[list[Any]]:

@@ -30,6 +30,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from addin.atomic import atomic_write
+from addin.charts import fan_chart, histogram_chart, tornado_chart
 from addin.claims import QUANTITIES, Verdict, check_claims, claims_for, load_claims
 from addin.dealfile import DealSource
 from addin.udfs import package_version
@@ -646,13 +647,7 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
         put(ws, row + 1 + k, 1, hist["edges"][k], FORMATS["USD"])
         put(ws, row + 1 + k, 2, hist["edges"][k + 1], FORMATS["USD"])
         put(ws, row + 1 + k, 3, count, "#,##0")
-    h = BarChart()
-    h.type, h.title = "col", "Histogram of NPV (paths per bin)"
-    h.add_data(Reference(ws, min_col=3, min_row=row, max_row=row + 20), titles_from_data=True)
-    h.set_categories(Reference(ws, min_col=1, min_row=row + 1, max_row=row + 20))
-    h.x_axis.number_format = '"$"0.0,,,"B"'
-    h.legend, h.height, h.width = None, 7, 16
-    ws.add_chart(h, "F4")
+    ws.add_chart(histogram_chart(ws, row, 20, 1, 3), "F4")
     fan_row = row + 23
     fan = sim.fan()
     _header_row(ws, fan_row, ["Month", "Monthly cost P5 ($M)", "P50 ($M)", "P95 ($M)"])
@@ -663,17 +658,7 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
         for j, q in enumerate(("p5", "p50", "p95"), start=2):
             put(ws, fan_row + 1 + k, j, fan[q][k], FORMATS["USDm"])
     last = fan_row + len(months)
-    f = LineChart()
-    f.title = "Fan chart of monthly cost (net fee after credits + outage replacement at spot)"
-    for j in (2, 3, 4):
-        f.add_data(Reference(ws, min_col=j, min_row=fan_row, max_row=last), titles_from_data=True)
-    f.set_categories(Reference(ws, min_col=1, min_row=fan_row + 1, max_row=last))
-    f.y_axis.numFmt, f.x_axis.number_format = "#,##0,,", "mmm yy"
-    for series in f.series:
-        series.smooth = False
-    f.height, f.width = 7, 16
-    f.legend.position = "b"
-    ws.add_chart(f, "F20")
+    ws.add_chart(fan_chart(ws, fan_row, len(months), 1), "F20")
     t_row = last + 2
     rows = tornado(terms, model)
     _header_row(ws, t_row, ["Driver (P5 / P95)", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing"])
@@ -684,13 +669,7 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
         put(ws, k, 4, r["npv_usd_at_low"], FORMATS["USD"])
         put(ws, k, 5, r["npv_usd_at_high"], FORMATS["USD"])
         put(ws, k, 6, r["npv_usd_swing"], FORMATS["USD"])
-    tc = BarChart()
-    tc.type, tc.title = "bar", "Tornado: NPV swing by driver (each alone at its P5 and P95)"
-    tc.add_data(Reference(ws, min_col=6, min_row=t_row, max_row=t_row + len(rows)), titles_from_data=True)
-    tc.set_categories(Reference(ws, min_col=1, min_row=t_row + 1, max_row=t_row + len(rows)))
-    tc.x_axis.number_format = '"$"0.0,,,"B"'
-    tc.legend, tc.height, tc.width = None, 6, 16
-    ws.add_chart(tc, "F36")
+    ws.add_chart(tornado_chart(ws, t_row, len(rows), 1, 6), "F36")
     c_row = t_row + len(rows) + 2
     put(ws, c_row, 1, "Rank correlation of each driver's draws with the outputs across the paths (every driver, outages too)",
         font=SUBTITLE)  # fmt: skip

@@ -29,6 +29,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
 from addin.cells import NIL_MARK
+from addin.charts import fan_chart, histogram_chart, tornado_chart
 from addin.fmt import EXCEL_FORMATS
 from addin.udfs import SCHEDULE_ROWS, package_version
 from engine import COLUMNS, FIELDS, MAX_MONTHS, METRICS, TABLES
@@ -708,7 +709,48 @@ PORTFOLIO_RISK_ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tuple[str, str], ...] = RISK_ROWS) -> None:
+RISK_TORNADO_DRIVERS = 4  # utilisation, delivery delay, discount rate, market price (engine.risk.tornado)
+RISK_CORRELATION_DRIVERS = 5  # those four's draws (the market price as its term average) and outage days
+
+
+def _risk_charts(wb: Workbook, layout: Layout, ws: Any, first: int) -> None:
+    """The Monte Carlo tables Refresh rewrites (NPV histogram, monthly-cost fan on the 120-month timeline,
+    tornado, rank correlations) and native charts over them, which follow the cells when they change."""
+    blocks = (
+        ("cdm_risk_histogram", "NPV histogram (written by Refresh)", ["NPV from", "to", "Paths"], 20,
+         [EXCEL_FORMATS["USD"], EXCEL_FORMATS["USD"], "#,##0"]),
+        ("cdm_risk_fan", "Monthly cost by month, P5 / P50 / P95 over the paths (written by Refresh)",
+         ["Month", "Monthly cost P5", "P50", "P95"], MAX_MONTHS, ["mmm yyyy", *[EXCEL_FORMATS["USD/month"]] * 3]),
+        ("cdm_risk_tornado", "Tornado: each driver alone at its P5 and P95 (written by Refresh)",
+         ["Driver", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing"], RISK_TORNADO_DRIVERS,
+         ["@", "#,##0.00", "#,##0.00", *[EXCEL_FORMATS["USD"]] * 3]),
+        ("cdm_risk_correlation", "Rank correlation of each driver's draws with the outputs (written by Refresh)",
+         ["Driver", "With NPV", "With $/used GPU-hour"], RISK_CORRELATION_DRIVERS, ["@", "+0.00;-0.00;0.00", "+0.00;-0.00;0.00"]),
+    )  # fmt: skip
+    headers = {}
+    row = first
+    for name, title, labels, n, formats in blocks:
+        ws.cell(row, 2, title).font = SECTION_FONT
+        header = row + 1
+        for j, label in enumerate(labels):
+            c = ws.cell(header, 2 + j, label)
+            c.font, c.fill = HEADER_FONT, HEADER_FILL
+            for r in range(header + 1, header + 1 + n):
+                cell = ws.cell(r, 2 + j)
+                cell.fill, cell.font, cell.number_format = REFRESH_FILL, REFRESH_FONT, formats[j]
+        _name(wb, layout, name, abs_ref("Risk", 2, header, 1 + len(labels), header + n))
+        headers[name] = (row, header, n)
+        row = header + n + 3
+    title, header, n = headers["cdm_risk_histogram"]
+    ws.add_chart(histogram_chart(ws, header, n, 2, 4), f"H{title}")
+    title, header, n = headers["cdm_risk_fan"]
+    ws.add_chart(fan_chart(ws, header, n, 2), f"H{title}")
+    title, header, n = headers["cdm_risk_tornado"]
+    ws.add_chart(tornado_chart(ws, header, n, 2, 7), f"H{title}")
+
+
+def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tuple[str, str], ...] = RISK_ROWS,
+          charts: bool = False) -> None:  # fmt: skip
     """The Risk block: one row per driver (distribution and parameters); blank = the documented default."""
     ws = wb.create_sheet("Risk")
     for col, width in zip("ABCDEFGH", (2, 64, 40, 18, 18, 18, 18, 40)):
@@ -752,6 +794,8 @@ def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tup
             if col > 2:
                 cell.number_format = "[>=1000]#,##0;[<=-1000]-#,##0;#,##0.00"  # money, GPUs, hours, % alike
     _name(wb, layout, "cdm_risk_results", abs_ref("Risk", 2, top, 6, top + 8))
+    if charts:
+        _risk_charts(wb, layout, ws, top + 11)
 
 
 def build_deal_workbook(
@@ -780,7 +824,7 @@ def build_deal_workbook(
     _checks(wb, layout)
     _compare(wb, layout)
     _tables(wb, layout)
-    _risk(wb, layout, dict(risk or {}))
+    _risk(wb, layout, dict(risk or {}), charts=True)
     wb.active = wb.sheetnames.index(INPUTS)
     props = wb.properties
     props.creator = props.lastModifiedBy = "Compute Deal Model"

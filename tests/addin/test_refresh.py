@@ -20,7 +20,8 @@ from engine import FIELDS
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "workbooks" / "anthropic_xai_colossus1.xlsx"
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-OUTPUT_NAMES = ("cdm_messages", "cdm_scenario_results", "cdm_run_stamp", "cdm_risk_results")
+OUTPUT_NAMES = ("cdm_messages", "cdm_scenario_results", "cdm_run_stamp", "cdm_risk_results", "cdm_risk_histogram", "cdm_risk_fan",
+                "cdm_risk_tornado", "cdm_risk_correlation")  # fmt: skip
 
 
 def all_cells(path: Path) -> dict[tuple[str, str], Any]:
@@ -141,3 +142,37 @@ def test_cli_refresh(copy: Path) -> None:
     res = CliRunner().invoke(app, ["refresh", str(copy)])
     assert res.exit_code == 0, res.output
     assert "Refreshed" in res.stdout
+
+
+def test_refresh_writes_the_risk_charts_data(copy: Path) -> None:
+    """The Risk sheet's histogram, fan, tornado and rank correlations equal the engine's, under native charts."""
+    from addin.dealfile import load_deal
+    from engine.risk import simulate, tornado
+
+    refresh_file(copy, NOW)
+    wb = load_workbook(copy)
+
+    def block(name: str) -> list[list[Any]]:
+        sheet, ref = wb.defined_names[name].attr_text.split("!")
+        return [[c.value for c in row] for row in wb[sheet.strip("'")][ref.replace("$", "")]]
+
+    terms = load_deal(ROOT / "workbooks" / "deals" / "anthropic_xai_colossus1.toml").terms()
+    sim = simulate(terms, 10_000, 20260506)
+    hist = block("cdm_risk_histogram")
+    assert [r[2] for r in hist[1:]] == sim.histogram("npv_usd")["counts"]
+    assert [r[0] for r in hist[1:]] == pytest.approx(sim.histogram("npv_usd")["edges"][:-1], rel=1e-12)
+    fan = block("cdm_risk_fan")
+    months = int(terms.months_billed[0])
+    assert fan[1][0] == dt.datetime(2026, 5, 1) and fan[months][0] == dt.datetime(2029, 5, 1) and fan[months + 1] == [None] * 4
+    assert [r[2] for r in fan[1 : months + 1]] == pytest.approx(sim.fan()["p50"], rel=1e-12)
+    torn = block("cdm_risk_tornado")
+    assert [(r[0], r[5]) for r in torn[1:]] == [
+        (t["driver"], pytest.approx(t["npv_usd_swing"], rel=1e-12)) for t in tornado(terms, sim.model)
+    ]
+    corr = block("cdm_risk_correlation")
+    assert {r[0] for r in corr[1:]} == {r["driver"] for r in sim.rank_correlation()}
+    charts = wb["Risk"]._charts
+    assert len(charts) == 3
+    refs = [s.val.numRef.f for c in charts for s in c.series]
+    hist_ref = wb.defined_names["cdm_risk_histogram"].attr_text.split("!")[1]
+    assert any(hist_ref.split(":")[1].replace("B", "D") in f for f in refs)  # the histogram chart reads the Paths column
