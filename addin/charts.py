@@ -13,38 +13,43 @@ from openpyxl.worksheet.worksheet import Worksheet
 BILLIONS = '"$"0.0,,,"B"'
 
 
-def histogram_chart(ws: Worksheet, header: int, rows: int, from_col: int, count_col: int) -> BarChart:
-    """Paths per NPV bin: bars over ``count_col``, labelled by each bin's lower edge in ``from_col``."""
+def histogram_chart(ws: Worksheet, header: int, rows: int, from_col: int, count_col: int, *,
+                    title: str = "Histogram of NPV (paths per bin)", number_format: str = BILLIONS) -> BarChart:  # fmt: skip
+    """Paths per bin: bars over ``count_col``, labelled by each bin's lower edge in ``from_col``."""
     chart = BarChart()
-    chart.type, chart.title = "col", "Histogram of NPV (paths per bin)"
+    chart.type, chart.title = "col", title
     chart.add_data(Reference(ws, min_col=count_col, min_row=header, max_row=header + rows), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=from_col, min_row=header + 1, max_row=header + rows))
-    chart.x_axis.number_format = BILLIONS
+    chart.x_axis.number_format = number_format
     chart.legend, chart.height, chart.width = None, 7, 16
     return chart
 
 
-def fan_chart(ws: Worksheet, header: int, rows: int, month_col: int) -> LineChart:
-    """P5, P50 and P95 of monthly cost (three columns after ``month_col``) by month."""
+def fan_chart(ws: Worksheet, header: int, rows: int, month_col: int, *, series: int = 3,
+              title: str = "Fan chart of monthly cost (net fee after credits + outage replacement at spot)",
+              number_format: str = "#,##0,,") -> LineChart:  # fmt: skip
+    """P5, P50 and P95 (and any further series) in the columns after ``month_col``, by month."""
     chart = LineChart()
-    chart.title = "Fan chart of monthly cost (net fee after credits + outage replacement at spot)"
-    for j in (month_col + 1, month_col + 2, month_col + 3):
+    chart.title = title
+    for j in range(month_col + 1, month_col + 1 + series):
         chart.add_data(Reference(ws, min_col=j, min_row=header, max_row=header + rows), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=month_col, min_row=header + 1, max_row=header + rows))
-    chart.y_axis.numFmt, chart.x_axis.number_format = "#,##0,,", "mmm yy"
-    for series in chart.series:
-        series.smooth = False
+    chart.y_axis.numFmt, chart.x_axis.number_format = number_format, "mmm yy"
+    for line in chart.series:
+        line.smooth = False
     chart.height, chart.width = 7, 16
     chart.legend.position = "b"
     return chart
 
 
-def tornado_chart(ws: Worksheet, header: int, rows: int, driver_col: int, swing_col: int) -> BarChart:
-    """NPV swing by driver, each alone at its P5 and P95: horizontal bars over ``swing_col``."""
+def tornado_chart(ws: Worksheet, header: int, rows: int, driver_col: int, swing_col: int, *,
+                  title: str = "Tornado: NPV swing by driver (each alone at its P5 and P95)",
+                  number_format: str = BILLIONS) -> BarChart:  # fmt: skip
+    """A value per driver (an NPV swing, a rank correlation) as horizontal bars over ``swing_col``."""
     chart = BarChart()
-    chart.type, chart.title = "bar", "Tornado: NPV swing by driver (each alone at its P5 and P95)"
+    chart.type, chart.title = "bar", title
     chart.add_data(Reference(ws, min_col=swing_col, min_row=header, max_row=header + rows), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=driver_col, min_row=header + 1, max_row=header + rows))
-    chart.x_axis.number_format = BILLIONS
+    chart.x_axis.number_format = number_format
     chart.legend, chart.height, chart.width = None, 6, 16
     return chart

@@ -821,7 +821,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
 def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> None:
     from addin.portfolio_report import load_any_portfolio
     from engine.portfolio import PortfolioResult
-    from engine.risk import summarise_portfolio
+    from engine.risk import CORRELATION_PATHS, summarise_portfolio
 
     if not 1 <= paths <= 10_000_000:
         raise InputError(Issue("paths", "range", f"paths must be from 1 to 10,000,000, got {paths}", paths))
@@ -841,12 +841,22 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
         risk_raw, risk_where = read_risk(OpenpyxlBook(open_workbook(path)))
         source = DealSource(path=path, raw={}, locations=risk_where, kind="xlsx")
     try:  # a bad driver, or a vendor the portfolio does not have, is located in the file
-        summary, never = summarise_portfolio(PortfolioResult(p), paths, seed, build_portfolio_risk(risk_raw))
+        sim = summarise_portfolio(PortfolioResult(p), paths, seed, build_portfolio_risk(risk_raw))
     except InputError as exc:
         exc.source = source  # type: ignore[attr-defined]
         raise
-    stats = summary.stats
-    rec = {"portfolio_name": p.name, "paths": paths, "seed": seed, "stats": stats, "paths_with_no_shortfall_pct": never}
+    stats = sim.summary.stats
+    rec = {
+        "portfolio_name": p.name,
+        "paths": paths,
+        "seed": seed,
+        "stats": stats,
+        "paths_with_no_shortfall_pct": sim.never_short_pct,
+        "usd_per_used_gpu_hour_histogram": sim.summary.histograms["usd_per_used_gpu_hour"],
+        "demand_fan_gpu_hours": sim.demand_fan,
+        "contracted_supply_gpu_hours": sim.supply,
+        "rank_correlation": sim.rank_correlation(),
+    }
     if as_json:
         _dump(rec)
         return
@@ -861,6 +871,13 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
             unit = _portfolio_unit(name)
             t.add_row(name, *(human(st[q], unit) for q in ("p5", "p50", "p95", "mean")))
     _show(t)
+    tc = Table(title=f"Rank correlation of each driver's draws with the outputs ({min(paths, CORRELATION_PATHS):,} paths)")
+    for col in ("driver", "with first shortfall month", "with $/used GPU-hour"):
+        tc.add_column(col, justify="right" if col != "driver" else "left")
+    for r in rec["rank_correlation"]:
+        cells = [r[o] for o in ("first_shortfall_month", "usd_per_used_gpu_hour")]
+        tc.add_row(str(r["driver"]), *(f"{c:+.2f}" if isinstance(c, float) else "n/a" for c in cells))
+    _show(tc)
 
 
 def _portfolio_unit(name: str) -> str:

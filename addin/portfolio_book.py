@@ -235,6 +235,7 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
         _cell_value,
         _fmt_for,
         _name,
+        _portfolio_risk_charts,
         _risk,
         _style_input,
         _validation,
@@ -459,7 +460,12 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
             (f"vendors.{v}.outage_days", f"Outage length at {v}, days (blank = the all-vendor row)"),
         )
     )
-    _risk(wb, layout, flat_risk(dict(raw.get("risk") or {})), PORTFOLIO_RISK_ROWS + vendor_rows)
+    n_vendors = sum(1 for v in vendors if v)
+
+    def charts(wb: Workbook, layout: Any, ws: Any, first: int) -> None:
+        _portfolio_risk_charts(wb, layout, ws, first, n_vendors)
+
+    _risk(wb, layout, flat_risk(dict(raw.get("risk") or {})), PORTFOLIO_RISK_ROWS + vendor_rows, charts=charts)
     wb.active = wb.sheetnames.index("Contracts")
     wb.properties.creator = wb.properties.lastModifiedBy = "Compute Deal Model"
     wb.properties.created = wb.properties.modified = dt.datetime(2026, 1, 1)

@@ -150,34 +150,55 @@ def _risk_blocks(book: Book, raw: dict[str, object]) -> dict[str, list[list[Any]
         + [[r["driver"], r["low_input"], r["high_input"], r["npv_usd_at_low"], r["npv_usd_at_high"], r["npv_usd_swing"]]
            for r in tornado(terms, model)],
         "cdm_risk_correlation": [["Driver", "With NPV", "With $/used GPU-hour"]]
-        + [[r["driver"], *(v if isinstance(v, float) else "n/a" for v in (r["npv_usd"], r["usd_per_used_gpu_hour"]))]
+        + [[r["driver"], *(_correlation(r[o]) for o in ("npv_usd", "usd_per_used_gpu_hour"))]
            for r in corr],
     }  # fmt: skip
 
 
-def _portfolio_risk_table(book: Book, valid: bool) -> list[list[Any]]:
-    """The portfolio simulation summary for the Risk sheet (10,000 paths, the report's seed), or why there is none."""
+def _portfolio_risk_blocks(book: Book, valid: bool) -> dict[str, list[list[Any]]]:
+    """The portfolio's Risk sheet tables (10,000 paths, the report's seed): the summary, the $/used GPU-hour
+    histogram, the demand fan against contracted supply and the rank correlations; or why there are none."""
     from addin.portfolio_book import portfolio_from_blocks
     from addin.workbook import read_risk
     from engine.portfolio import PortfolioResult
     from engine.risk import build_portfolio_risk, summarise_portfolio
 
+    def failed(message: str) -> dict[str, list[list[Any]]]:
+        return {"cdm_risk_results": [["CDM error: " + message, "", "", "", ""]]} | {key: [] for key in RISK_BLOCKS}
+
     if not valid:
-        return [["CDM error: the portfolio has errors (see Checks); no simulation was run", "", "", "", ""]]
+        return failed("the portfolio has errors (see Checks); no simulation was run")
     try:
         p = portfolio_from_blocks(book.read("cdm_portfolio"), book.read("cdm_contracts"))
-        summary, _ = summarise_portfolio(PortfolioResult(p), 10_000, 20260506, build_portfolio_risk(read_risk(book)[0]))
+        sim = summarise_portfolio(PortfolioResult(p), 10_000, 20260506, build_portfolio_risk(read_risk(book)[0]))
     except InputError as exc:
-        return [["CDM error: " + exc.issues[0].message, "", "", "", ""]]
+        return failed(exc.issues[0].message)
     table: list[list[Any]] = [["Output", "P5", "P50", "P95", "Mean"]]
-    for name, st in summary.stats.items():
+    for name, st in sim.summary.stats.items():
         q: list[Any] = [st["p5"], st["p50"], st["p95"]]
         if name == "first_shortfall_month":  # months from the start -> the month itself, or none within the horizon
             table.append(["first_shortfall_month (mean in months from start)", *map(p.month_label, q), st["mean"]])
         else:
             table.append([name, *q, st["mean"]])
     table.append(["10,000 paths, seed 20260506", "", "", "", ""])
-    return table
+    hist = sim.summary.histograms["usd_per_used_gpu_hour"]
+    first = dt.date.fromisoformat(f"{p.start_month}-01")
+    months = [dt.date(first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1) for k in range(p.n_months)]
+    fan = sim.demand_fan
+    return {
+        "cdm_risk_results": table,
+        "cdm_risk_histogram": [["$/used GPU-hour from", "to", "Paths"]]
+        + [[hist["edges"][k], hist["edges"][k + 1], c] for k, c in enumerate(hist["counts"])],
+        "cdm_risk_fan": [["Month", "Demand P5", "P50", "P95", "Contracted supply"]]
+        + [[m, fan["p5"][k], fan["p50"][k], fan["p95"][k], sim.supply[k]] for k, m in enumerate(months)],
+        "cdm_risk_correlation": [["Driver", "With first shortfall month", "With $/used GPU-hour"]]
+        + [[r["driver"], *(_correlation(r[o]) for o in ("first_shortfall_month", "usd_per_used_gpu_hour"))]
+           for r in sim.rank_correlation()],
+    }  # fmt: skip
+
+
+def _correlation(value: object) -> object:
+    return value if isinstance(value, float) else "n/a"
 
 
 def _where(issue: Issue, where: dict[str, str]) -> str:
@@ -239,7 +260,9 @@ def refresh_portfolio(book: Book, now: dt.datetime | None = None) -> RefreshResu
         if not messages:
             messages.append(("ok", "", "Every contract and input is valid."))
     if book.has_name("cdm_risk_results"):
-        book.write("cdm_risk_results", _portfolio_risk_table(book, rec is not None))
+        for name, rows in _portfolio_risk_blocks(book, rec is not None).items():
+            if book.has_name(name):  # workbooks made before a table existed simply lack it
+                book.write(name, rows)
     rows = len(book.read("cdm_portfolio_results"))
     book.write("cdm_portfolio_results", table[:rows])
     book.write("cdm_messages", [[sev, where, "", text] for sev, where, text in messages[: len(book.read("cdm_messages"))]])

@@ -16,7 +16,7 @@ term. Defined names exist for scalar inputs and add-in anchors only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -713,20 +713,11 @@ RISK_TORNADO_DRIVERS = 4  # utilisation, delivery delay, discount rate, market p
 RISK_CORRELATION_DRIVERS = 5  # those four's draws (the market price as its term average) and outage days
 
 
-def _risk_charts(wb: Workbook, layout: Layout, ws: Any, first: int) -> None:
-    """The Monte Carlo tables Refresh rewrites (NPV histogram, monthly-cost fan on the 120-month timeline,
-    tornado, rank correlations) and native charts over them, which follow the cells when they change."""
-    blocks = (
-        ("cdm_risk_histogram", "NPV histogram (written by Refresh)", ["NPV from", "to", "Paths"], 20,
-         [EXCEL_FORMATS["USD"], EXCEL_FORMATS["USD"], "#,##0"]),
-        ("cdm_risk_fan", "Monthly cost by month, P5 / P50 / P95 over the paths (written by Refresh)",
-         ["Month", "Monthly cost P5", "P50", "P95"], MAX_MONTHS, ["mmm yyyy", *[EXCEL_FORMATS["USD/month"]] * 3]),
-        ("cdm_risk_tornado", "Tornado: each driver alone at its P5 and P95 (written by Refresh)",
-         ["Driver", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing"], RISK_TORNADO_DRIVERS,
-         ["@", "#,##0.00", "#,##0.00", *[EXCEL_FORMATS["USD"]] * 3]),
-        ("cdm_risk_correlation", "Rank correlation of each driver's draws with the outputs (written by Refresh)",
-         ["Driver", "With NPV", "With $/used GPU-hour"], RISK_CORRELATION_DRIVERS, ["@", "+0.00;-0.00;0.00", "+0.00;-0.00;0.00"]),
-    )  # fmt: skip
+RefreshTable = tuple[str, str, list[str], int, list[str]]  # name, title, column headers, rows, number formats
+
+
+def _refresh_tables(wb: Workbook, layout: Layout, ws: Any, first: int, blocks: tuple[RefreshTable, ...]) -> dict[str, int]:
+    """Tables Refresh rewrites, one under another from row ``first``, each named; returns each one's header row."""
     headers = {}
     row = first
     for name, title, labels, n, formats in blocks:
@@ -739,18 +730,59 @@ def _risk_charts(wb: Workbook, layout: Layout, ws: Any, first: int) -> None:
                 cell = ws.cell(r, 2 + j)
                 cell.fill, cell.font, cell.number_format = REFRESH_FILL, REFRESH_FONT, formats[j]
         _name(wb, layout, name, abs_ref("Risk", 2, header, 1 + len(labels), header + n))
-        headers[name] = (row, header, n)
+        headers[name] = header
         row = header + n + 3
-    title, header, n = headers["cdm_risk_histogram"]
-    ws.add_chart(histogram_chart(ws, header, n, 2, 4), f"H{title}")
-    title, header, n = headers["cdm_risk_fan"]
-    ws.add_chart(fan_chart(ws, header, n, 2), f"H{title}")
-    title, header, n = headers["cdm_risk_tornado"]
-    ws.add_chart(tornado_chart(ws, header, n, 2, 7), f"H{title}")
+    return headers
+
+
+CORRELATION_FORMAT = "+0.00;-0.00;0.00"
+
+
+def _risk_charts(wb: Workbook, layout: Layout, ws: Any, first: int) -> None:
+    """A deal's Monte Carlo tables Refresh rewrites (NPV histogram, monthly-cost fan on the 120-month timeline,
+    tornado, rank correlations) and native charts over them, which follow the cells when they change."""
+    usd = EXCEL_FORMATS["USD"]
+    h = _refresh_tables(wb, layout, ws, first, (
+        ("cdm_risk_histogram", "NPV histogram (written by Refresh)", ["NPV from", "to", "Paths"], 20, [usd, usd, "#,##0"]),
+        ("cdm_risk_fan", "Monthly cost by month, P5 / P50 / P95 over the paths (written by Refresh)",
+         ["Month", "Monthly cost P5", "P50", "P95"], MAX_MONTHS, ["mmm yyyy", *[EXCEL_FORMATS["USD/month"]] * 3]),
+        ("cdm_risk_tornado", "Tornado: each driver alone at its P5 and P95 (written by Refresh)",
+         ["Driver", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing"], RISK_TORNADO_DRIVERS,
+         ["@", "#,##0.00", "#,##0.00", usd, usd, usd]),
+        ("cdm_risk_correlation", "Rank correlation of each driver's draws with the outputs (written by Refresh)",
+         ["Driver", "With NPV", "With $/used GPU-hour"], RISK_CORRELATION_DRIVERS, ["@", CORRELATION_FORMAT, CORRELATION_FORMAT]),
+    ))  # fmt: skip
+    ws.add_chart(histogram_chart(ws, h["cdm_risk_histogram"], 20, 2, 4), f"H{h['cdm_risk_histogram'] - 1}")
+    ws.add_chart(fan_chart(ws, h["cdm_risk_fan"], MAX_MONTHS, 2), f"H{h['cdm_risk_fan'] - 1}")
+    ws.add_chart(tornado_chart(ws, h["cdm_risk_tornado"], RISK_TORNADO_DRIVERS, 2, 7), f"H{h['cdm_risk_tornado'] - 1}")
+
+
+def _portfolio_risk_charts(wb: Workbook, layout: Layout, ws: Any, first: int, n_vendors: int) -> None:
+    """A portfolio's Monte Carlo tables Refresh rewrites ($/used GPU-hour histogram, demand fan against contracted
+    supply, rank correlations of its drivers, each vendor's outage days among them) and native charts over them."""
+    gpu_hours, per_hour = EXCEL_FORMATS["GPU-hours"], EXCEL_FORMATS["USD/GPU-hour"]
+    drivers = 2 + n_vendors  # doubling time, starting revenue level, outage days at each vendor
+    fan_title = "Demanded GPU-hours by month, P5 / P50 / P95 over the paths, against contracted supply (written by Refresh)"
+    h = _refresh_tables(wb, layout, ws, first, (
+        ("cdm_risk_histogram", "$ per used GPU-hour histogram (written by Refresh)", ["$/used GPU-hour from", "to", "Paths"],
+         20, [per_hour, per_hour, "#,##0"]),
+        ("cdm_risk_fan", fan_title, ["Month", "Demand P5", "P50", "P95", "Contracted supply"], MAX_MONTHS,
+         ["mmm yyyy", *[gpu_hours] * 4]),
+        ("cdm_risk_correlation", "Rank correlation of each driver's draws with the outputs (written by Refresh)",
+         ["Driver", "With first shortfall month", "With $/used GPU-hour"], drivers,
+         ["@", CORRELATION_FORMAT, CORRELATION_FORMAT]),
+    ))  # fmt: skip
+    hist, fan, corr = h["cdm_risk_histogram"], h["cdm_risk_fan"], h["cdm_risk_correlation"]
+    ws.add_chart(histogram_chart(ws, hist, 20, 2, 4, title="Histogram of $ per used GPU-hour (paths per bin)",
+                                 number_format='"$"0.00'), f"H{hist - 1}")  # fmt: skip
+    ws.add_chart(fan_chart(ws, fan, MAX_MONTHS, 2, series=4, number_format='#,##0,,," B"',
+                           title="Demanded GPU-hours (P5 / P50 / P95) against contracted supply"), f"H{fan - 1}")  # fmt: skip
+    ws.add_chart(tornado_chart(ws, corr, drivers, 2, 3, number_format="0.0",
+                               title="Rank correlation with the first shortfall month"), f"H{corr - 1}")  # fmt: skip
 
 
 def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tuple[str, str], ...] = RISK_ROWS,
-          charts: bool = False) -> None:  # fmt: skip
+          charts: Callable[[Workbook, Layout, Any, int], None] | None = None) -> None:  # fmt: skip
     """The Risk block: one row per driver (distribution and parameters); blank = the documented default."""
     ws = wb.create_sheet("Risk")
     for col, width in zip("ABCDEFGH", (2, 64, 40, 18, 18, 18, 18, 40)):
@@ -794,8 +826,8 @@ def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tup
             if col > 2:
                 cell.number_format = "[>=1000]#,##0;[<=-1000]-#,##0;#,##0.00"  # money, GPUs, hours, % alike
     _name(wb, layout, "cdm_risk_results", abs_ref("Risk", 2, top, 6, top + 8))
-    if charts:
-        _risk_charts(wb, layout, ws, top + 11)
+    if charts is not None:
+        charts(wb, layout, ws, top + 11)
 
 
 def build_deal_workbook(
@@ -824,7 +856,7 @@ def build_deal_workbook(
     _checks(wb, layout)
     _compare(wb, layout)
     _tables(wb, layout)
-    _risk(wb, layout, dict(risk or {}), charts=True)
+    _risk(wb, layout, dict(risk or {}), charts=_risk_charts)
     wb.active = wb.sheetnames.index(INPUTS)
     props = wb.properties
     props.creator = props.lastModifiedBy = "Compute Deal Model"

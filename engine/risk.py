@@ -711,11 +711,33 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
     return {k: np.concatenate(v)[:n_paths] for k, v in outs.items()}
 
 
+@dataclass
+class PortfolioSimulation:
+    """A portfolio's simulation: the summary of every output, the % of paths demand never outgrows supply, the
+    demand fan (P5/P50/P95 of demanded GPU-hours by month over the first paths) against contracted supply,
+    and the first paths' driver draws and outputs for the rank correlations."""
+
+    summary: Summary
+    never_short_pct: float
+    demand_fan: dict[str, list[float]]
+    supply: list[float]
+    sample_drivers: dict[str, np.ndarray]
+    sample_outputs: dict[str, np.ndarray]
+
+    def rank_correlation(self) -> list[dict[str, float | str | None]]:
+        """Spearman's rank correlation of every driver with the first shortfall month and $/used GPU-hour."""
+        return rank_correlations(self.sample_drivers, self.sample_outputs)
+
+
+PORTFOLIO_CORRELATED = ("first_shortfall_month", "usd_per_used_gpu_hour")
+
+
 def summarise_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk | None = None,
-                        keep_paths: int = KEEP_PATHS) -> tuple[Summary, float]:  # fmt: skip
-    """P5/P50/P95, mean and histogram of every portfolio output, and the % of paths demand never outgrows supply."""
+                        keep_paths: int = KEEP_PATHS) -> PortfolioSimulation:  # fmt: skip
+    """Every portfolio output summarised (P5/P50/P95, mean; a histogram of $/used GPU-hour) in bounded memory."""
     m = result.portfolio.n_months
     never, passes = [0], [0]
+    sample: list[dict[str, np.ndarray]] = []
 
     def chunks() -> Iterator[dict[str, np.ndarray]]:
         passes[0] += 1
@@ -724,11 +746,22 @@ def summarise_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRis
             if passes[0] == 1:  # the first pass counts them (the paths past n_paths are cut off)
                 take = block["first_shortfall_month"][: n_paths - counted]
                 never[0] += int((take >= m).sum())
+                if counted < CORRELATION_PATHS:  # demand by month only for the fan's first paths
+                    keys = [k for k in block if k != "demand_gpu_hours" or counted < FAN_SAMPLE_PATHS]
+                    sample.append({k: block[k][: take.size] for k in keys})
                 counted += take.size
             yield block
 
-    summary = summarise(chunks, n_paths, PORTFOLIO_OUTPUTS, keep=keep_paths)
-    return summary, never[0] / n_paths * 100.0
+    summary = summarise(chunks, n_paths, PORTFOLIO_OUTPUTS, keep=keep_paths, histograms=("usd_per_used_gpu_hour",))
+    demand = np.concatenate([b["demand_gpu_hours"] for b in sample if "demand_gpu_hours" in b])[:FAN_SAMPLE_PATHS]
+    q = np.percentile(demand, [5, 50, 95], axis=0)
+    cut = min(n_paths, CORRELATION_PATHS)
+    drivers = {
+        k.removeprefix("driver:"): np.concatenate([b[k] for b in sample])[:cut] for k in sample[0] if k.startswith("driver:")
+    }
+    outs = {k: np.concatenate([b[k] for b in sample])[:cut] for k in PORTFOLIO_CORRELATED}
+    fan = {"p5": q[0].tolist(), "p50": q[1].tolist(), "p95": q[2].tolist()}
+    return PortfolioSimulation(summary, never[0] / n_paths * 100.0, fan, result.total_gpu_hours.tolist(), drivers, outs)
 
 
 def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, n_blocks: int) -> Iterator[dict[str, np.ndarray]]:
@@ -796,10 +829,14 @@ def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, n_blocks
             raise InputError(Issue(field_name, "no_demand", message, None))
         lost = np.zeros(n)
         credits = np.zeros(n)
+        days_out = {}
         for v, (per_year, length) in enumerate(outages):
             path, month, out = draw_outages(rng, per_year, length, n, m)
             share = np.minimum(out, days[month]) / days[month]
             lost += np.bincount(path, weights=vendor_hours[v][month] * share, minlength=n)
+            days_out[f"driver:outage_days_at:{result.vendors[v]}"] = np.bincount(
+                path, weights=np.minimum(out, days[month]), minlength=n
+            )
             for i in of_vendor[v]:  # the extra credit each of the vendor's contracts gives back that month
                 extra = np.maximum(credit_pct_for_uptime(uptime[i] * (1.0 - share), contracts[i].sla_tiers) - base_credit[i], 0.0)
                 credits += np.bincount(path, weights=result.billed[i][month] * extra / 100.0, minlength=n)
@@ -812,6 +849,10 @@ def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, n_blocks
             "outage_lost_gpu_hours": lost,
             "outage_sla_credits_usd": credits,
             "outage_replacement_cost_usd": replacement,
+            "demand_gpu_hours": demand,  # (n, months), for the demand fan
+            **({} if table is not None else {"driver:revenue_doubling_months": doubling}),
+            "driver:starting_revenue_level": level,
+            **days_out,
         }
 
     return blocks()

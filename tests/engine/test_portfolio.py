@@ -221,6 +221,27 @@ def test_portfolio_workbook_risk_sheet_matches_the_toml_and_locates_errors(tmp_p
     rows = {r[1]: r[2:6] for r in ws.iter_rows(values_only=True) if r[1]}
     lost = from_toml["stats"]["outage_lost_gpu_hours"]
     assert rows["outage_lost_gpu_hours"] == pytest.approx((lost["p5"], lost["p50"], lost["p95"], lost["mean"]))
+    # the tables under the Risk sheet's charts: the $/used GPU-hour histogram, the demand fan, the rank correlations
+    from addin.book import OpenpyxlBook
+    from addin.portfolio_book import read_portfolio_workbook
+    from addin.workbook import read_risk
+    from engine.risk import build_portfolio_risk, summarise_portfolio
+
+    wb = load_workbook(book)
+    sim = summarise_portfolio(PortfolioResult(read_portfolio_workbook(book)[0]), 10_000, 20260506,
+                              build_portfolio_risk(read_risk(OpenpyxlBook(wb))[0]))  # fmt: skip
+
+    def block(name: str) -> list[list[Any]]:
+        sheet, ref = wb.defined_names[name].attr_text.split("!")
+        return [[c.value for c in r] for r in wb[sheet.strip("'")][ref.replace("$", "")]]
+
+    assert [r[2] for r in block("cdm_risk_histogram")[1:]] == sim.summary.histograms["usd_per_used_gpu_hour"]["counts"]
+    fan = block("cdm_risk_fan")
+    assert [r[2] for r in fan[1 : len(sim.supply) + 1]] == pytest.approx(sim.demand_fan["p50"], rel=1e-12)
+    assert [r[4] for r in fan[1 : len(sim.supply) + 1]] == pytest.approx(sim.supply, rel=1e-12)
+    corr = block("cdm_risk_correlation")
+    assert [r[0] for r in corr[1:]] == [r["driver"] for r in sim.rank_correlation()]
+    assert {"starting_revenue_level", "outage_days_at:AWS"} <= {r[0] for r in corr[1:]} and len(wb["Risk"]._charts) == 3
     shortfall = rows["first_shortfall_month (mean in months from start)"]
     p5 = int(from_toml["stats"]["first_shortfall_month"]["p5"])  # months after January 2026
     assert shortfall[0] == f"{2026 + p5 // 12}-{p5 % 12 + 1:02d}" and shortfall[0] <= shortfall[1] <= shortfall[2]
