@@ -737,7 +737,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from addin.portfolio_report import is_portfolio_file
-    from engine.risk import CORRELATION_PATHS, build_risk, memory_bound_bytes, tornado
+    from engine.risk import CORRELATION_PATHS, SPOT_TO_RESERVED, build_risk, memory_bound_bytes, tornado
     from engine.risk import simulate as run_simulation
 
     if is_portfolio_file(deal):
@@ -778,6 +778,8 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
         "spot_vol_pct": model.spot_vol_pct,
         "price_correlation": model.price_correlation,
         "outages_per_year": model.outages_per_year,
+        "spot_start_usd_per_gpu_hour": model.spot_start_usd_per_gpu_hour
+        or float(np.asarray(terms.market_usd_per_gpu_hour)[0]) * SPOT_TO_RESERVED,
     }
     rec = {
         "deal_name": terms.deal_name,

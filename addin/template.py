@@ -692,6 +692,7 @@ RISK_ROWS: tuple[tuple[str, str], ...] = (
     ("spot_vol_pct", "Spot price: volatility, % a year (default 40)"),
     ("reserved_drift_pct", "Market reserved price: drift, % a year (default 0)"),
     ("spot_drift_pct", "Spot price: drift, % a year (default 0)"),
+    ("spot_start_usd_per_gpu_hour", "Spot price at the start, $/GPU-hour (default market price x 2.42 / 2.65)"),
     ("price_correlation", "Correlation of reserved and spot moves (default -0.3)"),
     ("outages_per_year", "Outages a year (default 1)"),
     ("utilization_pct", "Utilisation, % (default triangular base-20, base, base+5)"),

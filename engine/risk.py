@@ -95,6 +95,7 @@ class RiskModel:
     spot_vol_pct: float = 40.0
     reserved_drift_pct: float = 0.0
     spot_drift_pct: float = 0.0
+    spot_start_usd_per_gpu_hour: float | None = None  # None: the deal's market price x SPOT_TO_RESERVED
     price_correlation: float = -0.3
     utilization: Dist | None = None
     delivery_delay_months: Dist = field(default_factory=lambda: Dist("discrete", values=(0, 1, 3), probabilities=(0.7, 0.2, 0.1)))
@@ -198,7 +199,8 @@ def draw_blocks(model: RiskModel, terms: DealTerms, seed: int, blocks: range, n_
         w_own[at] += w_own[at - 1]
     rho = model.price_correlation
     w_spot = rho * w_reserved + np.sqrt(max(1.0 - rho**2, 0.0)) * w_own
-    spot = _gbm_at(market * SPOT_TO_RESERVED, model.spot_drift_pct, model.spot_vol_pct, month, w_spot)
+    spot_start = model.spot_start_usd_per_gpu_hour or market * SPOT_TO_RESERVED
+    spot = _gbm_at(spot_start, model.spot_drift_pct, model.spot_vol_pct, month, w_spot)
     return Draws(util, delay, discount, reserved_mean, path, month, days, spot)
 
 
@@ -568,6 +570,7 @@ RISK_SCALARS = (
     "spot_drift_pct",
     "price_correlation",
     "outages_per_year",
+    "spot_start_usd_per_gpu_hour",
 )
 RISK_DISTS = ("utilization_pct", "delivery_delay_months", "outage_days", "discount_rate_pct")
 MODEL_FIELD = {"utilization_pct": "utilization"}  # vocabulary name -> RiskModel field
@@ -914,6 +917,7 @@ SCALAR_RANGES = {
     "price_correlation": (-1.0, 1.0),
     "outages_per_year": (0.0, 500.0),
     "revenue_sd_log": (0.0, 5.0),  # a spread of e^5 = 148x a standard deviation is already extreme
+    "spot_start_usd_per_gpu_hour": (0.01, 1000.0),  # the same bounds as a deal's market price
 }
 
 

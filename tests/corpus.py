@@ -368,6 +368,7 @@ RISK_SCALAR_RANGES = (
     ("spot_drift_pct", -250, "must be a number from -100 to 100, got -250"),
     ("price_correlation", 1.5, "must be a number from -1 to 1, got 1.5"),
     ("outages_per_year", 900, "must be a number from 0 to 500, got 900"),
+    ("spot_start_usd_per_gpu_hour", 0, "must be a number from 0.01 to 1000, got 0"),
 )
 
 

@@ -113,7 +113,7 @@ def risk_specs(draw: st.DrawFn) -> object:
 
 
 RISK_KEYS = ["reserved_vol_pct", "spot_vol_pct", "reserved_drift_pct", "spot_drift_pct", "price_correlation",
-             "outages_per_year", "utilization_pct", "delivery_delay_months", "outage_days", "discount_rate_pct", "unknown"]  # fmt: skip
+             "outages_per_year", "spot_start_usd_per_gpu_hour", "utilization_pct", "delivery_delay_months", "outage_days", "discount_rate_pct", "unknown"]  # fmt: skip
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -92,6 +92,18 @@ def test_spot_price_at_outage_months_is_the_correlated_lognormal_walk(terms) -> 
     assert abs(x.mean()) < 5 / np.sqrt(n) and abs(x.var() - 1.0) < 5 * np.sqrt(2.0 / n)
 
 
+def test_spot_start_can_be_given(terms) -> None:  # type: ignore[no-untyped-def]
+    # an outage in the first month is bought at the start price exactly (no step yet); later ones around it
+    model = replace(fixed_risk(terms), spot_start_usd_per_gpu_hour=1.5, spot_vol_pct=30.0, outages_per_year=24.0)
+    d = draw_blocks(model, terms, 3, range(4), 12)
+    assert (d.outage_spot[d.outage_month == 0] == 1.5).all() and (d.outage_month == 0).any()
+    default = draw_blocks(replace(model, spot_start_usd_per_gpu_hour=None), terms, 3, range(4), 12)
+    np.testing.assert_allclose(
+        d.outage_spot, default.outage_spot * 1.5 / (float(terms.market_usd_per_gpu_hour[0]) * SPOT_TO_RESERVED)
+    )
+    assert build_risk({"spot_start_usd_per_gpu_hour": 2.1}, terms).spot_start_usd_per_gpu_hour == 2.1
+
+
 def test_spot_and_reserved_walks_are_correlated(terms) -> None:  # type: ignore[no-untyped-def]
     # with no other uncertainty, the premium to market moves against the reserved walk's average and the
     # replacement cost with the spot walk: corr(term-average reserved, spot at outages) takes rho's sign
