@@ -92,3 +92,30 @@ def test_portfolio_summary_streams_with_the_same_numbers() -> None:
     assert percentile_stats(values) == kept.stats
     expected_never = float((values["first_shortfall_month"] >= r.portfolio.n_months).mean() * 100)
     assert never == never_streamed == pytest.approx(expected_never, abs=1e-12)
+
+
+@pytest.mark.libreoffice
+def test_percentiles_equal_the_spreadsheets_percentile_inc(tmp_path: pytest.TempPathFactory) -> None:
+    """P5/P50/P95 and the mean against LibreOffice's PERCENTILE.INC and AVERAGE on the same 1,001 values (ties too)."""
+    from pathlib import Path
+
+    from openpyxl import Workbook
+
+    from addin.libreoffice import computed_first_sheet, find_soffice
+
+    if find_soffice() is None:
+        pytest.skip("LibreOffice not installed; .ci/run installs it")
+    rng = np.random.default_rng(7)
+    v = np.concatenate([rng.lognormal(20, 1, 900), np.full(101, 3.0e8)])  # a block of ties, as credits of 0 make
+    wb = Workbook()
+    ws = wb.active
+    for i, x in enumerate(v, start=1):
+        ws.cell(i, 1, float(x))
+    for j, p in enumerate((0.05, 0.5, 0.95), start=2):
+        ws.cell(1, j, f"=_xlfn.PERCENTILE.INC(A1:A{v.size},{p})")  # how Excel stores its 2010 functions
+    ws.cell(1, 5, f"=AVERAGE(A1:A{v.size})")
+    book = Path(str(tmp_path)) / "p.xlsx"
+    wb.save(book)
+    row = computed_first_sheet(book)[0]
+    stats = summarise(lambda: [{"x": v}], v.size, ("x",), keep=0).stats["x"]  # streamed, to test the harder path
+    assert [stats["p5"], stats["p50"], stats["p95"], stats["mean"]] == pytest.approx([float(c) for c in row[1:5]], rel=1e-13)
