@@ -4,7 +4,8 @@ Everything is drawn with an injected seed, path by path along axis 0,
 one block of :data:`BLOCK_PATHS` paths at a time from its own stream
 (``SeedSequence(seed, spawn_key=(block,))``), so path ``i`` gets the same numbers
 whatever the chunk size; chunks are whole blocks, processed one after
-another so memory stays bounded (see :func:`memory_bound_bytes`).
+another so memory stays bounded (see :func:`memory_bound_bytes`), and the
+outputs are summarised by :mod:`engine.quantiles` in bounded memory too.
 
 Drivers and their default distributions (README, "Risk"; ASSUMED where the
 reference sheet has no figure):
@@ -13,7 +14,7 @@ reference sheet has no figure):
   steps, annual volatility 40% each (H100 moved about 40% in a year both ways,
   deal-facts section 4E), correlation -0.3 (they moved in opposite
   directions), no drift; start at the deal's market price and at spot = market
-  x 2.42 / 2.65 (the H100 ratio in June 2026);
+  x 2.42 / 2.65 (the H100 ratio in June 2026) unless the spot start is given;
 * utilisation: triangular from base - 20 points to min(base + 5, 100), mode base;
 * delivery delay: 0, 1 or 3 months with probabilities 0.7, 0.2, 0.1;
 * outages: Poisson, 1 a year, each lasting a whole number of days uniform from 1 to 7;
