@@ -741,7 +741,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     from engine.risk import simulate as run_simulation
 
     if is_portfolio_file(deal):
-        _simulate_portfolio(deal, paths, seed, as_json)
+        _simulate_portfolio(deal, paths, seed, as_json, dask)
         return
     src = load_deal(deal, scenario)
     terms = src.terms()
@@ -751,17 +751,9 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
         exc.source = src  # type: ignore[attr-defined]
         raise
     if dask is not None:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise CdmError("--dask needs the dask[distributed] package: pip install 'compute-deal-model[dask]'") from None
         from engine.risk import dask_chunk_runner
 
-        try:
-            client = Client(dask, timeout="20s")
-        except OSError as exc:
-            raise CdmError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
-        with client:
+        with _dask_client(dask) as client:
             sim = run_simulation(terms, paths, seed, model, chunk_paths=chunk_paths, map_chunks=dask_chunk_runner(client))
     elif as_json or not err.is_terminal:
         sim = run_simulation(terms, paths, seed, model, chunk_paths=chunk_paths)
@@ -820,7 +812,19 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     _show(tc)
 
 
-def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> None:
+def _dask_client(address: str) -> Any:
+    """A client of the Dask scheduler at ``address``, or a CdmError saying what is missing."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CdmError("--dask needs the dask[distributed] package: pip install 'compute-deal-model[dask]'") from None
+    try:
+        return Client(address, timeout="20s")
+    except OSError as exc:
+        raise CdmError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+
+def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: str | None = None) -> None:
     from addin.portfolio_report import load_any_portfolio
     from engine.portfolio import PortfolioResult
     from engine.risk import CORRELATION_PATHS, summarise_portfolio
@@ -843,7 +847,14 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool) -> Non
         risk_raw, risk_where = read_risk(OpenpyxlBook(open_workbook(path)))
         source = DealSource(path=path, raw={}, locations=risk_where, kind="xlsx")
     try:  # a bad driver, or a vendor the portfolio does not have, is located in the file
-        sim = summarise_portfolio(PortfolioResult(p), paths, seed, build_portfolio_risk(risk_raw))
+        risk = build_portfolio_risk(risk_raw)
+        if dask is None:
+            sim = summarise_portfolio(PortfolioResult(p), paths, seed, risk)
+        else:
+            from engine.risk import dask_chunk_runner
+
+            with _dask_client(dask) as client:
+                sim = summarise_portfolio(PortfolioResult(p), paths, seed, risk, map_chunks=dask_chunk_runner(client))
     except InputError as exc:
         exc.source = source  # type: ignore[attr-defined]
         raise

@@ -338,13 +338,13 @@ def simulate_block(terms: DealTerms, d: Draws, fan_paths: int = FAN_SAMPLE_PATHS
     return PathResults(values, monthly_cost, drivers)
 
 
-ChunkRunner = Callable[[Callable[[range], PathResults], list[range]], Iterator[PathResults]]
+ChunkRunner = Callable[[Callable[[range], Any], list[range]], Iterator[Any]]  # runs a chunk function over chunks, in order
 
 
 def dask_chunk_runner(client: Any) -> ChunkRunner:
     """Run chunks on a Dask distributed cluster; results come back in submission order (same numbers)."""
 
-    def map_chunks(run: Callable[[range], PathResults], chunks: list[range]) -> Iterator[PathResults]:
+    def map_chunks(run: Callable[[range], Any], chunks: list[range]) -> Iterator[Any]:
         futures = client.map(run, chunks, pure=False)
         for future in futures:
             yield future.result()
@@ -709,7 +709,7 @@ def simulate_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk
     """Per-path outputs of a portfolio (``engine.portfolio.PortfolioResult``), every path held in memory
     (:func:`summarise_portfolio` summarises any number of paths in bounded memory)."""
     outs: dict[str, list[np.ndarray]] = {k: [] for k in PORTFOLIO_OUTPUTS}
-    for block in portfolio_paths(result, seed, risk, blocks_for(n_paths)):
+    for block in portfolio_paths(result, seed, risk, range(blocks_for(n_paths))):
         for k in PORTFOLIO_OUTPUTS:
             outs[k].append(block[k])
     return {k: np.concatenate(v)[:n_paths] for k, v in outs.items()}
@@ -736,17 +736,36 @@ class PortfolioSimulation:
 PORTFOLIO_CORRELATED = ("first_shortfall_month", "usd_per_used_gpu_hour")
 
 
-def summarise_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk | None = None,
-                        keep_paths: int = KEEP_PATHS) -> PortfolioSimulation:  # fmt: skip
-    """Every portfolio output summarised (P5/P50/P95, mean; a histogram of $/used GPU-hour) in bounded memory."""
+def _portfolio_chunk(result: Any, seed: int, risk: PortfolioRisk | None, blocks: range) -> dict[str, np.ndarray]:
+    """The blocks of one chunk, concatenated (the unit a Dask worker runs)."""
+    parts = list(portfolio_paths(result, seed, risk, blocks))
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def summarise_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRisk | None = None, *,
+                        keep_paths: int = KEEP_PATHS, map_chunks: ChunkRunner | None = None,
+                        chunk_paths: int = DEFAULT_CHUNK_PATHS) -> PortfolioSimulation:  # fmt: skip
+    """Every portfolio output summarised (P5/P50/P95, mean; a histogram of $/used GPU-hour) in bounded memory.
+
+    ``map_chunks`` runs the chunks elsewhere (a Dask cluster); the numbers are the same.
+    """
     m = result.portfolio.n_months
     never, passes = [0], [0]
     sample: list[dict[str, np.ndarray]] = []
+    per_chunk = max(1, -(-chunk_paths // BLOCK_PATHS))
+    n_blocks = blocks_for(n_paths)
+    ranges = [range(b, min(b + per_chunk, n_blocks)) for b in range(0, n_blocks, per_chunk)]
+    portfolio_risk = risk or PortfolioRisk()
+    portfolio_paths(result, seed, portfolio_risk, range(0))  # validate before any chunk is sent anywhere
+
+    def run(blocks: range) -> dict[str, np.ndarray]:
+        return _portfolio_chunk(result, seed, portfolio_risk, blocks)
 
     def chunks() -> Iterator[dict[str, np.ndarray]]:
         passes[0] += 1
         counted = 0
-        for block in portfolio_paths(result, seed, risk, blocks_for(n_paths)):
+        results = map_chunks(run, ranges) if map_chunks is not None else (run(r) for r in ranges)
+        for block in results:
             if passes[0] == 1:  # the first pass counts them (the paths past n_paths are cut off)
                 take = block["first_shortfall_month"][: n_paths - counted]
                 never[0] += int((take >= m).sum())
@@ -768,8 +787,8 @@ def summarise_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRis
     return PortfolioSimulation(summary, never[0] / n_paths * 100.0, fan, result.total_gpu_hours.tolist(), drivers, outs)
 
 
-def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, n_blocks: int) -> Iterator[dict[str, np.ndarray]]:
-    """The per-path outputs of a portfolio, block by block (256 paths each, seeded like deals).
+def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, blocks: range) -> Iterator[dict[str, np.ndarray]]:
+    """The per-path outputs of a portfolio for ``blocks``, block by block (256 paths each, seeded like deals).
 
     first_shortfall_month is the month index (0 = start) demand first exceeds supply; the view's length
     when it never does. Demand follows the doubling model, or the portfolio's demand table scaled by the
@@ -808,8 +827,8 @@ def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, n_blocks
     days = result.days
     j = np.arange(m)[None, :]
 
-    def blocks() -> Iterator[dict[str, np.ndarray]]:
-        for block in range(n_blocks):
+    def each() -> Iterator[dict[str, np.ndarray]]:
+        for block in blocks:
             yield one_block(block)
 
     def one_block(block: int) -> dict[str, np.ndarray]:
@@ -859,7 +878,7 @@ def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, n_blocks
             **days_out,
         }
 
-    return blocks()
+    return each()
 
 
 PORTFOLIO_RISK_KEYS = ("revenue_doubling_months", "revenue_sd_log", "outages_per_year", "outage_days")

@@ -320,6 +320,21 @@ def test_dask_cluster_gives_the_single_machine_numbers(terms) -> None:  # type: 
     assert json.loads(res.stdout)["stats"] == json.loads(alone.stdout)["stats"]
 
 
+def test_dask_cluster_gives_the_single_machine_portfolio_numbers() -> None:
+    from distributed import Client, LocalCluster
+
+    toml = ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml"
+    args = ["simulate", str(toml), "--paths", "9000", "--seed", "5", "--json"]
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster),
+    ):
+        distributed = runner.invoke(app, [*args, "--dask", cluster.scheduler_address])
+    alone = runner.invoke(app, args)
+    assert distributed.exit_code == 0, distributed.output
+    assert distributed.stdout == alone.stdout  # the same bytes: chunks come back in order
+
+
 def test_report_risk_sheet(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
