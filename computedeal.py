@@ -85,6 +85,17 @@ def CDM_PORTFOLIO_SCHEDULE(inputs, contracts):
 
 
 @xw.func(category="Compute Deal")
+@xw.arg("inputs", doc=PORTFOLIO_DOC, ndim=2)
+@xw.arg("contracts", doc=CONTRACTS_DOC, ndim=2)
+@xw.arg("paths", doc="Monte Carlo paths, up to 1,000,000 (blank: 10,000)")
+@xw.arg("seed", doc="Seed of the random numbers (blank: 20260506)")
+@xw.arg("risk", doc="The Risk sheet's driver rows, e.g. the defined name cdm_risk (blank: the default distributions)", ndim=2)
+def CDM_PORTFOLIO_SIMULATE(inputs, contracts, paths=None, seed=None, risk=None):
+    """Portfolio Monte Carlo summary: P5, P50, P95 and mean of the first shortfall month, $/used GPU-hour... (9 x 5)."""
+    return udfs.cdm_portfolio_simulate(inputs, contracts, paths, seed, risk)
+
+
+@xw.func(category="Compute Deal")
 @xw.arg("deal", doc=DEAL_DOC, ndim=2)
 @xw.arg("paths", doc="Monte Carlo paths, up to 1,000,000 (blank: 10,000)")
 @xw.arg("seed", doc="Seed of the random numbers (blank: 20260506)")

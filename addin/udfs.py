@@ -276,6 +276,21 @@ def cdm_portfolio_schedule(inputs: Any, contracts: Any) -> np.ndarray | list[lis
 _SIMULATION_CACHE: OrderedDict[str, list[list[object]]] = OrderedDict()
 
 
+def _paths_and_seed(paths: Any, seed: Any) -> tuple[int, int]:
+    """A cell's path count (1 to 1,000,000; blank 10,000) and seed (whole, >= 0; blank 20260506)."""
+    n = 10_000 if is_blank_arg(paths) else scalar(paths)
+    s = 20260506 if is_blank_arg(seed) else scalar(seed)
+    if not isinstance(n, (int, float)) or isinstance(n, bool) or not float(n).is_integer() or not 1 <= n <= 1_000_000:
+        raise CdmError(f"paths must be a whole number from 1 to 1,000,000 in a cell (use cdm simulate for more), got {n!r}")
+    if not isinstance(s, (int, float)) or isinstance(s, bool) or not float(s).is_integer() or s < 0:
+        raise CdmError(f"seed must be a whole number >= 0, got {s!r}")
+    return int(n), int(s)
+
+
+def _risk_rows(risk: Any) -> list[list[object]]:
+    return [] if risk is None or is_blank_arg(risk) else np.atleast_2d(np.asarray(risk, dtype=object)).tolist()
+
+
 @cell_safe
 def cdm_simulate(deal: Any, paths: Any = None, seed: Any = None, risk: Any = None) -> list[list[object]]:
     """Monte Carlo summary table: a header row, then per output P5, P50, P95 and mean; cached by inputs, paths, seed
@@ -283,14 +298,9 @@ def cdm_simulate(deal: Any, paths: Any = None, seed: Any = None, risk: Any = Non
     from addin.workbook import risk_from_rows
     from engine.risk import OUTPUTS, build_risk, simulate
 
-    n = 10_000 if is_blank_arg(paths) else scalar(paths)
-    s = 20260506 if is_blank_arg(seed) else scalar(seed)
-    if not isinstance(n, (int, float)) or isinstance(n, bool) or not float(n).is_integer() or not 1 <= n <= 1_000_000:
-        raise CdmError(f"paths must be a whole number from 1 to 1,000,000 in a cell (use cdm simulate for more), got {n!r}")
-    if not isinstance(s, (int, float)) or isinstance(s, bool) or not float(s).is_integer() or s < 0:
-        raise CdmError(f"seed must be a whole number >= 0, got {s!r}")
+    n, s = _paths_and_seed(paths, seed)
     raw = block_to_raw(deal)
-    rows = [] if risk is None or is_blank_arg(risk) else np.atleast_2d(np.asarray(risk, dtype=object)).tolist()
+    rows = _risk_rows(risk)
     key = hashlib.sha256(repr((sorted(raw.items(), key=lambda kv: kv[0]), int(n), int(s), rows)).encode()).hexdigest()
     if key not in _SIMULATION_CACHE:
         terms = evaluate_block(deal).schedule.terms
@@ -344,6 +354,32 @@ def cdm_table(deal: Any, output: Any, row_input: Any, row_values: Any, col_input
         if len(_TABLE_CACHE) > 16:
             _TABLE_CACHE.popitem(last=False)
     return _TABLE_CACHE[digest]
+
+
+@cell_safe
+def cdm_portfolio_simulate(
+    inputs: Any, contracts: Any, paths: Any = None, seed: Any = None, risk: Any = None
+) -> list[list[object]]:
+    """A portfolio's Monte Carlo summary: a header row, then per output P5, P50, P95 and mean (the first shortfall
+    month as months from the start); cached by the ranges, paths, seed and the Risk rows (``cdm_risk``)."""
+    from addin.workbook import risk_from_rows
+    from engine.risk import PORTFOLIO_OUTPUTS, build_portfolio_risk, summarise_portfolio
+
+    n, s = _paths_and_seed(paths, seed)
+    rows = _risk_rows(risk)
+    ranges = (np.asarray(inputs, dtype=object).tolist(), np.asarray(contracts, dtype=object).tolist())
+    key = hashlib.sha256(repr(("portfolio", ranges, n, s, rows)).encode()).hexdigest()
+    if key not in _SIMULATION_CACHE:
+        stats = summarise_portfolio(
+            _portfolio(inputs, contracts), n, s, build_portfolio_risk(risk_from_rows(rows)[0])
+        ).summary.stats
+        table: list[list[object]] = [["output", "P5", "P50", "P95", "mean"]]
+        table += [[name, *(stats[name][q] for q in ("p5", "p50", "p95", "mean"))] for name in PORTFOLIO_OUTPUTS]
+        table.append([f"paths {n}, seed {s}", "", "", "", ""])
+        _SIMULATION_CACHE[key] = table
+        if len(_SIMULATION_CACHE) > 8:
+            _SIMULATION_CACHE.popitem(last=False)
+    return _SIMULATION_CACHE[key]
 
 
 @cell_safe
@@ -438,6 +474,7 @@ UDFS: dict[str, Callable[..., Any]] = {
     "CDM_TABLE": cdm_table,
     "CDM_PORTFOLIO": cdm_portfolio,
     "CDM_PORTFOLIO_SCHEDULE": cdm_portfolio_schedule,
+    "CDM_PORTFOLIO_SIMULATE": cdm_portfolio_simulate,
     "CDM_USD_PER_GPU_HOUR": cdm_usd_per_gpu_hour,
     "CDM_FIRM_COMMITMENT": cdm_firm_commitment,
     "CDM_BREAKEVEN_UTILIZATION": cdm_breakeven_utilization,

@@ -284,3 +284,33 @@ def test_portfolio_report(tmp_path: Path) -> None:
     assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
     same = tmp_path / "from-workbook.xlsx"
     assert runner.invoke(app, ["report", str(ROOT / "workbooks" / "anthropic_portfolio.xlsx"), "-o", str(same)]).exit_code == 0
+
+
+def test_cdm_portfolio_simulate_udf() -> None:
+    """=CDM_PORTFOLIO_SIMULATE(cdm_portfolio, cdm_contracts, paths, seed, cdm_risk) on the workbook's own ranges."""
+    from openpyxl import load_workbook
+
+    from addin import udfs
+    from addin.book import OpenpyxlBook
+    from addin.portfolio_book import read_portfolio_workbook
+    from addin.workbook import read_risk
+    from engine.risk import PORTFOLIO_OUTPUTS, build_portfolio_risk, summarise_portfolio
+
+    path = ROOT / "workbooks" / "anthropic_portfolio.xlsx"
+    book = OpenpyxlBook(load_workbook(path))
+    inputs, contracts, risk = book.read("cdm_portfolio"), book.read("cdm_contracts"), book.read("cdm_risk")
+    udfs._SIMULATION_CACHE.clear()
+    table = udfs.cdm_portfolio_simulate(inputs, contracts, 3000, 9, risk)
+    assert isinstance(table, list) and table[0] == ["output", "P5", "P50", "P95", "mean"] and table[-1][0] == "paths 3000, seed 9"
+    stats = summarise_portfolio(
+        PortfolioResult(read_portfolio_workbook(path)[0]), 3000, 9, build_portfolio_risk(read_risk(book)[0])
+    )
+    assert [row[0] for row in table[1:-1]] == list(PORTFOLIO_OUTPUTS)
+    for row in table[1:-1]:
+        assert row[1:] == [stats.summary.stats[row[0]][q] for q in ("p5", "p50", "p95", "mean")]
+    assert udfs.cdm_portfolio_simulate(inputs, contracts, 3000, 9, risk) is table  # recalculation does not rerun it
+    bad = [list(r) for r in risk]
+    bad[2] = ["outages_per_year", "fixed", -4, None, None]
+    assert udfs.cdm_portfolio_simulate(inputs, contracts, 3000, 9, bad) == (
+        "CDM error: risk.outages_per_year must be a number from 0 to 500, got -4"
+    )

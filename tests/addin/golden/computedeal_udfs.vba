@@ -141,6 +141,19 @@ failed:
     CDM_PORTFOLIO_SCHEDULE = Err.Description
 End Function
 
+Function CDM_PORTFOLIO_SIMULATE(inputs, contracts, Optional paths, Optional seed, Optional risk)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        CDM_PORTFOLIO_SIMULATE = XLPy.CallUDF("computedeal", "CDM_PORTFOLIO_SIMULATE", Array(inputs, contracts, paths, seed, risk), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        CDM_PORTFOLIO_SIMULATE = XLPy.CallUDF("computedeal", "CDM_PORTFOLIO_SIMULATE", Array(inputs, contracts, paths, seed, risk))
+        Exit Function
+    #End If
+failed:
+    CDM_PORTFOLIO_SIMULATE = Err.Description
+End Function
+
 Function CDM_SCHEDULE(deal)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
