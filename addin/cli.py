@@ -825,7 +825,7 @@ def _dask_client(address: str) -> Any:
 
 
 def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: str | None = None) -> None:
-    from addin.portfolio_report import load_any_portfolio
+    from addin.portfolio_report import load_any_portfolio, load_portfolio_risk
     from engine.portfolio import PortfolioResult
     from engine.risk import CORRELATION_PATHS, summarise_portfolio
 
@@ -834,18 +834,7 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: 
     from engine.risk import build_portfolio_risk
 
     p = load_any_portfolio(path)
-    if path.suffix.lower() == ".toml":
-        from addin.dealfile import read_toml
-
-        raw, locations = read_toml(path)
-        risk_raw = raw.get("risk") or {}
-        source = DealSource(path=path, raw=raw, locations=locations)
-    else:
-        from addin.book import OpenpyxlBook
-        from addin.workbook import open_workbook, read_risk
-
-        risk_raw, risk_where = read_risk(OpenpyxlBook(open_workbook(path)))
-        source = DealSource(path=path, raw={}, locations=risk_where, kind="xlsx")
+    risk_raw, source = load_portfolio_risk(path)
     try:  # a bad driver, or a vendor the portfolio does not have, is located in the file
         risk = build_portfolio_risk(risk_raw)
         if dask is None:

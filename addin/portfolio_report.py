@@ -45,6 +45,23 @@ def load_any_portfolio(path: Path) -> Portfolio:
     return read_portfolio_workbook(path)[0]
 
 
+def load_portfolio_risk(path: Path) -> tuple[dict[str, object], Any]:
+    """A portfolio file's Risk block (the TOML's [risk] table or the workbook's Risk sheet) and where each entry is,
+    as a DealSource that locates an error in it."""
+    from addin.dealfile import DealSource
+
+    if path.suffix.lower() == ".toml":
+        from addin.dealfile import read_toml
+
+        raw, locations = read_toml(path)
+        return raw.get("risk") or {}, DealSource(path=path, raw=raw, locations=locations)
+    from addin.book import OpenpyxlBook
+    from addin.workbook import open_workbook, read_risk
+
+    risk_raw, where = read_risk(OpenpyxlBook(open_workbook(path)))
+    return risk_raw, DealSource(path=path, raw={}, locations=where, kind="xlsx")
+
+
 def _header(ws: Any, row: int, labels: list[str]) -> None:
     for j, label in enumerate(labels, start=1):
         c = put(ws, row, j, label, font=BOLD)
@@ -190,6 +207,8 @@ def build_portfolio_report(path: Path, command_line: str = "", now: dt.datetime 
         put(vs, i, 7, ", ".join(f"${x / 1e9:,.2f}B" for x in s["stake_at_later_valuations_usd"]) or "-")
     _print_setup(vs)
 
+    _risk_sheet(wb, path, r)
+
     ab = wb.create_sheet("About")
     ab.column_dimensions["A"].width = 28
     ab.column_dimensions["B"].width = 100
@@ -205,3 +224,76 @@ def build_portfolio_report(path: Path, command_line: str = "", now: dt.datetime 
         put(ab, i, 2, v).alignment = WRAP
     _print_setup(ab)
     return wb, rec
+
+
+def _risk_sheet(wb: Workbook, path: Path, r: PortfolioResult) -> None:
+    """The portfolio's Monte Carlo (10,000 paths, the deal report's seed) under its Risk block: the summary, a
+    histogram of $ per used GPU-hour, the demand fan against contracted supply and the drivers' rank correlations."""
+    from addin.charts import fan_chart, histogram_chart, tornado_chart
+    from addin.report import REPORT_PATHS, REPORT_SEED
+    from engine.errors import InputError
+    from engine.risk import build_portfolio_risk, summarise_portfolio
+
+    risk_raw, source = load_portfolio_risk(path)
+    try:
+        sim = summarise_portfolio(r, REPORT_PATHS, REPORT_SEED, build_portfolio_risk(risk_raw))
+    except InputError as exc:
+        exc.source = source  # type: ignore[attr-defined]
+        raise
+    p = r.portfolio
+    ws = wb.create_sheet("Risk")
+    ws.column_dimensions["A"].width = 40
+    for j in range(2, 7):
+        ws.column_dimensions[get_column_letter(j)].width = 16
+    put(ws, 1, 1, f"Risk: {REPORT_PATHS:,} Monte Carlo paths, seed {REPORT_SEED}", font=TITLE)
+    given = ", ".join(sorted(risk_raw)) if risk_raw else "none"
+    put(
+        ws,
+        2,
+        1,
+        f"Drivers given in the portfolio's Risk block: {given}; the rest are the defaults (README, Risk).",
+        font=SUBTITLE,
+    )
+    _header(ws, 4, ["Output", "P5", "P50", "P95", "Mean"])
+    row = 5
+    for name, st in sim.summary.stats.items():
+        put(ws, row, 1, name)
+        for j, q in enumerate(("p5", "p50", "p95"), start=2):
+            if name == "first_shortfall_month":
+                put(ws, row, j, p.month_label(st[q]))
+            else:
+                put(ws, row, j, st[q], "#,##0.00")
+        put(ws, row, 5, st["mean"], "#,##0.00")
+        row += 1
+    put(ws, row, 1, f"Paths where demand never outgrows supply in the view: {sim.never_short_pct:.1f}%")
+    hist_row = row + 2
+    hist = sim.summary.histograms["usd_per_used_gpu_hour"]
+    _header(ws, hist_row, ["$/used GPU-hour from", "to", "Paths"])
+    for k, count in enumerate(hist["counts"]):
+        put(ws, hist_row + 1 + k, 1, hist["edges"][k], '"$"0.00')
+        put(ws, hist_row + 1 + k, 2, hist["edges"][k + 1], '"$"0.00')
+        put(ws, hist_row + 1 + k, 3, count, "#,##0")
+    ws.add_chart(histogram_chart(ws, hist_row, 20, 1, 3, title="Histogram of $ per used GPU-hour (paths per bin)",
+                                 number_format='"$"0.00'), "H4")  # fmt: skip
+    fan_row = hist_row + 23
+    _header(ws, fan_row, ["Month", "Demand P5 (B GPU-hours)", "P50", "P95", "Contracted supply"])
+    for k in range(p.n_months):
+        month = p.start_month + k
+        put(ws, fan_row + 1 + k, 1, dt.date.fromisoformat(f"{month}-01"), "mmm yyyy")
+        for j, v in enumerate(
+            (sim.demand_fan["p5"][k], sim.demand_fan["p50"][k], sim.demand_fan["p95"][k], sim.supply[k]), start=2
+        ):
+            put(ws, fan_row + 1 + k, j, v, "#,##0.00,,,")
+    ws.add_chart(fan_chart(ws, fan_row, p.n_months, 1, series=4, number_format='#,##0,,," B"',
+                           title="Demanded GPU-hours (P5 / P50 / P95) against contracted supply"), "H20")  # fmt: skip
+    corr_row = fan_row + p.n_months + 2
+    corr = sim.rank_correlation()
+    _header(ws, corr_row, ["Driver", "With first shortfall month", "With $/used GPU-hour"])
+    for k, c in enumerate(corr, start=corr_row + 1):
+        put(ws, k, 1, str(c["driver"]))
+        for j, out in enumerate(("first_shortfall_month", "usd_per_used_gpu_hour"), start=2):
+            value = c[out]
+            put(ws, k, j, value if isinstance(value, float) else "n/a", "+0.00;-0.00;0.00")
+    ws.add_chart(tornado_chart(ws, corr_row, len(corr), 1, 2, number_format="0.0",
+                               title="Rank correlation with the first shortfall month"), "H36")  # fmt: skip
+    _print_setup(ws)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -275,7 +276,7 @@ def test_portfolio_report(tmp_path: Path) -> None:
     res = runner.invoke(app, ["report", str(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml"), "-o", str(out)])
     assert res.exit_code == 0, res.output
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Summary", "Contracts", "Timeline", "Charts", "Vendors", "About"]
+    assert wb.sheetnames == ["Summary", "Contracts", "Timeline", "Charts", "Vendors", "Risk", "About"]
     p, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
     rec = portfolio_record(PortfolioResult(p))
     sheet, ref = wb.defined_names["portfolio_total_fees_usd"].attr_text.split("!")
@@ -284,6 +285,31 @@ def test_portfolio_report(tmp_path: Path) -> None:
     assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
     same = tmp_path / "from-workbook.xlsx"
     assert runner.invoke(app, ["report", str(ROOT / "workbooks" / "anthropic_portfolio.xlsx"), "-o", str(same)]).exit_code == 0
+    # the Risk sheet: the simulation under the portfolio's own Risk block, with its three charts
+    from engine.risk import build_portfolio_risk, summarise_portfolio
+
+    risk = build_portfolio_risk(
+        tomllib.loads((ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml").read_text())["risk"]
+    )
+    sim = summarise_portfolio(PortfolioResult(p), 10_000, 20260506, risk)
+    ws = wb["Risk"]
+    shown = {row[0]: row[1:5] for row in ws.iter_rows(min_row=5, max_row=11, values_only=True)}
+    st = sim.summary.stats["usd_per_used_gpu_hour"]
+    assert shown["usd_per_used_gpu_hour"] == pytest.approx((st["p5"], st["p50"], st["p95"], st["mean"]), rel=1e-12)
+    assert len(ws._charts) == 3 and load_workbook(same)["Risk"].max_row == ws.max_row
+    # a bad Risk block stops the report where it is
+    bad = tmp_path / "bad.toml"
+    text = (ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml").read_text()
+    bad.write_text(
+        text.replace("../deals/", str(ROOT / "workbooks" / "deals") + "/").replace(
+            "outages_per_year = 2 ", "outages_per_year = -2 "
+        )
+    )
+    res = runner.invoke(app, ["report", str(bad), "-o", str(tmp_path / "bad.xlsx")])
+    assert res.exit_code == 2 and "risk.vendors.xAI / SpaceX.outages_per_year must be a number from 0 to 500, got -2" in " ".join(
+        res.stderr.split()
+    )
+    assert not (tmp_path / "bad.xlsx").exists()
 
 
 def test_cdm_portfolio_simulate_udf() -> None:
