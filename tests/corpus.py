@@ -384,12 +384,13 @@ def _risk_toml_case(case_id: str, line: str, expect: tuple[str, ...]) -> Case:
     return Case(case_id, make, expect, command="simulate", tags=("toml", "risk"))
 
 
-def _risk_xlsx_case(case_id: str, driver: str, cells: tuple[Any, ...], expect: tuple[str, ...]) -> Case:
-    """The base deal workbook with the Risk sheet's row for ``driver`` typed as ``cells`` (distribution, parameters)."""
+def _risk_xlsx_case(case_id: str, driver: str, cells: tuple[Any, ...], expect: tuple[str, ...], base: Path = BASE_XLSX) -> Case:
+    """The ``base`` workbook (a deal's or a portfolio's) with the Risk sheet's row for ``driver`` typed as ``cells``
+    (distribution, parameters)."""
 
     def make(d: Path) -> tuple[Path, str]:
         path = d / f"{case_id}.xlsx"
-        wb = load_workbook(BASE_XLSX)
+        wb = load_workbook(base)
         ws = wb["Risk"]
         row = next(r for r in range(1, 40) if ws.cell(r, 3).value == driver)
         for j, v in enumerate((*cells, None, None, None, None)[:4]):
@@ -400,7 +401,7 @@ def _risk_xlsx_case(case_id: str, driver: str, cells: tuple[Any, ...], expect: t
         wb.save(path)
         return path, f"Risk!D{row}"
 
-    return Case(case_id, make, expect, command="simulate", tags=("xlsx", "risk"))
+    return Case(case_id, make, expect, command="simulate", tags=("xlsx", "risk") + (("portfolio",) if base != BASE_XLSX else ()))
 
 
 def risk_cases() -> list[Case]:
@@ -446,23 +447,6 @@ def _portfolio_toml_case(case_id: str, risk: str, expect: tuple[str, ...], at: s
     return Case(case_id, make, expect, command="simulate", tags=("toml", "risk", "portfolio"))
 
 
-def _portfolio_xlsx_case(case_id: str, driver: str, cells: tuple[Any, ...], expect: tuple[str, ...]) -> Case:
-    def make(d: Path) -> tuple[Path, str]:
-        path = d / f"{case_id}.xlsx"
-        wb = load_workbook(PORTFOLIO_XLSX)
-        ws = wb["Risk"]
-        row = next(r for r in range(1, 40) if ws.cell(r, 3).value == driver)
-        for j, v in enumerate((*cells, None, None, None, None)[:4]):
-            c = ws.cell(row, 4 + j)
-            c.value = v  # ws.cell(row, col, None) would leave the old value
-            if isinstance(v, str):
-                c.data_type = "s"
-        wb.save(path)
-        return path, f"Risk!D{row}"
-
-    return Case(case_id, make, expect, command="simulate", tags=("xlsx", "risk", "portfolio"))
-
-
 def portfolio_risk_cases() -> list[Case]:
     """A portfolio's [risk] and [risk.vendors] tables, and its Risk sheet's rows, each wrong in one way."""
     vendor = '[risk.vendors."AWS"]'
@@ -485,12 +469,12 @@ def portfolio_risk_cases() -> list[Case]:
     ]  # fmt: skip
     cases = [_portfolio_toml_case(f"risk-portfolio-toml-{name}", risk, expect, at) for name, risk, at, expect in specs]
     cases += [
-        _portfolio_xlsx_case("risk-portfolio-xlsx-vendor-range", "vendors.AWS.outages_per_year", ("fixed", -3),
-                             ("risk.vendors.AWS.outages_per_year must be a number from 0 to 500, got -3",)),
-        _portfolio_xlsx_case("risk-portfolio-xlsx-vendor-dist", "vendors.Google.outage_days", ("uniform", 4, 2),
-                             ("risk.vendors.Google.outage_days: low <= high is required, got 4, 2",)),
-        _portfolio_xlsx_case("risk-portfolio-xlsx-sd-log", "revenue_sd_log", ("fixed", 9),
-                             ("risk.revenue_sd_log must be a number from 0 to 5, got 9",)),
+        _risk_xlsx_case("risk-portfolio-xlsx-vendor-range", "vendors.AWS.outages_per_year", ("fixed", -3),
+                        ("risk.vendors.AWS.outages_per_year must be a number from 0 to 500, got -3",), PORTFOLIO_XLSX),
+        _risk_xlsx_case("risk-portfolio-xlsx-vendor-dist", "vendors.Google.outage_days", ("uniform", 4, 2),
+                        ("risk.vendors.Google.outage_days: low <= high is required, got 4, 2",), PORTFOLIO_XLSX),
+        _risk_xlsx_case("risk-portfolio-xlsx-sd-log", "revenue_sd_log", ("fixed", 9),
+                        ("risk.revenue_sd_log must be a number from 0 to 5, got 9",), PORTFOLIO_XLSX),
     ]  # fmt: skip
     return cases
 
