@@ -737,7 +737,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from addin.portfolio_report import is_portfolio_file
-    from engine.risk import CORRELATION_PATHS, SPOT_TO_RESERVED, build_risk, memory_bound_bytes, tornado
+    from engine.risk import SPOT_TO_RESERVED, build_risk, memory_bound_bytes, tornado
     from engine.risk import simulate as run_simulation
 
     if is_portfolio_file(deal):
@@ -803,13 +803,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
         tt.add_row(str(r["driver"]), f"{r['low_input']:,.2f}", f"{r['high_input']:,.2f}", human(r["npv_usd_at_low"], "USD"),
                    human(r["npv_usd_at_high"], "USD"), human(r["npv_usd_swing"], "USD"))  # fmt: skip
     _show(tt)
-    tc = Table(title=f"Rank correlation of each driver's draws with the outputs ({min(paths, CORRELATION_PATHS):,} paths)")
-    for col in ("driver", "with NPV", "with $/used GPU-hour"):
-        tc.add_column(col, justify="right" if col != "driver" else "left")
-    for r in rec["rank_correlation"]:
-        cells = [r[o] for o in ("npv_usd", "usd_per_used_gpu_hour")]
-        tc.add_row(str(r["driver"]), *(f"{c:+.2f}" if isinstance(c, float) else "n/a" for c in cells))
-    _show(tc)
+    _correlation_table(rec["rank_correlation"], {"npv_usd": "with NPV", "usd_per_used_gpu_hour": "with $/used GPU-hour"}, paths)
 
 
 def _dask_client(address: str) -> Any:
@@ -827,7 +821,7 @@ def _dask_client(address: str) -> Any:
 def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: str | None = None) -> None:
     from addin.portfolio_report import load_any_portfolio, load_portfolio_risk
     from engine.portfolio import PortfolioResult
-    from engine.risk import CORRELATION_PATHS, summarise_portfolio
+    from engine.risk import summarise_portfolio
 
     if not 1 <= paths <= 10_000_000:
         raise InputError(Issue("paths", "range", f"paths must be from 1 to 10,000,000, got {paths}", paths))
@@ -873,12 +867,20 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: 
             unit = _portfolio_unit(name)
             t.add_row(name, *(human(st[q], unit) for q in ("p5", "p50", "p95", "mean")))
     _show(t)
+    outputs = {"first_shortfall_month": "with first shortfall month", "usd_per_used_gpu_hour": "with $/used GPU-hour"}
+    _correlation_table(rec["rank_correlation"], outputs, paths)
+
+
+def _correlation_table(rows: list[dict[str, Any]], outputs: dict[str, str], paths: int) -> None:
+    """The drivers' rank correlations with ``outputs`` (name: column heading), n/a where one does not vary."""
+    from engine.risk import CORRELATION_PATHS
+
     tc = Table(title=f"Rank correlation of each driver's draws with the outputs ({min(paths, CORRELATION_PATHS):,} paths)")
-    for col in ("driver", "with first shortfall month", "with $/used GPU-hour"):
-        tc.add_column(col, justify="right" if col != "driver" else "left")
-    for r in rec["rank_correlation"]:
-        cells = [r[o] for o in ("first_shortfall_month", "usd_per_used_gpu_hour")]
-        tc.add_row(str(r["driver"]), *(f"{c:+.2f}" if isinstance(c, float) else "n/a" for c in cells))
+    tc.add_column("driver", justify="left")
+    for heading in outputs.values():
+        tc.add_column(heading, justify="right")
+    for r in rows:
+        tc.add_row(str(r["driver"]), *(f"{r[o]:+.2f}" if isinstance(r[o], float) else "n/a" for o in outputs))
     _show(tc)
 
 
