@@ -230,7 +230,7 @@ def _risk_sheet(wb: Workbook, path: Path, r: PortfolioResult) -> None:
     """The portfolio's Monte Carlo (10,000 paths, the deal report's seed) under its Risk block: the summary, a
     histogram of $ per used GPU-hour, the demand fan against contracted supply and the drivers' rank correlations."""
     from addin.charts import fan_chart, histogram_chart, tornado_chart
-    from addin.report import REPORT_PATHS, REPORT_SEED
+    from addin.report import REPORT_PATHS, REPORT_SEED, put_histogram, risk_sheet
     from engine.errors import InputError
     from engine.risk import build_portfolio_risk, summarise_portfolio
 
@@ -241,19 +241,10 @@ def _risk_sheet(wb: Workbook, path: Path, r: PortfolioResult) -> None:
         exc.source = source  # type: ignore[attr-defined]
         raise
     p = r.portfolio
-    ws = wb.create_sheet("Risk")
+    ws = risk_sheet(wb, "portfolio", risk_raw)
     ws.column_dimensions["A"].width = 40
     for j in range(2, 7):
         ws.column_dimensions[get_column_letter(j)].width = 16
-    put(ws, 1, 1, f"Risk: {REPORT_PATHS:,} Monte Carlo paths, seed {REPORT_SEED}", font=TITLE)
-    given = ", ".join(sorted(risk_raw)) if risk_raw else "none"
-    put(
-        ws,
-        2,
-        1,
-        f"Drivers given in the portfolio's Risk block: {given}; the rest are the defaults (README, Risk).",
-        font=SUBTITLE,
-    )
     _header(ws, 4, ["Output", "P5", "P50", "P95", "Mean"])
     row = 5
     for name, st in sim.summary.stats.items():
@@ -267,12 +258,7 @@ def _risk_sheet(wb: Workbook, path: Path, r: PortfolioResult) -> None:
         row += 1
     put(ws, row, 1, f"Paths where demand never outgrows supply in the view: {sim.never_short_pct:.1f}%")
     hist_row = row + 2
-    hist = sim.summary.histograms["usd_per_used_gpu_hour"]
-    _header(ws, hist_row, ["$/used GPU-hour from", "to", "Paths"])
-    for k, count in enumerate(hist["counts"]):
-        put(ws, hist_row + 1 + k, 1, hist["edges"][k], '"$"0.00')
-        put(ws, hist_row + 1 + k, 2, hist["edges"][k + 1], '"$"0.00')
-        put(ws, hist_row + 1 + k, 3, count, "#,##0")
+    put_histogram(ws, hist_row, sim.summary.histograms["usd_per_used_gpu_hour"], "$/used GPU-hour from", '"$"0.00')
     ws.add_chart(histogram_chart(ws, hist_row, 20, 1, 3, title="Histogram of $ per used GPU-hour (paths per bin)",
                                  number_format='"$"0.00'), "H4")  # fmt: skip
     fan_row = hist_row + 23

@@ -615,20 +615,11 @@ REPORT_SEED = 20260506
 def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None) -> None:
     from engine.risk import build_risk, simulate, tornado
 
-    ws = wb.create_sheet("Risk")
     terms = s.schedule.terms
     model = build_risk(risk, terms)
     sim = simulate(terms, REPORT_PATHS, REPORT_SEED, model)
     stats = sim.stats()
-    put(ws, 1, 1, f"Risk: {REPORT_PATHS:,} Monte Carlo paths, seed {REPORT_SEED}", font=TITLE)
-    given = ", ".join(sorted(risk)) if risk else "none"
-    put(
-        ws,
-        2,
-        1,
-        f"Distributions given in the deal's Risk block: {given}; the rest are the defaults (README, Risk).",
-        font=SUBTITLE,
-    )
+    ws = risk_sheet(wb, "deal", risk)
     ws.column_dimensions["A"].width = 34
     for j in range(2, 10):
         ws.column_dimensions[get_column_letter(j)].width = 15
@@ -641,12 +632,7 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
             if name in ("npv_usd", "usd_per_used_gpu_hour") and q in ("p5", "p50", "p95"):
                 _name(wb, f"risk_{name}_{q}", ws, i, j)
     row = 5 + len(stats) + 1
-    hist = sim.histogram("npv_usd")
-    _header_row(ws, row, ["NPV bin from", "to", "Paths"])
-    for k, count in enumerate(hist["counts"]):
-        put(ws, row + 1 + k, 1, hist["edges"][k], FORMATS["USD"])
-        put(ws, row + 1 + k, 2, hist["edges"][k + 1], FORMATS["USD"])
-        put(ws, row + 1 + k, 3, count, "#,##0")
+    put_histogram(ws, row, sim.histogram("npv_usd"), "NPV bin from", FORMATS["USD"])
     ws.add_chart(histogram_chart(ws, row, 20, 1, 3), "F4")
     fan_row = row + 23
     fan = sim.fan()
@@ -680,6 +666,24 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
             value = r[out]
             put(ws, k, j, value if isinstance(value, float) else "n/a", "+0.00;-0.00;0.00")
     _print_setup(ws)
+
+
+def risk_sheet(wb: Workbook, whose: str, given: dict[str, object] | None) -> Worksheet:
+    """A report's Risk sheet with its title: the paths, the seed, and which drivers the Risk block gave."""
+    ws = wb.create_sheet("Risk")
+    put(ws, 1, 1, f"Risk: {REPORT_PATHS:,} Monte Carlo paths, seed {REPORT_SEED}", font=TITLE)
+    named = ", ".join(sorted(given)) if given else "none"
+    put(ws, 2, 1, f"Drivers given in the {whose}'s Risk block: {named}; the rest are the defaults (README, Risk).", font=SUBTITLE)
+    return ws
+
+
+def put_histogram(ws: Worksheet, header: int, hist: dict[str, list[float]], label: str, fmt: str) -> None:
+    """A histogram's bins (from, to, paths) under a header row, for a histogram chart to draw."""
+    _header_row(ws, header, [label, "to", "Paths"])
+    for k, count in enumerate(hist["counts"]):
+        put(ws, header + 1 + k, 1, hist["edges"][k], fmt)
+        put(ws, header + 1 + k, 2, hist["edges"][k + 1], fmt)
+        put(ws, header + 1 + k, 3, count, "#,##0")
 
 
 def _header_row(ws: Worksheet, row: int, labels: list[str]) -> None:
