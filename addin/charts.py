@@ -13,16 +13,22 @@ from openpyxl.worksheet.worksheet import Worksheet
 BILLIONS = '"$"0.0,,,"B"'
 
 
+def _bars(ws: Worksheet, header: int, rows: int, columns: tuple[int, int], kind: str, title: str, number_format: str) -> BarChart:  # noqa: PLR0917
+    """Bars over the values column of ``columns`` (labels, values), one per row below ``header``."""
+    labels, values = columns
+    chart = BarChart()
+    chart.type, chart.title = kind, title
+    chart.add_data(Reference(ws, min_col=values, min_row=header, max_row=header + rows), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=labels, min_row=header + 1, max_row=header + rows))
+    chart.x_axis.number_format = number_format
+    chart.legend, chart.height, chart.width = None, 7 if kind == "col" else 6, 16
+    return chart
+
+
 def histogram_chart(ws: Worksheet, header: int, rows: int, from_col: int, count_col: int, *,
                     title: str = "Histogram of NPV (paths per bin)", number_format: str = BILLIONS) -> BarChart:  # fmt: skip
     """Paths per bin: bars over ``count_col``, labelled by each bin's lower edge in ``from_col``."""
-    chart = BarChart()
-    chart.type, chart.title = "col", title
-    chart.add_data(Reference(ws, min_col=count_col, min_row=header, max_row=header + rows), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=from_col, min_row=header + 1, max_row=header + rows))
-    chart.x_axis.number_format = number_format
-    chart.legend, chart.height, chart.width = None, 7, 16
-    return chart
+    return _bars(ws, header, rows, (from_col, count_col), "col", title, number_format)
 
 
 def fan_chart(ws: Worksheet, header: int, rows: int, month_col: int, *, series: int = 3,
@@ -46,10 +52,4 @@ def tornado_chart(ws: Worksheet, header: int, rows: int, driver_col: int, swing_
                   title: str = "Tornado: NPV swing by driver (each alone at its P5 and P95)",
                   number_format: str = BILLIONS) -> BarChart:  # fmt: skip
     """A value per driver (an NPV swing, a rank correlation) as horizontal bars over ``swing_col``."""
-    chart = BarChart()
-    chart.type, chart.title = "bar", title
-    chart.add_data(Reference(ws, min_col=swing_col, min_row=header, max_row=header + rows), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=driver_col, min_row=header + 1, max_row=header + rows))
-    chart.x_axis.number_format = number_format
-    chart.legend, chart.height, chart.width = None, 6, 16
-    return chart
+    return _bars(ws, header, rows, (driver_col, swing_col), "bar", title, number_format)

@@ -788,9 +788,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     if as_json:
         _dump(rec)
         return
-    t = Table(title=f"{terms.deal_name}: {paths:,} paths, seed {seed}")
-    for col in ("output", "P5", "P50", "P95", "mean"):
-        t.add_column(col, justify="right" if col != "output" else "left")
+    t = _percentile_table(f"{terms.deal_name}: {paths:,} paths, seed {seed}")
     units = {"usd_per_used_gpu_hour": "USD/GPU-hour", "premium_to_market_pct": "%"}
     for name, st in rec["stats"].items():
         unit = units.get(name, "USD")
@@ -856,9 +854,7 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: 
     if as_json:
         _dump(rec)
         return
-    t = Table(title=f"{p.name}: {paths:,} paths, seed {seed}")
-    for col in ("output", "P5", "P50", "P95", "mean"):
-        t.add_column(col, justify="right" if col != "output" else "left")
+    t = _percentile_table(f"{p.name}: {paths:,} paths, seed {seed}")
     for name, st in stats.items():
         if name == "first_shortfall_month":
             cells = [p.month_label(st[q]) for q in ("p5", "p50", "p95")]
@@ -869,6 +865,13 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: 
     _show(t)
     outputs = {"first_shortfall_month": "with first shortfall month", "usd_per_used_gpu_hour": "with $/used GPU-hour"}
     _correlation_table(rec["rank_correlation"], outputs, paths)
+
+
+def _percentile_table(title: str) -> Table:
+    t = Table(title=title)
+    for col in ("output", "P5", "P50", "P95", "mean"):
+        t.add_column(col, justify="right" if col != "output" else "left")
+    return t
 
 
 def _correlation_table(rows: list[dict[str, Any]], outputs: dict[str, str], paths: int) -> None:
