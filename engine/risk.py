@@ -374,12 +374,6 @@ def run_blocks(terms: DealTerms, model: RiskModel, seed: int, blocks: range) -> 
     return simulate_block(terms, draw_blocks(model, terms, seed, blocks, n_months), fan_paths)
 
 
-def percentile_stats(values: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
-    """P5, P50, P95 and mean of each per-path output (held in memory), as :func:`engine.quantiles.summarise` gives them."""
-    n = next(iter(values.values())).shape[0]
-    return summarise(lambda: [values], n, tuple(values), keep=n).stats
-
-
 @dataclass
 class Simulation:
     """Results of ``n_paths`` paths: the summary of every output, a fan-chart sample of monthly cost, and the
