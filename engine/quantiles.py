@@ -133,15 +133,15 @@ def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outpu
     values = {k: np.concatenate(v) for k, v in parts.items()}
     stats: dict[str, dict[str, float]] = {}
     hists: dict[str, dict[str, list[float]]] = {}
+    needed = sorted({r for _, q in QUANTILES for r in _ranks(n, q)[:2]})
     for k, v in values.items():
-        needed = sorted({r for _, q in QUANTILES for r in _ranks(n, q)[:2]})
         part = np.partition(v, needed)
-        lo, hi = (float(v.min()), float(v.max())) if np.isfinite(v).all() else _finite_range(v)
+        lo, hi = _finite_range(v)
 
-        # block sums exactly as the streamed pass makes them: chunks are whole blocks, so blocks never straddle
         def order(r: int, p: np.ndarray = part) -> float:
             return float(p[r])
 
+        # block sums exactly as the streamed pass makes them: chunks are whole blocks, so blocks never straddle
         total = ExactSum()
         total.add(_block_sums(v))
         stats[k], hist = _finish(n, total, order, (lo, hi), _histogram(v, lo, hi) if k in histograms else None)
