@@ -38,7 +38,7 @@ are held sparse (one entry per path-month with an outage, a few in a hundred).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -634,29 +634,33 @@ def parse_dist(name: str, spec: object) -> Dist:
     return Dist(str(kind), *a[:3])  # type: ignore[arg-type]
 
 
-def build_risk(raw: dict[str, object] | None, terms: DealTerms) -> RiskModel:
-    """The user's Risk block over the documented defaults; every problem listed, naming the driver and rule."""
-    model = default_risk(terms)
-    if not raw:
-        return model
+def _collect(items: Iterable[tuple[str, object]], parse: Callable[[str, object], tuple[str, object]]) -> dict[str, object]:
+    """``parse`` each (key, value) into (field, parsed value); every problem of every item is listed together."""
     issues: list[Issue] = []
-    changes: dict[str, object] = {}
-    for key, value in raw.items():
+    out: dict[str, object] = {}
+    for key, value in items:
         try:
-            if key in RISK_SCALARS:
-                changes[key] = scalar_driver(key, key, value)
-            elif key in RISK_DISTS:
-                changes[MODEL_FIELD.get(key, key)] = parse_dist(key, value)
-            else:
-                known = ", ".join(RISK_SCALARS + RISK_DISTS)
-                raise InputError(
-                    Issue(f"risk.{key}", "unknown", f"risk.{key} is not a risk driver; the drivers are: {known}", None)
-                )
+            field_name, parsed = parse(key, value)
+            out[field_name] = parsed
         except InputError as exc:
             issues.extend(exc.issues)
     if issues:
         raise InputError(issues)
-    return replace(model, **changes)  # type: ignore[arg-type]
+    return out
+
+
+def build_risk(raw: dict[str, object] | None, terms: DealTerms) -> RiskModel:
+    """The user's Risk block over the documented defaults; every problem listed, naming the driver and rule."""
+
+    def parse(key: str, value: object) -> tuple[str, object]:
+        if key in RISK_SCALARS:
+            return key, scalar_driver(key, key, value)
+        if key in RISK_DISTS:
+            return MODEL_FIELD.get(key, key), parse_dist(key, value)
+        known = ", ".join(RISK_SCALARS + RISK_DISTS)
+        raise InputError(Issue(f"risk.{key}", "unknown", f"risk.{key} is not a risk driver; the drivers are: {known}", None))
+
+    return replace(default_risk(terms), **_collect((raw or {}).items(), parse))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- portfolios
@@ -890,22 +894,13 @@ def build_portfolio_risk(raw: dict[str, object] | None) -> PortfolioRisk:
 
     ``vendors`` holds a table per vendor with its own ``outages_per_year`` and ``outage_days``.
     """
-    risk = PortfolioRisk()
-    if not raw:
-        return risk
-    issues: list[Issue] = []
-    changes: dict[str, object] = {}
-    for key, value in raw.items():
-        try:
-            if key == "vendors":
-                changes[key] = _vendor_outages(value, issues)
-            else:
-                changes[key] = _portfolio_driver(key, key, value, PORTFOLIO_RISK_KEYS)
-        except InputError as exc:
-            issues.extend(exc.issues)
-    if issues:
-        raise InputError(issues)
-    return replace(risk, **changes)  # type: ignore[arg-type]
+
+    def parse(key: str, value: object) -> tuple[str, object]:
+        if key == "vendors":
+            return key, _vendor_outages(value)
+        return key, _portfolio_driver(key, key, value, PORTFOLIO_RISK_KEYS)
+
+    return replace(PortfolioRisk(), **_collect((raw or {}).items(), parse))  # type: ignore[arg-type]
 
 
 VENDOR_RISK_KEYS = ("outages_per_year", "outage_days")
@@ -947,18 +942,17 @@ def scalar_driver(name: str, key: str, value: object) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
-def _vendor_outages(value: object, issues: list[Issue]) -> tuple[VendorOutages, ...]:
-    """``[risk.vendors."Name"]`` tables -> each vendor's own outage rate and length; problems added to ``issues``."""
+def _vendor_outages(value: object) -> tuple[VendorOutages, ...]:
+    """``[risk.vendors."Name"]`` tables -> each vendor's own outage rate and length; every problem listed."""
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
         message = 'risk.vendors must hold a table per vendor, e.g. [risk.vendors."CoreWeave"] with outages_per_year = 2'
         raise InputError(Issue("risk.vendors", "type", message, None))
-    out = []
-    for vendor, table in value.items():
-        given: dict[str, object] = {}
-        for key, spec in table.items():
-            try:
-                given[key] = _portfolio_driver(f"vendors.{vendor}.{key}", key, spec, VENDOR_RISK_KEYS)
-            except InputError as exc:
-                issues.extend(exc.issues)
-        out.append(VendorOutages(str(vendor), given.get("outages_per_year"), given.get("outage_days")))  # type: ignore[arg-type]
-    return tuple(out)
+
+    def vendor(name: str, table: object) -> tuple[str, object]:
+        def parse(key: str, spec: object) -> tuple[str, object]:
+            return key, _portfolio_driver(f"vendors.{name}.{key}", key, spec, VENDOR_RISK_KEYS)
+
+        given = _collect(table.items(), parse)  # type: ignore[attr-defined]
+        return name, VendorOutages(str(name), given.get("outages_per_year"), given.get("outage_days"))  # type: ignore[arg-type]
+
+    return tuple(_collect(value.items(), vendor).values())  # type: ignore[arg-type]
