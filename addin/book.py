@@ -14,9 +14,9 @@ from typing import Any, Protocol
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
+from addin.cells import FORMULA_START, write_cell
 from engine.errors import CdmError
 
-FORMULA_START = ("=", "+", "-", "@")
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!(\$?[A-Z]+\$?\d+(?::\$?[A-Z]+\$?\d+)?)$")
 
 
@@ -107,10 +107,7 @@ class OpenpyxlBook:
         for i, r in enumerate(range(min_row, max_row + 1)):
             for j, c in enumerate(range(min_col, max_col + 1)):
                 value = rows[i][j] if i < len(rows) and j < len(rows[i]) else None
-                cell = ws.cell(r, c)
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"  # never a formula, even when it starts with =, +, - or @
+                write_cell(ws.cell(r, c), value)  # never a formula, even when it starts with =, +, - or @
 
 
 class XlwingsBook:

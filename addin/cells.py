@@ -167,3 +167,24 @@ def to_cell(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     return value
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|")
+"""First characters a spreadsheet may read as the start of a formula or DDE command when the cell is edited or exported."""
+
+
+def write_cell(cell: Any, value: Any) -> Any:
+    """Write a value into an openpyxl cell: the one way every writer stores what a user supplied.
+
+    Text is always stored as text (string data type), never as a formula, whatever it starts with. Text that looks
+    like a formula also gets Excel's quote prefix (the ``'`` a user types), so it stays text when edited in Excel
+    and when saved as CSV. Numpy scalars become Python numbers.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True
+    return cell

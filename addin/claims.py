@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from addin.dealfile import DealFileError
+from addin.dealfile import DealFileError, read_text_file
 from addin.fmt import human
 from engine.catalogue import market_history
 from engine.sizing import HOURS_PER_AVERAGE_MONTH, gpus_for_budget, gpus_from_mw
@@ -163,8 +163,8 @@ QUANTITIES: dict[str, tuple[str, str, Callable[[Summary], tuple[float, str]]]] =
 def load_claims(path: Path) -> list[Claim]:
     """Read a claims file; every problem is a DealFileError naming the file and the claim."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(read_text_file(path))
+    except tomllib.TOMLDecodeError as exc:
         raise DealFileError(path, f"cannot be read as a claims file: {exc}") from None
     out = []
     for i, row in enumerate(data.get("claims", []), start=1):

@@ -374,7 +374,7 @@ def check(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False)
     src: DealSource | None = None
     try:
         src = load_deal(deal, scenario)
-        terms = src.terms()
+        terms = src.validate()
         result = summarize(build_schedule(terms))
     except InputError as exc:
         source = getattr(exc, "source", None) or src
@@ -411,7 +411,7 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a new deal workbook from the template (blank, or filled from a TOML deal file)."""
-    from addin.template import build_deal_workbook, build_template, save_workbook
+    from addin.template import build_deal_workbook, build_template, refuse_lost_scenarios, save_workbook
 
     if output.suffix.lower() != ".xlsx":
         raise CdmError(f"{output}: a deal workbook must end in .xlsx")
@@ -419,12 +419,9 @@ def new(
         raise CdmError(f"{output} exists; pass --force to replace it (nothing was written)")
     if from_deal is not None:
         src = load_deal(from_deal)
-        try:
-            build_schedule(src.terms())
-        except InputError as exc:
-            exc.source = src  # type: ignore[attr-defined]
-            raise
-        wb, _ = build_deal_workbook(src.raw, src.scenarios)
+        src.validate()
+        refuse_lost_scenarios(src)
+        wb, _ = build_deal_workbook(src.raw, src.scenarios, risk=src.risk)
     else:
         wb, _ = build_template()
     save_workbook(wb, output)
@@ -551,6 +548,7 @@ def _report_one(deal: Path, output: Path, pdf: bool, scenario: str | None = None
                 _say("yellow", "no PDF", str(exc))
         return {"claims": 0, "inconsistent": 0, "notes": notes, "warnings": 0, "portfolio": rec["portfolio_name"]}
     src = load_deal(deal, scenario)
+    src.validate()
     wb, ctx = build_report(src, command_line=_command_line())
     save_report(wb, output)
     if not quiet:

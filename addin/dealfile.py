@@ -8,11 +8,18 @@ the engine, which names only the field, can be shown where the user typed it.
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tomlkit.container import Container, OutOfOrderTableProxy
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import AoT, Array, InlineTable, Item, Table
+from tomlkit.parser import Parser
 
 from engine.errors import CdmError, InputError, Issue
 from engine.terms import DealTerms, build_terms
@@ -60,6 +67,60 @@ class DealSource:
             raise error
         return terms
 
+    def validate(self) -> DealTerms:
+        """The terms, after every rule any command applies to this deal; one InputError lists every problem.
+
+        ``cdm check``, ``new``, ``report``, ``refresh`` and the functions all come through here, so ``check``
+        never passes what another command refuses: the base case and its schedule, every scenario of a TOML
+        deal (located at the scenario's own lines), and the Risk block.
+        """
+        from engine.risk import build_risk
+        from engine.schedule import build_schedule
+
+        issues: list[Issue] = []
+        terms: DealTerms | None = None
+        try:
+            terms = self.terms()
+            build_schedule(terms)
+        except InputError as exc:
+            issues += exc.issues
+        issues += self._scenario_issues()
+        if terms is not None and self.risk:
+            try:
+                build_risk(dict(self.risk), terms)
+            except InputError as exc:
+                issues += exc.issues
+        if issues:
+            error = InputError(issues)
+            error.source = self  # type: ignore[attr-defined]
+            raise error
+        assert terms is not None
+        return terms
+
+    def _scenario_issues(self) -> list[Issue]:
+        """Each named scenario of a TOML deal through the same rules, its issues named by scenario."""
+        from engine.schedule import build_schedule
+
+        if self.kind != "toml":
+            return []  # a workbook's scenarios are checked cell by cell by refresh and its Checks sheet
+        issues: list[Issue] = []
+        for name in self.scenarios:
+            if not name.strip() or name.strip().lower() == BASE_CASE.lower():
+                issues.append(Issue(f"scenarios.{name}", "name", f"a scenario must have a name other than {BASE_CASE!r} "
+                                    f"(the inputs themselves are the base case), got {name!r}", name))  # fmt: skip
+                continue
+            if name == self.scenario:
+                continue
+            alt = with_scenario(self, name)
+            try:
+                build_schedule(alt.terms())
+            except InputError as exc:
+                prefix = f"scenarios.{name}."
+                for i in exc.issues:
+                    where = prefix + i.field if any(k.startswith(prefix + i.field) for k in self.locations) else i.field
+                    issues.append(Issue(where, i.rule, f"scenario {name!r}: {i.message}", i.value))
+        return issues
+
     def locate(self, issue: Issue) -> str:
         """Where the user typed the value behind ``issue`` (falls back to the file name).
 
@@ -75,42 +136,95 @@ class DealSource:
         return f"[{self.path.name}]{found}" if self.kind == "xlsx" else found
 
 
+class _PositionParser(Parser):
+    """tomlkit's parser, remembering where each value, table and key-value starts (``id(item) -> offset``)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.starts: dict[int, int] = {}
+        self._keep: list[Item] = []
+
+    def _note(self, item: Any, start: int, override: bool) -> None:
+        if override or id(item) not in self.starts:
+            self.starts[id(item)] = start
+            self._keep.append(item)
+
+    def _parse_value(self) -> Item:
+        start = self._idx
+        item = super()._parse_value()
+        self._note(item, start, False)
+        return item
+
+    def _parse_key_value(self, parse_comment: bool = False) -> Any:
+        start = self._idx
+        key, item = super()._parse_key_value(parse_comment)
+        self._note(item, start, True)
+        return key, item
+
+    def _parse_table(self, parent_name: Any = None, parent: Any = None) -> Any:
+        start = self._idx
+        key, item = super()._parse_table(parent_name, parent)
+        self._note(item, start, False)
+        if isinstance(item, AoT) and item.body:
+            self._note(item.body[0], start, False)
+        return key, item
+
+
 def _key_lines(text: str) -> dict[str, int]:
-    """Line numbers of top-level keys and of each table row (``fleet[2]``) in a TOML text."""
-    lines: dict[str, int] = {}
-    table: str | None = None
-    counts: dict[str, int] = {}
-    for n, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        m = re.match(r"^\[\[\s*([A-Za-z0-9_]+)\s*\]\]", s)
-        if m:
-            name = m.group(1)
-            counts[name] = counts.get(name, 0) + 1
-            table = f"{name}[{counts[name]}]"
-            lines.setdefault(name, n)
-            lines[table] = n
-            continue
-        m = re.match(r"^\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$", s)
-        if m:  # [risk] or a dotted, quoted header such as [risk.vendors."xAI / SpaceX"]
-            parts = re.findall(r'"([^"]*)"|\'([^\']*)\'|([A-Za-z0-9_-]+)', m.group(1))
-            table = ".".join(next(p for p in part if p) if any(part) else "" for part in parts)
-            lines.setdefault(table, n)
-            continue
-        m = re.match(r"^([A-Za-z0-9_]+)\s*=", s)
-        if m:
-            key = m.group(1) if table is None else f"{table}.{m.group(1)}"
-            lines.setdefault(key, n)
-    return lines
+    """Line numbers of every key, table and table row (``fleet[2]``, 1-based) in a TOML text.
+
+    Positions come from tomlkit's parser (linear in the text), so dotted and quoted keys, inline-table
+    rows and text inside multi-line strings are located as TOML reads them, never by pattern.
+    """
+    parser = _PositionParser(text)
+    doc = parser.parse()
+    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+    out: dict[str, int] = {}
+
+    def line(item: Any) -> int | None:
+        start = parser.starts.get(id(item))
+        if start is None:
+            return None
+        # skip leading whitespace/newlines the parser had not consumed yet
+        while start < len(text) and text[start] in " \t\r\n":
+            start += 1
+        return bisect_right(newlines, start - 1) + 1
+
+    def walk(prefix: str, value: Any) -> None:
+        n = line(value)
+        if n is not None and prefix:
+            out.setdefault(prefix, n)
+        if isinstance(value, (Container, Table, InlineTable, OutOfOrderTableProxy)):
+            for k in value:
+                child = f"{prefix}.{k}" if prefix else str(k)
+                walk(child, value.item(k) if hasattr(value, "item") else value[k])
+                if prefix and prefix not in out and child in out:
+                    out[prefix] = out[child]  # a table named only by its children's dotted keys or headers
+        elif isinstance(value, (AoT, Array)):
+            rows = value.body if isinstance(value, AoT) else list(value)
+            first = None
+            for i, row in enumerate(rows, start=1):
+                walk(f"{prefix}[{i}]", row)
+                first = first or out.get(f"{prefix}[{i}]")
+            if prefix and prefix not in out and first:
+                out[prefix] = first
+
+    walk("", doc)
+    return out
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
     """A TOML file's values and the ``file:line`` of every key; DealFileError when it cannot be read or parsed."""
-    text = _read_text(path)
+    text = read_text_file(path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DealFileError(path, f"is not valid TOML: {exc}") from None
-    return raw, {k: f"{path}:{n}" for k, n in _key_lines(text).items()}
+    try:
+        lines = _key_lines(text)
+    except (TOMLKitError, RecursionError):  # tomllib read it; messages then name the file without a line
+        lines = {}
+    return raw, {k: f"{path}:{n}" for k, n in lines.items()}
 
 
 def load_toml_deal(path: Path) -> DealSource:
@@ -125,20 +239,34 @@ def load_toml_deal(path: Path) -> DealSource:
     return DealSource(path=path, raw=raw, locations=locations, kind="toml", scenarios=scenarios, risk=risk)
 
 
-def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise DealFileError(path, "no such file")
-    if path.is_dir():
-        raise DealFileError(path, "is a folder, not a deal file")
-    size = path.stat().st_size
-    if size > MAX_DEAL_FILE_BYTES:
-        raise DealFileError(path, f"is {size:,} bytes; a deal file is at most {MAX_DEAL_FILE_BYTES:,}")
+def check_regular_file(path: Path) -> None:
+    """DealFileError unless ``path`` is an existing regular file (a device, FIFO or socket would hang or never end)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DealFileError(path, "is not UTF-8 text (is it a workbook saved with a .toml name?)") from None
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DealFileError(path, "no such file") from None
     except OSError as exc:
         raise DealFileError(path, f"cannot be read: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise DealFileError(path, "is a folder, not a deal file")
+    if not stat.S_ISREG(mode):
+        raise DealFileError(path, "is not a regular file (a device, pipe or socket); give a saved deal file")
+
+
+def read_text_file(path: Path) -> str:
+    """A deal, portfolio or claims file's text: regular files only, at most MAX_DEAL_FILE_BYTES, UTF-8."""
+    check_regular_file(path)
+    try:
+        with path.open("rb") as fh:  # read at most one byte past the cap, whatever the size claims
+            data = fh.read(MAX_DEAL_FILE_BYTES + 1)
+    except OSError as exc:
+        raise DealFileError(path, f"cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_DEAL_FILE_BYTES:
+        raise DealFileError(path, f"is over {MAX_DEAL_FILE_BYTES:,} bytes, the most a deal file may be")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DealFileError(path, "is not UTF-8 text (is it a workbook saved with a .toml name?)") from None
 
 
 def _toml_loader(path: Path, scenario: str | None) -> DealSource:
@@ -173,8 +301,11 @@ def with_scenario(src: DealSource, scenario: str) -> DealSource:
         names = ", ".join([BASE_CASE, *src.scenarios]) or BASE_CASE
         raise DealFileError(src.path, f"has no scenario {scenario!r}; its scenarios are: {names}")
     raw = {**src.raw, **src.scenarios[match]}
-    return DealSource(path=src.path, raw=raw, locations=src.locations, kind=src.kind, scenario=match, scenarios=src.scenarios,
-                      risk=src.risk)  # fmt: skip
+    # the scenario's own values are located where the scenario sets them, not at the base case's line
+    prefix = f"scenarios.{match}."
+    own = {k[len(prefix) :]: v for k, v in src.locations.items() if k.startswith(prefix)}
+    return DealSource(path=src.path, raw=raw, locations={**src.locations, **own}, kind=src.kind, scenario=match,
+                      scenarios=src.scenarios, risk=src.risk)  # fmt: skip
 
 
 def located_messages(error: InputError, source: DealSource | None) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from addin.cells import cell_to_raw, date_to_serial, is_empty_cell, scalar
+from addin.cells import cell_to_raw, date_to_serial, is_empty_cell, scalar, write_cell
 from addin.dealfile import DealSource
 from engine import InputError, build_terms
 from engine.errors import Issue
@@ -255,8 +255,7 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
     cover.column_dimensions["C"].width = 100
     cover["B2"] = "Compute Deal Model: portfolio"
     cover["B2"].font = Font(bold=True, size=18)
-    cover["B3"] = str(raw.get("portfolio_name", "") or "Portfolio template")
-    cover["B3"].data_type = "s"
+    write_cell(cover["B3"], str(raw.get("portfolio_name", "") or "Portfolio template"))
     cover["B3"].font = TITLE_FONT
     cover["B5"], cover["C5"] = "Template version", package_version()
     cover["B6"], cover["C6"] = "Master check", '=IF(Checks!master_check=1,"OK","CHECK FAILED: see the Checks sheet")'
@@ -318,9 +317,7 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
             value = given if key.endswith(".start") else dt.date(given.year, given.month, 1)
         elif f.kind == "month" and given is not None:
             value = _cell_value(f, given)
-        c = ws.cell(r, 4, value)
-        if isinstance(value, str):
-            c.data_type = "s"
+        c = write_cell(ws.cell(r, 4), value)
         _style_input(c)
         fmt = "yyyy-mm-dd" if key.endswith(".start") else _fmt_for(f)
         if fmt:
@@ -354,9 +351,7 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
                 value = _fleet_text(value)
             elif f is not None and value is not None:
                 value = _cell_value(f, value)
-            c = cs.cell(header + i, j, value)
-            if isinstance(value, str):
-                c.data_type = "s"
+            c = write_cell(cs.cell(header + i, j), value)
             _style_input(c)
             if f is not None:
                 fmt = _fmt_for(f)
@@ -488,9 +483,9 @@ def flatten_portfolio_file(path: Path) -> tuple[dict[str, Any], list[dict[str, A
     """A portfolio TOML -> (its inputs, contract rows with linked deals read in) for the workbook builder."""
     import tomllib
 
-    from addin.dealfile import load_deal
+    from addin.dealfile import load_deal, read_text_file
 
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw = tomllib.loads(read_text_file(path))
     rows = []
     for given in raw.pop("contracts", []):
         row = given

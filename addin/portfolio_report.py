@@ -18,13 +18,19 @@ from engine.portfolio import Portfolio, PortfolioResult
 
 
 def is_portfolio_file(path: Path) -> bool:
+    from addin.dealfile import DealFileError
+
     """A portfolio TOML (has [[contracts]]) or a portfolio workbook (has the cdm_contracts name)."""
     if path.suffix.lower() == ".toml":
         try:
-            return "[[contracts]]" in path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            from addin.dealfile import read_text_file
+
+            return "[[contracts]]" in read_text_file(path)
+        except DealFileError:
             return False
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        if not path.is_file():  # a FIFO or device would block the zip reader; the loader says what it is
+            return False
         try:
             import zipfile
 

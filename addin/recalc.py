@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from addin.cells import is_empty_cell, is_excel_error
+from addin.cells import is_empty_cell, is_excel_error, write_cell
 from addin.udfs import CACHE, ERROR_PREFIX, UDFS
 from engine.errors import CdmError
 
@@ -157,10 +157,7 @@ def write_values(source: Path, result: Recalculated, target: Path) -> None:
             for c in row:
                 key = (ws.title, c.coordinate)
                 if key in result.values:
-                    v = result.values[key]
-                    c.value = v
-                    if isinstance(v, str):
-                        c.data_type = "s"
+                    write_cell(c, result.values[key])
     for name in list(wb.defined_names):
         if name == "_xlnm._FilterDatabase":
             del wb.defined_names[name]

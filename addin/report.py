@@ -30,6 +30,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from addin.atomic import atomic_write
+from addin.cells import write_cell
 from addin.charts import fan_chart, histogram_chart, tornado_chart
 from addin.claims import QUANTITIES, Verdict, check_claims, claims_for, load_claims
 from addin.dealfile import DealSource
@@ -81,12 +82,7 @@ class ReportError(CdmError):
 
 def put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None, font: Font | None = None) -> Any:  # noqa: PLR0917
     """Write a value; text is always text (never a formula, whatever its first character)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    cell = ws.cell(row, col)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
+    cell = write_cell(ws.cell(row, col), value)
     if fmt:
         cell.number_format = fmt
     if font is not None:

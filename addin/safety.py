@@ -48,6 +48,8 @@ def check_workbook_file(path: Path) -> None:
         raise UnsafeFileError(path, "no such file")
     if path.is_dir():
         raise UnsafeFileError(path, "is a folder, not a workbook")
+    if not path.is_file():
+        raise UnsafeFileError(path, "is not a regular file (a device, pipe or socket); give a saved workbook")
     size = path.stat().st_size
     if size == 0:
         raise UnsafeFileError(path, "is empty (0 bytes): was it saved completely?")
@@ -102,18 +104,22 @@ def _check_zip(path: Path, z: zipfile.ZipFile) -> None:
     total = 0
     for info in infos:
         read = 0
-        first = b""
+        xml = info.filename.endswith((".xml", ".rels", ".vml"))
+        tail = b""
         with z.open(info) as part:
             while chunk := part.read(CHUNK):
-                if not first:
-                    first = chunk[:4096]
+                if xml:  # the whole part, across chunk boundaries: a DOCTYPE can sit anywhere
+                    window = (tail + chunk).upper()
+                    if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                        raise UnsafeFileError(
+                            path, f"part {info.filename} declares a DTD or entities, which workbooks never do: refused"
+                        )
+                    tail = window[-8:]
                 read += len(chunk)
                 total += len(chunk)
                 if read > MAX_PART_UNCOMPRESSED or total > MAX_TOTAL_UNCOMPRESSED or read > max(info.file_size, 0) + CHUNK:
                     raise UnsafeFileError(path, f"part {info.filename} expands past its limits: a zip bomb? refused")
                 _check_ratio(path, info.filename, read, info.compress_size)
-        if info.filename.endswith((".xml", ".rels", ".vml")) and (b"<!DOCTYPE" in first.upper() or b"<!ENTITY" in first.upper()):
-            raise UnsafeFileError(path, f"part {info.filename} declares a DTD or entities, which workbooks never do: refused")
 
 
 def _check_ratio(path: Path, name: str, uncompressed: int, compressed: int) -> None:

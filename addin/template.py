@@ -28,12 +28,13 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
-from addin.cells import NIL_MARK
+from addin.cells import NIL_MARK, write_cell
 from addin.charts import fan_chart, histogram_chart, tornado_chart
 from addin.fmt import EXCEL_FORMATS
 from addin.udfs import SCHEDULE_ROWS, package_version
 from engine import COLUMNS, FIELDS, MAX_MONTHS, METRICS, TABLES
 from engine.catalogue import gpu_catalogue
+from engine.errors import CdmError
 from engine.fields import Field
 from engine.risk import DIST_PARAMS
 
@@ -174,7 +175,7 @@ def _cover(wb: Workbook, layout: Layout, deal_name: str) -> None:
     ws.column_dimensions["C"].width = 90
     ws["B2"] = "Compute Deal Model"
     ws["B2"].font = Font(bold=True, size=18)
-    ws["B3"] = deal_name or "Deal template"
+    write_cell(ws["B3"], deal_name or "Deal template")
     ws["B3"].font = TITLE_FONT
     rows: list[tuple[str, object]] = [
         ("Template version", package_version()),
@@ -265,15 +266,13 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
         ws.cell(row, 2, f.label)
         ws.cell(row, 3, f.name)
         ws.cell(row, 4, f.unit)
-        c = ws.cell(row, 5, _cell_value(f, values.get(f.name)))
-        if f.kind == "text" and isinstance(c.value, str):
-            c.data_type = "s"  # user text stays text, even when it starts with '='
+        c = write_cell(ws.cell(row, 5), _cell_value(f, values.get(f.name)))  # user text stays text
         _style_input(c)
         fmt = _fmt_for(f)
         if fmt:
             c.number_format = fmt
         ws.cell(row, 6, _default_text(f)).alignment = WRAP
-        ws.cell(row, 7, sources.get(f.name, f.default_source)).alignment = WRAP
+        write_cell(ws.cell(row, 7), sources.get(f.name, f.default_source)).alignment = WRAP
         dvf = _validation(f)
         if dvf is not None:
             ws.add_data_validation(dvf)
@@ -286,7 +285,7 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
         row += 1
         ws.cell(row, 2, table.label).font = SECTION_FONT
         ws.cell(row, 3, table.name)
-        ws.cell(row, 7, sources.get(table.name, "")).alignment = WRAP
+        write_cell(ws.cell(row, 7), sources.get(table.name, "")).alignment = WRAP
         row += 1
         for j, col in enumerate(table.columns):
             c = ws.cell(row, 5 + j, col.name)
@@ -351,7 +350,7 @@ def _scenarios(wb: Workbook, layout: Layout, scenarios: dict[str, dict[str, obje
     ws.cell(4, 5, BASE_CASE).font = HEADER_FONT
     names = list(scenarios)[: N_SCENARIO_COLUMNS - 1]
     for j in range(N_SCENARIO_COLUMNS - 1):
-        c = ws.cell(4, 6 + j, names[j] if j < len(names) else f"Scenario {j + 2}")
+        c = write_cell(ws.cell(4, 6 + j), names[j] if j < len(names) else f"Scenario {j + 2}")
         _style_input(c)
         c.font = Font(color="0000FF", bold=True)
         c.alignment = WRAP
@@ -373,7 +372,7 @@ def _scenarios(wb: Workbook, layout: Layout, scenarios: dict[str, dict[str, obje
         live = ws.cell(row, 4, f'=IF({pick}="",$E{row},{pick})')
         fmt = _fmt_for(f)
         for j in range(N_SCENARIO_COLUMNS - 1):
-            alt = ws.cell(row, 6 + j, _cell_value(f, scenarios[names[j]].get(key)) if j < len(names) else None)
+            alt = write_cell(ws.cell(row, 6 + j), _cell_value(f, scenarios[names[j]].get(key)) if j < len(names) else None)
             _style_input(alt)
             if fmt:
                 alt.number_format = fmt
@@ -811,9 +810,7 @@ def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tup
             values = [", ".join(f"{x:g}" for x in v) if isinstance(v, list) else v for v in values]
             cells = [given.get("dist"), *values, *([None] * (3 - len(values)))]
         for j, v in enumerate(cells[:4], start=4):
-            c = ws.cell(r, j, v)
-            if isinstance(v, str):
-                c.data_type = "s"
+            c = write_cell(ws.cell(r, j), v)
             _style_input(c)
         dv.add(f"D{r}")
     last = 4 + len(rows)
@@ -865,6 +862,15 @@ def build_deal_workbook(
     props.created = props.modified = dt.datetime(2026, 1, 1)
     wb.calculation.fullCalcOnLoad = True
     return wb, layout
+
+
+def refuse_lost_scenarios(src: Any) -> None:
+    """CdmError when a deal's scenarios cannot all be written to the workbook's scenario columns (nothing is dropped)."""
+    n = len(src.scenarios)
+    if n > N_SCENARIO_COLUMNS - 1:
+        names = ", ".join(repr(k) for k in list(src.scenarios)[N_SCENARIO_COLUMNS - 1 :])
+        raise CdmError(f"{src.path}: has {n} scenarios; the deal workbook holds {N_SCENARIO_COLUMNS - 1} beside the base case, "
+                       f"so {names} would be lost: move them to a second deal file; nothing was written")  # fmt: skip
 
 
 def _flatten_tables(overrides: dict[str, object]) -> dict[str, object]:

@@ -26,7 +26,7 @@ FAR_FROM_MARKET = 3.0
 
 def _scenario_note(mask: np.ndarray) -> tuple[int, str]:
     i = int(np.flatnonzero(mask)[0])
-    return i, (f" (scenario {i}; {int(mask.sum())} scenarios)" if mask.size > 1 else "")
+    return i, (f" (in {int(mask.sum()):,} of {mask.size:,} cases)" if mask.size > 1 else "")
 
 
 def consistency_warnings(terms: DealTerms) -> list[InputWarning]:

@@ -18,6 +18,10 @@ MSG_UNKNOWN_KEY = "{field} is not a known input (check the spelling; known input
 MSG_NOT_NUMBER = "{field} must be a number, got {value}"
 MSG_NOT_WHOLE = "{field} must be a whole number, got {value}"
 MSG_NOT_TEXT = "{field} must be text, got {value}"
+MSG_MONTH_RANGE = "{field} must be a month from {first} to {last} (what Excel's dates can hold), got {value}"
+MSG_CONTROL_CHAR = (
+    "{field} holds the control character {code} at position {at}, which a workbook cannot store: remove it; got {value}"
+)
 MSG_NOT_MONTH = "{field} must be a month (a date, or text like 2026-05), got {value}"
 MSG_NOT_FINITE = "{field} must be a finite number, got {value}"
 MSG_MIN = "{field} must be >= {bound}, got {value}"
@@ -94,7 +98,9 @@ class InputWarning:
 def fmt_value(value: object) -> str:
     """Show a received value the way a user typed it: text in quotes."""
     if isinstance(value, str):
-        return repr(value)
+        return repr(value) if len(value) <= 200 else repr(value[:200]) + f"... ({len(value):,} characters)"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"a {len(str(abs(value)))}-digit integer" if abs(value) < 10**4000 else "an integer of more than 4,000 digits"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return str(value)

@@ -585,8 +585,7 @@ def build_schedule(terms: DealTerms) -> Schedule:
 def _require_delivery(terms: DealTerms, total_delivered_gpu_hours: np.ndarray, n: int) -> None:
     none = total_delivered_gpu_hours <= 0
     if none.any():
-        i = int(np.flatnonzero(none)[0])
         detail = "ramp and late delivery leave nothing delivered"
-        if n > 1:
-            detail += f"; scenario {i}"
+        if n > 1:  # never an internal index: how many of the cases computed together
+            detail += f" in {int(none.sum()):,} of {none.size:,} cases"
         raise InputError(Issue("ramp_capacity_fraction", "no_delivery", E.MSG_NO_DELIVERY.format(detail=detail), 0.0))

@@ -185,7 +185,6 @@ def _require_finite(values: dict[str, np.ndarray]) -> None:
     for name, v in values.items():
         bad = ~np.isfinite(v)
         if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            where = f" (scenario {i})" if v.size > 1 else ""
+            where = f" (in {int(bad.sum()):,} of {bad.size:,} cases)" if v.size > 1 else ""
             message = f"the inputs give a non-finite {name}{where}: check the sizes of the fee, power, GPUs and prices"
             raise InputError(Issue(name, "finite", message, None))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,6 +189,8 @@ def _month_from_scalar(v: object) -> np.datetime64 | None:
         return np.datetime64(f"{v.year:04d}-{v.month:02d}", "M")
     if isinstance(v, str):
         s = v.strip()
+        if len(s) > 32:  # no month is written longer; strptime need not see a page of text
+            return None
         for fmt in ("%Y-%m", "%Y-%m-%d"):
             try:
                 d = dt.datetime.strptime(s, fmt)
@@ -204,13 +207,13 @@ def _is_number(v: object) -> bool:
 def _parse_month(c: _Collector, f: Field, v: object, name: str) -> np.ndarray | None:
     if isinstance(v, np.ndarray) and v.ndim == 1 and f.batch:
         if np.issubdtype(v.dtype, np.datetime64):
-            return v.astype("datetime64[M]")
+            return _months_in_range(c, name, v.astype("datetime64[M]"))
         out = [_month_from_scalar(x) for x in v]
         bad = [x for x, m in zip(v, out, strict=True) if m is None]
         if bad:
             c.add(name, "type", E.MSG_NOT_MONTH, bad[0])
             return None
-        return np.array(out, dtype="datetime64[M]")
+        return _months_in_range(c, name, np.array(out, dtype="datetime64[M]"))
     if isinstance(v, np.ndarray):
         c.add(name, "shape", E.MSG_NOT_1D, shape=v.shape)
         return None
@@ -218,7 +221,21 @@ def _parse_month(c: _Collector, f: Field, v: object, name: str) -> np.ndarray | 
     if m is None:
         c.add(name, "type", E.MSG_NOT_MONTH, v)
         return None
-    return np.array([m], dtype="datetime64[M]")
+    return _months_in_range(c, name, np.array([m], dtype="datetime64[M]"))
+
+
+FIRST_MONTH = np.datetime64("1900-03", "M")
+"""Excel's serial dates are exact from 1 March 1900 (before it, its fictitious 29 Feb 1900 shifts them)."""
+LAST_MONTH = np.datetime64("9979-12", "M")
+"""Excel's dates end on 31 Dec 9999; the workbook's timeline and a simulated delay run up to 20 years past a month."""
+
+
+def _months_in_range(c: _Collector, name: str, months: np.ndarray) -> np.ndarray | None:
+    bad = (months < FIRST_MONTH) | (months > LAST_MONTH)
+    if bad.any():
+        c.add(name, "range", E.MSG_MONTH_RANGE, str(months[bad][0]), first=str(FIRST_MONTH), last=str(LAST_MONTH))
+        return None
+    return months
 
 
 def _parse_number(c: _Collector, f: Field, v: object, name: str) -> np.ndarray | None:
@@ -238,6 +255,10 @@ def _parse_number(c: _Collector, f: Field, v: object, name: str) -> np.ndarray |
                 c.add(name, "type", E.MSG_NOT_NUMBER, bad if v.size else "an empty array")
                 return None
         arr = np.asarray(v, dtype=np.float64).ravel()
+    elif isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10**300:
+        c.add(name, "finite", E.MSG_NOT_FINITE, v)
+        c.issues[-1] = Issue(name, "finite", c.issues[-1].message, fmt_value(v))  # JSON cannot print the integer itself
+        return None
     elif _is_number(v):
         arr = np.array([float(v)])  # type: ignore[arg-type]
     else:
@@ -271,18 +292,21 @@ def _first(arr: np.ndarray, mask: np.ndarray) -> object:
     x = float(arr[i])
     v: object = int(x) if math.isfinite(x) and x.is_integer() else x
     if arr.size > 1:
-        return _Scen(v, i)
+        return _Scen(v, i, arr.size)
     return v
 
 
 class _Scen:
-    """A value from scenario ``i`` of an array, shown as ``0.8 (scenario 17)``."""
+    """A value from an array of ``n`` values (a table axis, simulated paths), shown as ``0.8 (one of 4,096 values)``.
 
-    def __init__(self, value: object, index: int) -> None:
-        self.value, self.index = value, index
+    The position inside the array is kept for programs but never shown: it is an internal index, not a place a user typed.
+    """
+
+    def __init__(self, value: object, index: int, n: int = 0) -> None:
+        self.value, self.index, self.n = value, index, n
 
     def __str__(self) -> str:
-        return f"{fmt_value(self.value)} (scenario {self.index})"
+        return f"{fmt_value(self.value)} (one of {self.n:,} values)"
 
 
 def _num(x: float) -> str:
@@ -294,12 +318,30 @@ def _num(x: float) -> str:
 
 def _parse_text(c: _Collector, f: Field, v: object, name: str) -> str | None:
     if isinstance(v, str):
-        return v.strip()
+        return check_text(c, name, v)
     if _is_number(v):
         # A number typed into a text cell (a deal called 2026) is still a name.
         return fmt_value(float(v))  # type: ignore[arg-type]
     c.add(name, "type", E.MSG_NOT_TEXT, v)
     return None
+
+
+MAX_TEXT_CHARS = 32_767
+"""The most characters an Excel cell holds."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Characters a workbook cannot store (XML 1.0) or a terminal would obey (escape, bell): tab and newlines are fine."""
+
+
+def check_text(c: _Collector, name: str, v: str) -> str | None:
+    """A text input stripped, or None after recording why a workbook or terminal could not hold it."""
+    bad = _CONTROL.search(v)
+    if bad:
+        c.add(name, "text", E.MSG_CONTROL_CHAR, v, code=f"U+{ord(bad.group()):04X}", at=bad.start() + 1)
+        return None
+    if len(v) > MAX_TEXT_CHARS:
+        c.add(name, "max", E.MSG_MAX, f"{len(v):,} characters", bound=f"{MAX_TEXT_CHARS:,} characters (an Excel cell)")
+        return None
+    return v.strip()
 
 
 def _parse_choice(c: _Collector, f: Field, v: object, name: str) -> str | None:
@@ -437,8 +479,12 @@ def build_terms(raw: Mapping[str, object], **overrides: object) -> DealTerms:
         for k, s in sources_raw.items():
             if k not in FIELD_BY_NAME and k not in TABLE_BY_NAME:
                 c.add(f"sources.{k}", "unknown", E.MSG_UNKNOWN_KEY)
+            elif not isinstance(s, str):  # a source is a citation typed as text, never a table or a list
+                c.add(f"sources.{k}", "type", E.MSG_NOT_TEXT, s)
             else:
-                sources[str(k)] = str(s)
+                text = check_text(c, f"sources.{k}", s)
+                if text is not None:
+                    sources[str(k)] = text
     elif not is_blank(sources_raw):
         c.add("sources", "type", E.MSG_NOT_TABLE, sources_raw)
 
