@@ -609,15 +609,15 @@ def _consistency(c: _Collector, v: dict[str, Any], tables: dict[str, list[dict[s
     if tables["ramp_table"] and len(tables["ramp_table"]) > shortest:
         c.add("ramp_table", "term", E.MSG_LONGER_THAN_TERM, f"of {len(tables['ramp_table'])} rows", months=shortest)
     if v["notice_days"] is not None:
-        term_days = (end_b + 1).astype("datetime64[D]") - start_b.astype("datetime64[D]")
-        too_long = np.broadcast_to(v["notice_days"], term_days.shape) > term_days.astype(np.int64)
+        term_days = ((end_b + 1).astype("datetime64[D]") - start_b.astype("datetime64[D]")).astype(np.int64)
+        notice, days = np.broadcast_arrays(v["notice_days"], term_days)  # either may be the table's axis
+        too_long = notice > days
         if too_long.any():
-            days = term_days.astype(np.int64)
             c.add(
                 "notice_days",
                 "term",
                 E.MSG_NOTICE_TOO_LONG,
-                _first(np.broadcast_to(v["notice_days"], too_long.shape), too_long),
+                _first(notice, too_long),
                 days=int(days.min()),
                 months=shortest,
             )
