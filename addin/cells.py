@@ -182,6 +182,8 @@ def write_cell(cell: Any, value: Any) -> Any:
     """
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        value = "n/a"  # a figure with no value (a ratio over no hours); a cell never holds NaN, which Excel cannot read
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

@@ -110,7 +110,20 @@ def _show(table: Table) -> None:
 
 
 def _dump(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, allow_nan=False) + "\n")
+    """JSON for programs: a figure with no value (a ratio over no hours) is null, never NaN, which JSON cannot hold."""
+    sys.stdout.write(json.dumps(_json_safe(obj), indent=2, allow_nan=False) + "\n")
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, np.generic):
+        return _json_safe(obj.item())
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 DealArg = Annotated[Path, typer.Argument(help="A deal file: TOML (workbooks/deals/*.toml) or a deal workbook.")]
@@ -790,8 +803,13 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     units = {"usd_per_used_gpu_hour": "USD/GPU-hour", "premium_to_market_pct": "%"}
     for name, st in rec["stats"].items():
         unit = units.get(name, "USD")
-        t.add_row(name, *(human(st[q], unit) for q in ("p5", "p50", "p95", "mean")))
+        t.add_row(name, *(human(st[q], unit) if np.isfinite(st[q]) else "n/a" for q in ("p5", "p50", "p95", "mean")))
     _show(t)
+    for name, st in rec["stats"].items():
+        if st.get("undefined_paths"):
+            _say("yellow", "note", f"{name} has no value on {st['undefined_paths']:,.0f} of {paths:,} paths (no GPU-hours "
+                                   "delivered or used: a delay past the term or outages every day); its statistics "
+                                   "cover the other paths")  # fmt: skip
     tt = Table(title="Tornado: each driver alone at its P5 and P95")
     for col in ("driver", "low", "high", "NPV at low", "NPV at high", "NPV swing"):
         tt.add_column(col, justify="right" if col != "driver" else "left")

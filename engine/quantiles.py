@@ -76,6 +76,8 @@ class ExactSum:
 
 
 def _block_sums(v: np.ndarray) -> np.ndarray:
+    """Sums of each block of 256 paths; an undefined (NaN) value adds nothing (it is counted apart)."""
+    v = np.where(np.isnan(v), 0.0, v)
     return np.add.reduceat(v, np.arange(0, v.size, BLOCK)) if v.size else np.zeros(0)
 
 
@@ -86,11 +88,12 @@ def _histogram(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def _finish(n: int, total: ExactSum, order: Callable[[int], float], extremes: tuple[float, float],
             hist: np.ndarray | None) -> tuple[dict[str, float], dict[str, list[float]] | None]:  # fmt: skip
+    """``n`` counts the defined values only; with none, every statistic is NaN (no value, shown as such)."""
     stats = {}
     for label, q in QUANTILES:
         k, k1, t = _ranks(n, q)
-        stats[label] = float(_lerp(order(k), order(k1), t))
-    stats["mean"] = total.value() / n
+        stats[label] = float(_lerp(order(k), order(k1), t)) if n else math.nan
+    stats["mean"] = total.value() / n if n else math.nan
     if hist is None:
         return stats, None
     lo, hi = extremes
@@ -133,9 +136,11 @@ def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outpu
     values = {k: np.concatenate(v) for k, v in parts.items()}
     stats: dict[str, dict[str, float]] = {}
     hists: dict[str, dict[str, list[float]]] = {}
-    needed = sorted({r for _, q in QUANTILES for r in _ranks(n, q)[:2]})
     for k, v in values.items():
-        part = np.partition(v, needed)
+        defined = v[~np.isnan(v)]
+        m = defined.size
+        needed = sorted({r for _, q in QUANTILES for r in _ranks(m, q)[:2]}) if m else []
+        part = np.partition(defined, needed)
         lo, hi = _finite_range(v)
 
         def order(r: int, p: np.ndarray = part) -> float:
@@ -144,7 +149,8 @@ def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outpu
         # block sums exactly as the streamed pass makes them: chunks are whole blocks, so blocks never straddle
         total = ExactSum()
         total.add(_block_sums(v))
-        stats[k], hist = _finish(n, total, order, (lo, hi), _histogram(v, lo, hi) if k in histograms else None)
+        stats[k], hist = _finish(m, total, order, (lo, hi), _histogram(v, lo, hi) if k in histograms else None)
+        stats[k]["undefined_paths"] = float(n - m)
         if hist is not None:
             hists[k] = hist
     return Summary(stats, hists, values)
@@ -175,7 +181,7 @@ def _streamed(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, output
             if f.size:
                 lo[k], hi[k] = min(lo[k], float(f.min())), max(hi[k], float(f.max()))
     # the bins that hold each order statistic a percentile needs
-    wanted = {k: sorted({r for _, q in QUANTILES for r in _ranks(n, q)[:2]}) for k in outputs}
+    wanted = {k: sorted({r for _, q in QUANTILES for r in _ranks(int(counts[k].sum()), q)[:2]}) for k in outputs}
     cum = {k: np.cumsum(counts[k]) for k in outputs}
     bins = {k: sorted({int(np.searchsorted(cum[k], r, side="right")) for r in wanted[k]}) for k in outputs}
     # pass 2: keep the values in those bins, and count the 20-bin histogram between the exact extremes
@@ -194,6 +200,7 @@ def _streamed(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, output
     stats: dict[str, dict[str, float]] = {}
     hists: dict[str, dict[str, list[float]]] = {}
     for k in outputs:
+        m = int(cum[k][-1])  # the defined values (NaN is counted apart, never in a bin)
 
         def order(r: int, k: str = k) -> float:
             b = int(np.searchsorted(cum[k], r, side="right"))  # the bin holding rank r
@@ -201,7 +208,8 @@ def _streamed(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, output
             distinct, many = kept[k][b]
             return float(distinct[int(np.searchsorted(np.cumsum(many), r - below, side="right"))])
 
-        stats[k], summary_hist = _finish(n, sums[k], order, (lo[k], hi[k]), hist[k] if k in histograms else None)
+        stats[k], summary_hist = _finish(m, sums[k], order, (lo[k], hi[k]), hist[k] if k in histograms else None)
+        stats[k]["undefined_paths"] = float(n - m)
         if summary_hist is not None:
             hists[k] = summary_hist
     return Summary(stats, hists, None)
@@ -224,10 +232,10 @@ def _fine_edges(v: np.ndarray) -> np.ndarray:
 
 
 def _fine_index(v: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """0 below the edges, 1..FINE_BINS inside, FINE_BINS + 1 above (NaN above too)."""
+    """0 below the edges, 1..FINE_BINS inside, FINE_BINS + 1 above; NaN (no value) gets FINE_BINS + 2, no bin."""
     i = np.searchsorted(edges, v, side="right")  # 0 below, len(edges) at or above the last edge
-    return np.where(np.isnan(v), FINE_BINS + 1, np.minimum(i, FINE_BINS + 1))
+    return np.where(np.isnan(v), FINE_BINS + 2, np.minimum(i, FINE_BINS + 1))
 
 
 def _fine_counts(v: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    return np.bincount(_fine_index(v, edges), minlength=FINE_BINS + 2)
+    return np.bincount(_fine_index(v, edges), minlength=FINE_BINS + 3)[: FINE_BINS + 2]

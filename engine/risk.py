@@ -290,7 +290,7 @@ def simulate_block(terms: DealTerms, d: Draws, fan_paths: int = FAN_SAMPLE_PATHS
     only for the first ``fan_paths`` paths, the ones kept for the fan chart.
     """
     t = build_terms(terms.raw, utilization_pct=d.utilization, delivery_delay_months=d.delay, discount_rate_pct=d.discount)
-    s = summarize(build_schedule(t))
+    s = summarize(build_schedule(t, require_delivery=False), require_finite=False)  # a delay may leave a path no hours
     sch = s.schedule
     n, m = sch.shape
 
@@ -314,8 +314,10 @@ def simulate_block(terms: DealTerms, d: Draws, fan_paths: int = FAN_SAMPLE_PATHS
     delivered_total = s["delivered_gpu_hours"] - per_path(lost)
     used_total = delivered_total * (d.utilization / 100.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_used = np.where(used_total > 0, net_tcv / used_total, np.inf)
-        per_delivered = np.where(delivered_total > 0, net_tcv / delivered_total, np.inf)
+        # a path that delivers no hours (a delay past the term, outages every day) has no unit price: NaN, which
+        # the summary leaves out of the statistics and counts (``undefined_paths``)
+        per_used = np.where(used_total > 0, net_tcv / used_total, np.nan)
+        per_delivered = np.where(delivered_total > 0, net_tcv / delivered_total, np.nan)
     values = {
         "usd_per_used_gpu_hour": per_used,
         "npv_usd": pv,
@@ -473,14 +475,16 @@ def _average_ranks(v: np.ndarray) -> np.ndarray:
 
 def rank_correlations(drivers: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> list[dict[str, float | str | None]]:
     """Spearman's rank correlation of every driver's draws with each output across paths, largest first (by the
-    first output); None where a driver or an output does not vary. Outages and spot are drivers here too."""
-    ranked = {k: _average_ranks(v) for k, v in outputs.items()}
+    first output); None where a driver or an output does not vary. Outages and spot are drivers here too.
+    Paths where an output has no value (NaN: no hours) are left out of that output's correlations."""
+    defined = {k: ~np.isnan(v) for k, v in outputs.items()}
+    ranked = {k: _average_ranks(v[defined[k]]) for k, v in outputs.items()}
     rows: list[dict[str, float | str | None]] = []
     for name, v in drivers.items():
-        r = _average_ranks(v)
         row: dict[str, float | str | None] = {"driver": name}
         for out, ro in ranked.items():
-            sd = float(r.std() * ro.std())
+            r = _average_ranks(v[defined[out]])
+            sd = float(r.std() * ro.std()) if r.size else 0.0
             row[out] = float(np.mean((r - r.mean()) * (ro - ro.mean())) / sd) if sd > 0 else None
         rows.append(row)
     first = next(iter(outputs))
@@ -521,7 +525,8 @@ def tornado(terms: DealTerms, model: RiskModel, outputs: tuple[str, ...] = TORNA
         arrays[k][1 + 2 * i] = lows[k]
         arrays[k][2 + 2 * i] = highs[k]
     arrays["delivery_delay_months"] = np.round(arrays["delivery_delay_months"])
-    s = summarize(build_schedule(build_terms(terms.raw, **arrays)))
+    # a delay at its P95 may leave a short deal no hours: its unit prices are NaN (no value), never a refusal
+    s = summarize(build_schedule(build_terms(terms.raw, **arrays), require_delivery=False), require_finite=False)
     rows: list[dict[str, float | str]] = []
     for i, k in enumerate(names):
         row: dict[str, float | str] = {"driver": k, "low_input": lows[k], "high_input": highs[k]}
@@ -530,7 +535,7 @@ def tornado(terms: DealTerms, model: RiskModel, outputs: tuple[str, ...] = TORNA
             row[f"{o}_at_high"] = float(s[o][2 + 2 * i])
             row[f"{o}_swing"] = abs(float(s[o][2 + 2 * i]) - float(s[o][1 + 2 * i]))
         rows.append(row)
-    return sorted(rows, key=lambda r: -float(r[f"{outputs[0]}_swing"]))
+    return sorted(rows, key=lambda r: -np.nan_to_num(float(r[f"{outputs[0]}_swing"]), nan=-1.0))
 
 
 def data_table(

@@ -448,7 +448,7 @@ def credit_pct_for_uptime(uptime_pct: np.ndarray, tiers: tuple[object, ...]) -> 
     return credit
 
 
-def build_schedule(terms: DealTerms) -> Schedule:
+def build_schedule(terms: DealTerms, *, require_delivery: bool = True) -> Schedule:
     """Compute the monthly schedule of every scenario in ``terms``.
 
     Returns
@@ -526,7 +526,8 @@ def build_schedule(terms: DealTerms) -> Schedule:
     cap = deal_capacity(terms)
     gpus = _col(cap.gpus)
     total_delivered = sum_months(n, gpus, hours, capacity_fraction, uptime)  # = Schedule.total_delivered_gpu_hours
-    _require_delivery(terms, total_delivered, n)
+    if require_delivery:  # the simulation keeps paths a delay leaves empty: their unit prices have no value
+        _require_delivery(terms, total_delivered, n)
 
     # Fees: the full-rate fee, replaced from each step-up month, escalated on each anniversary.
     base_fee = _col(terms.monthly_fee_usd)

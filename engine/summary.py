@@ -115,7 +115,7 @@ def _exit_date(s: Schedule, i: int) -> str | None:
 
 
 @np.errstate(over="ignore", divide="ignore", invalid="ignore")  # a non-finite figure is refused by _require_finite
-def summarize(schedule: Schedule) -> Summary:
+def summarize(schedule: Schedule, *, require_finite: bool = True) -> Summary:
     """Key figures of every scenario in ``schedule``; arrays of shape (n_scenarios,).
 
     Examples
@@ -176,7 +176,8 @@ def summarize(schedule: Schedule) -> Summary:
         "equity_paid_usd": schedule.total_equity_paid_usd,
         "revenue_share_paid_usd": schedule.total_revenue_share_paid_usd,
     }
-    _require_finite(values)
+    if require_finite:  # a simulation path with no hours keeps NaN ratios, counted and left out of its statistics
+        _require_finite(values)
     return Summary(schedule, values)
 
 

@@ -79,7 +79,7 @@ DROP = object()
         ({"fleet": {"gpu_sku": "H100-SXM"}}, "fleet must be a table of rows"),
         ({"ramp_table": [{"fee_fraction": 0.5, "capacity_fraction": 0.5}] * 38}, "ramp_table must be <= 24 rows, got '38 rows'"),
         ({"sla_tiers": [{"below_uptime_pct": 99.9, "credit_pct": 150}]}, "sla_tiers[1].credit_pct must be <= 100, got 150"),
-        ({"monthly_fee_usd": np.array([1e9, -1.0, 2e9])}, "monthly_fee_usd must be > 0, got -1 (scenario 1)"),
+        ({"monthly_fee_usd": np.array([1e9, -1.0, 2e9])}, "monthly_fee_usd must be > 0, got -1 (one of 3 values)"),
         ({"monthly_fee_usd": np.ones((2, 2))}, "monthly_fee_usd must be a single value or a 1-D array of scenarios"),
         ({"monthly_fee_usd": np.ones(3), "pue": np.full(4, 1.2)}, "scenario arrays must have one length: pue has 4"),
         ({"ramp_months": 37, "ramp_capacity_fraction": 0.0}, "the deal delivers no GPU-hours"),
