@@ -173,7 +173,7 @@ def _seller_summary(src: DealSource, s: Any, as_json: bool) -> None:
     t = _figure_table(f"{rec['deal_name']}: the seller's economics and build vs buy", with_names=True)
     for name, unit, label in SELLER_FIGURES:
         value = rec[name]
-        shown = "n/a" if value is None else (f"{value:,.0f}" if unit == "months" else human(value, unit))
+        shown = "none" if value is None else (f"{value:,.0f}" if unit == "months" else human(value, unit))
         t.add_row(f"{label} [{unit}]", shown, name)
     _show(t)
 
@@ -334,11 +334,14 @@ def size(  # noqa: PLR0917 (typer options are parameters)
         from engine.catalogue import market_prices
 
         budget = float(_checked("monthly_fee_usd", budget_usd_per_month)[0])
-        price = (
-            float(_checked("market_usd_per_gpu_hour", usd_per_gpu_hour)[0])
-            if usd_per_gpu_hour is not None
-            else market_prices()[mix[0][0]].reference_usd_per_gpu_hour
-        )
+        if usd_per_gpu_hour is not None:
+            price = float(_checked("market_usd_per_gpu_hour", usd_per_gpu_hour)[0])
+        else:  # the count-weighted catalogue rent of the fleet, as a deal prices its fleet (never the first SKU typed)
+            prices = market_prices()
+            counts = {k: float(v) for k, v in r.gpus_by_sku.items()}
+            total = sum(counts.values())
+            price = (sum(prices[k].reference_usd_per_gpu_hour * n for k, n in counts.items()) / total if total > 0
+                     else sum(prices[k].reference_usd_per_gpu_hour for k, _ in mix) / len(mix))  # fmt: skip
         result["budget_usd_per_month"] = budget
         result["budget_usd_per_gpu_hour"] = price
         result["gpus_for_budget"] = float(gpus_for_budget(budget, price))

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment
@@ -270,7 +271,7 @@ def _risk_sheet(wb: Workbook, path: Path, r: PortfolioResult) -> None:
     fan_row = hist_row + 23
     _header(ws, fan_row, ["Month", "Demand P5 (B GPU-hours)", "P50", "P95", "Contracted supply"])
     for k in range(p.n_months):
-        month = p.start_month + k
+        month = p.start_month + np.timedelta64(k, "M")
         put(ws, fan_row + 1 + k, 1, dt.date.fromisoformat(f"{month}-01"), "mmm yyyy")
         for j, v in enumerate(
             (sim.demand_fan["p5"][k], sim.demand_fan["p50"][k], sim.demand_fan["p95"][k], sim.supply[k]), start=2

@@ -220,7 +220,7 @@ def cdm_seller(deal: Any, figure: Any) -> float | str:
     if name not in names:
         raise CdmError(f"unknown seller figure {name!r}; known figures: {', '.join(names)}")
     value = seller_summary(evaluate_block(deal).schedule).record(0)[name]
-    return "n/a" if value is None else float(value)
+    return "none" if value is None else float(value)
 
 
 _PORTFOLIO_CACHE: OrderedDict[str, Any] = OrderedDict()
@@ -444,7 +444,13 @@ def cdm_gpus_from_mw(facility_mw: Any, gpu_sku: Any, pue: Any = None, network_ov
 def cdm_mw_from_gpus(gpus: Any, gpu_sku: Any, pue: Any = None, network_overhead_pct: Any = None) -> float:
     """Facility MW the GPUs need: GPUs x all-in kW per GPU / 1000."""
     n = _arg("gpu_count", gpus)
-    return float(mw_from_gpus(n, _kw(gpu_sku, pue, network_overhead_pct)))
+    kw = _kw(gpu_sku, pue, network_overhead_pct)
+    mw = float(mw_from_gpus(n, kw))
+    limit = FIELD_BY_NAME["facility_mw"].maximum
+    if limit is not None and mw > limit:  # the answer must be a facility CDM_GPUS_FROM_MW (and a deal) accepts
+        raise InputError(Issue("gpus", "max", f"gpus {n:,.0f} need {mw:,.0f} MW at {kw:.3f} kW each, more than the "
+                                              f"{limit:,.0f} MW a facility_mw may be", n))  # fmt: skip
+    return mw
 
 
 @cell_safe

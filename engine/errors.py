@@ -41,6 +41,11 @@ MSG_NOT_1D = "{field} must be a single value or a 1-D array of scenarios, got an
 MSG_SHAPES = "scenario arrays must have one length: {field} has {n}, other inputs have {m}"
 MSG_NO_DELIVERY = "the deal delivers no GPU-hours: capacity fraction is 0 in every month ({detail})"
 MSG_SHARES = "equity_pct {equity} + revenue_share_pct {share} must be <= 100: the rest of each payment is cash"
+MSG_SLA_ORDER = (
+    "{field} must be at least the credit of every shallower tier (the deepest tier crossed applies): below {below}% "
+    "uptime it credits {value}%, less than row {other}'s {credit}% below {above}%"
+)
+MSG_SLA_SAME = "{field} {value} is the threshold of row {other} too: each tier needs its own threshold"
 MSG_STEP_ORDER = "{field} must be in date order, got {value} after {previous}"
 
 

@@ -14,7 +14,8 @@ Definitions (README, "Portfolios"):
 * commitments by bucket: fees due in months [0, 12), [12, 36), [36, 60) and 60 on, from ``start_month``;
 * demand GPU-hours(m) = annualised revenue(m) / 12 x ``gpu_hours_per_usd``, revenue doubling every
   ``revenue_doubling_months``; shortfall = demand - supply where positive; GPUs to sign in a quarter =
-  the rise in the largest shortfall so far (in GPUs of 730 hours) over that quarter;
+  the rise in the largest shortfall so far (in GPUs of 730 hours) over that quarter (quarters of three
+  months from the first; a last partial quarter, 14 months giving 4 quarters and 2 months, is a fifth);
 * burn-to-revenue multiple = all contracted fees from ``start_month`` / annualised revenue at ``start_month``;
 * warrant ownership = ``warrant_value_usd`` / ``post_money_valuation_usd``; its worth at a later valuation
   = ownership x that valuation;
@@ -106,7 +107,7 @@ class PortfolioResult:
         m = p.n_months
         self.months = p.start_month + np.arange(m).astype("timedelta64[M]")
         day0 = self.months.astype("datetime64[D]")
-        self.days = ((self.months + 1).astype("datetime64[D]") - day0).astype(np.int64).astype(float)
+        self.days = ((self.months + np.timedelta64(1, "M")).astype("datetime64[D]") - day0).astype(np.int64).astype(float)
         self.summaries: list[Summary] = []
         rows: dict[str, list[np.ndarray]] = {k: [] for k in ("fee", "firm", "gpus", "hours", "flops", "list", "cash", "equity",
                                                               "revenue_share", "billed", "credit_pct")}  # fmt: skip
@@ -188,7 +189,7 @@ class PortfolioResult:
         first = np.datetime64(o.start, "D")
         last = first + np.timedelta64(o.days, "D")
         day0 = self.months.astype("datetime64[D]")
-        day1 = (self.months + 1).astype("datetime64[D]")
+        day1 = (self.months + np.timedelta64(1, "M")).astype("datetime64[D]")
         overlap = np.clip(np.minimum(day1, last) - np.maximum(day0, first), 0, None).astype(np.int64).astype(float)
         out_share = overlap / self.days  # share of each month lost
         lost = np.zeros(self.portfolio.n_months)
@@ -229,7 +230,7 @@ class PortfolioResult:
         gpus_short = shortfall / HOURS_PER_AVERAGE_MONTH
         need = np.maximum.accumulate(gpus_short, axis=1)
         m = self.portfolio.n_months
-        quarter_ends = np.arange(2, m, 3)
+        quarter_ends = np.unique(np.append(np.arange(2, m, 3), m - 1))  # the last quarter may be partial: kept
         at_quarter = need[:, quarter_ends]
         per_quarter = np.diff(np.concatenate([np.zeros((need.shape[0], 1)), at_quarter], axis=1), axis=1)
         d = self.portfolio.demand

@@ -441,10 +441,14 @@ def _col(a: np.ndarray) -> np.ndarray:
 
 
 def credit_pct_for_uptime(uptime_pct: np.ndarray, tiers: tuple[object, ...]) -> np.ndarray:
-    """Credit % of the lowest tier threshold that the uptime is below (0 when above all)."""
+    """Credit % of the deepest tier (lowest threshold) that the uptime is below (0 when above all).
+
+    Tiers come sorted by descending threshold, so a later tier crossed replaces an earlier one; build_terms
+    refuses tables whose credits fall as the threshold falls, so the deepest tier is also the largest credit.
+    """
     credit = np.zeros_like(uptime_pct, dtype=float)
-    for t in tiers:  # tiers come sorted by descending threshold: later ones are deeper
-        credit = np.where(uptime_pct < t.below_uptime_pct, np.maximum(credit, t.credit_pct), credit)  # type: ignore[attr-defined]
+    for t in tiers:
+        credit = np.where(uptime_pct < t.below_uptime_pct, t.credit_pct, credit)  # type: ignore[attr-defined]
     return credit
 
 

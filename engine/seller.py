@@ -156,8 +156,14 @@ class SellerModel:
         return (case.project_fcf_usd * self.discount).sum(axis=1) - self.capex
 
     def breakeven_usd_per_gpu_hour(self) -> np.ndarray:
-        """The price per delivered GPU-hour at which the project NPV is zero (bisection, every scenario at once)."""
+        """The price per delivered GPU-hour at which the project NPV is zero (bisection, every scenario at once).
+
+        NaN (shown as "none") where the NPV is positive even at a price of zero (the other flows, a residual
+        value, already repay the capex) or still negative at the ceiling: there is then no break-even price.
+        """
         hours = self.schedule.delivered_gpu_hours
+        at_zero = self.project_npv(self.case(hours * 0.0)) > 0
+        at_cap = self.project_npv(self.case(hours * BREAKEVEN_MAX_USD_PER_GPU_HOUR)) > 0
         lo = np.zeros(self.n)
         hi = np.full(self.n, BREAKEVEN_MAX_USD_PER_GPU_HOUR)
         for _ in range(BREAKEVEN_ITERATIONS):
@@ -165,7 +171,7 @@ class SellerModel:
             positive = self.project_npv(self.case(hours * _col(mid))) > 0
             hi = np.where(positive, mid, hi)
             lo = np.where(positive, lo, mid)
-        return (lo + hi) / 2.0
+        return np.where(at_zero | ~at_cap, np.nan, (lo + hi) / 2.0)
 
     def early_exit_revenue(self) -> np.ndarray:
         """Revenue if the buyer leaves at the earliest exit: fees until the exit date, nothing for the vacancy,
@@ -222,7 +228,14 @@ TOTALLED = (
     "revenue_usd", "power_usd", "colocation_usd", "other_opex_usd", "cash_costs_usd", "ebitda_usd", "depreciation_usd",
     "ebit_usd", "interest_usd", "tax_usd",
 )  # fmt: skip
-OPTIONAL = {"project_irr_pct", "equity_irr_pct", "payback_month", "early_exit_project_irr_pct", "build_crossover_month"}
+OPTIONAL = {
+    "project_irr_pct",
+    "equity_irr_pct",
+    "payback_month",
+    "early_exit_project_irr_pct",
+    "build_crossover_month",
+    "breakeven_usd_per_gpu_hour",
+}
 """Figures that may not exist (no sign change, never paid back): reported as None, never as NaN."""
 
 

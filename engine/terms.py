@@ -15,6 +15,7 @@ value ``i``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -411,6 +412,21 @@ def _parse_table(c: _Collector, name: str, rows: object) -> list[dict[str, Any]]
     return out if ok else None
 
 
+def _check_sla_tiers(c: _Collector, rows: list[dict[str, Any]]) -> None:
+    """The deepest tier crossed applies, so a deeper tier (a lower threshold) must credit at least as much as
+    every tier above it, and no two tiers share a threshold: otherwise "deepest" and "largest" disagree."""
+    order = sorted(range(len(rows)), key=lambda i: -float(rows[i]["below_uptime_pct"]))
+    for above, below in itertools.pairwise(order):
+        hi, lo = rows[above], rows[below]
+        label = f"sla_tiers[{below + 1}]"
+        if float(lo["below_uptime_pct"]) == float(hi["below_uptime_pct"]):
+            c.add(f"{label}.below_uptime_pct", "order", E.MSG_SLA_SAME, lo["below_uptime_pct"], other=above + 1)
+        elif float(lo["credit_pct"]) < float(hi["credit_pct"]):
+            shown = {k: fmt_value(float(v)) for k, v in (("below", lo["below_uptime_pct"]), ("above", hi["below_uptime_pct"]),
+                                                          ("credit", hi["credit_pct"]))}  # fmt: skip
+            c.add(f"{label}.credit_pct", "order", E.MSG_SLA_ORDER, lo["credit_pct"], other=above + 1, **shown)
+
+
 # ------------------------------------------------------------ entry point
 
 
@@ -487,6 +503,7 @@ def build_terms(raw: Mapping[str, object], **overrides: object) -> DealTerms:
                     sources[str(k)] = text
     elif not is_blank(sources_raw):
         c.add("sources", "type", E.MSG_NOT_TABLE, sources_raw)
+    _check_sla_tiers(c, tables["sla_tiers"])
 
     if c.issues:
         raise InputError(c.issues)
@@ -609,7 +626,7 @@ def _consistency(c: _Collector, v: dict[str, Any], tables: dict[str, list[dict[s
     if tables["ramp_table"] and len(tables["ramp_table"]) > shortest:
         c.add("ramp_table", "term", E.MSG_LONGER_THAN_TERM, f"of {len(tables['ramp_table'])} rows", months=shortest)
     if v["notice_days"] is not None:
-        term_days = ((end_b + 1).astype("datetime64[D]") - start_b.astype("datetime64[D]")).astype(np.int64)
+        term_days = ((end_b + np.timedelta64(1, "M")).astype("datetime64[D]") - start_b.astype("datetime64[D]")).astype(np.int64)
         notice, days = np.broadcast_arrays(v["notice_days"], term_days)  # either may be the table's axis
         too_long = notice > days
         if too_long.any():
@@ -630,6 +647,12 @@ def _consistency(c: _Collector, v: dict[str, Any], tables: dict[str, list[dict[s
             c.add(name, "term", E.MSG_DATE_OUTSIDE_TERM, m_b[i], start=s_b[i], end=e_b[i])
 
     inside("delivery_due_month", v["delivery_due_month"])
+    if v["lockin_months"] is not None and v["notice_days"] is None:
+        lock = v["lockin_months"]
+        c.warn("lockin_months", "no_notice",
+               f"lockin_months {fmt_value(float(np.max(lock)))} has no effect: a lock-in ends where a termination right "
+               f"begins, and notice_days is blank (no termination right), so all {shortest} months are firm "
+               "(firm commitment = net TCV); give notice_days (0 for none) to model the exit")  # fmt: skip
     previous: np.datetime64 | None = None
     for i, row in enumerate(tables["step_ups"], start=1):
         inside(f"step_ups[{i}].from_month", np.array([row["from_month"]]))
