@@ -20,8 +20,22 @@ from engine.errors import CdmError
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!(\$?[A-Z]+\$?\d+(?::\$?[A-Z]+\$?\d+)?)$")
 
 
+INPUT_FILL_RGB, INPUT_FONT_RGB = "FFF2CC", "0000FF"
+"""The input style of the templates (FAST: blue text on light yellow); addin.template uses the same colours."""
+MAX_NAME_CELLS = 250_000
+"""The most cells a defined name the model reads or writes may cover (the largest in the templates is far below)."""
+
+
 class NameError_(CdmError):
     """A defined name the model needs is missing or points nowhere."""
+
+
+def _check_size(name: str, rng: str) -> None:
+    min_col, min_row, max_col, max_row = range_boundaries(rng)
+    n = (max_col - min_col + 1) * (max_row - min_row + 1)
+    if n > MAX_NAME_CELLS:
+        raise NameError_(f"the defined name {name!r} covers {n:,} cells ({rng}); the model's ranges are at most "
+                         f"{MAX_NAME_CELLS:,} cells: point it back at its own range (Formulas > Name Manager)")  # fmt: skip
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -71,6 +85,7 @@ class OpenpyxlBook:
         sheet, rng = split_ref(dn.attr_text)
         if sheet not in self.wb.sheetnames:
             raise NameError_(f"the defined name {name!r} points to the sheet {sheet!r}, which does not exist")
+        _check_size(name, rng)
         return sheet, rng
 
     def merged_cells(self, name: str) -> list[tuple[str, str]]:
@@ -88,6 +103,19 @@ class OpenpyxlBook:
                     merged = next((str(m) for m in ws.merged_cells.ranges if cell.coordinate in m), "a merged range")
                     out.append((f"{sheet}!{cell.coordinate}", merged))
         return out
+
+    def styled_as_input(self, sheet: str, cells: list[tuple[int, int]]) -> tuple[int, int] | None:
+        """The first of ``cells`` (row, column) styled as an input: blue text on the input fill."""
+        ws = self.wb[sheet]
+        for r, c in cells:
+            cell = ws._cells.get((r, c))  # an empty, unstyled cell is not created just to be looked at
+            if cell is None:
+                continue
+            fill = str(getattr(cell.fill.fgColor, "rgb", "") or "").upper()
+            font = str(getattr(getattr(cell.font, "color", None), "rgb", "") or "").upper()
+            if cell.fill.fill_type == "solid" and fill.endswith(INPUT_FILL_RGB) and font.endswith(INPUT_FONT_RGB):
+                return r, c
+        return None
 
     def protected_sheet(self, name: str) -> str | None:
         """The sheet of ``name`` if it is protected (Excel would refuse to write there)."""
@@ -126,7 +154,9 @@ class XlwingsBook:
         return any(n.name == name for n in self.book.names)
 
     def address(self, name: str) -> tuple[str, str]:
-        return split_ref(self._name(name).refers_to)
+        sheet, rng = split_ref(self._name(name).refers_to)
+        _check_size(name, rng)
+        return sheet, rng
 
     def read(self, name: str) -> list[list[Any]]:
         values = self._name(name).refers_to_range.options(ndim=2).value

@@ -444,13 +444,6 @@ def new(
     out.print(f"wrote {output}", highlight=False)
 
 
-def _refuse_if_open(path: Path) -> None:
-    lock = path.with_name("~$" + path.name)
-    if lock.exists():
-        raise CdmError(f"{path} is open in Excel ({lock.name} exists): close it first, or press Refresh model in Excel; "
-                       "nothing was written")  # fmt: skip
-
-
 @app.command()
 @guarded
 def refresh(
@@ -461,16 +454,19 @@ def refresh(
 
     if workbook.suffix.lower() not in (".xlsx", ".xlsm"):
         raise CdmError(f"{workbook}: refresh works on deal workbooks (.xlsx)")
-    _refuse_if_open(workbook)
     result = refresh_file(workbook)
     if as_json:
         _dump({"scenario": result.scenario, "errors": result.errors, "warnings": result.warnings, "stamp": result.stamp,
                "messages": [{"severity": s, "where": w, "message": m} for s, w, m in result.messages]})  # fmt: skip
+        if any(sev == "error" for sev, _, _ in result.messages):
+            raise typer.Exit(EXIT_BAD_INPUT)
         return
     for sev, where, message in result.messages:
         style = {"error": "red", "warning": "yellow"}.get(sev, "green")
         _say(style, sev, f"{where + ': ' if where else ''}{message}")
     out.print(result.stamp, highlight=False)
+    if any(sev == "error" for sev, _, _ in result.messages):  # its messages are written; the exit code says the inputs are bad
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @app.command()

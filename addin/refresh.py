@@ -24,6 +24,7 @@ from addin.udfs import package_version
 from addin.workbook import read_cells
 from engine import InputError, build_schedule, build_terms, summarize
 from engine.errors import CdmError, Issue
+from engine.fields import FIELDS, TABLES
 from engine.summary import METRIC_BY_NAME
 
 COMPARE_FIGURES = (
@@ -57,6 +58,7 @@ def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
     """
     if book.has_name("cdm_contracts"):
         return refresh_portfolio(book, now)
+    check_outputs(book, DEAL_OUTPUTS)
     protected = getattr(book, "protected_sheet", None)
     if protected is not None:
         for name in ("cdm_messages", "cdm_scenario_results", "cdm_run_stamp"):
@@ -88,6 +90,17 @@ def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
         for w in summary.warnings:
             messages.append(("warning", _where(Issue(w.field, w.rule, w.message), where), label + w.message))
             n_warnings += 1 if scenario == active else 0
+        if scenario == active and book.has_name("cdm_risk"):  # the Risk block, by the rules cdm check applies
+            from addin.workbook import read_risk
+            from engine.risk import build_risk
+
+            risk, risk_where = read_risk(book)
+            try:
+                build_risk(risk, summary.schedule.terms)
+            except InputError as exc:
+                for issue in exc.issues:
+                    messages.append(("error", _where(issue, risk_where), issue.message))
+                n_errors += len(exc.issues)
         rec = summary.record(0)
         column += [rec[name] for name in COMPARE_FIGURES]
         columns.append(column)
@@ -115,6 +128,56 @@ def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
 
 
 RISK_BLOCKS = ("cdm_risk_histogram", "cdm_risk_fan", "cdm_risk_tornado", "cdm_risk_correlation")
+DEAL_OUTPUTS = ("cdm_messages", "cdm_scenario_results", "cdm_run_stamp", "cdm_risk_results", *RISK_BLOCKS)
+PORTFOLIO_OUTPUTS = ("cdm_messages", "cdm_portfolio_results", "cdm_run_stamp", "cdm_risk_results", *RISK_BLOCKS)
+INPUT_NAMES = (
+    *(f.name for f in FIELDS),
+    *(t.name for t in TABLES),
+    "scenario",
+    "cdm_scenario_names",
+    "cdm_scenario_alternatives",
+    "cdm_risk",
+    "cdm_input_sources",
+    "cdm_deal",
+    "cdm_portfolio",
+    "cdm_contracts",
+)
+"""Defined names over what a user types (and the deal block built from it): no output may point into them."""
+
+
+def check_outputs(book: Book, outputs: tuple[str, ...]) -> None:
+    """CdmError, before anything is written, when an output name points at an input cell: a cell a defined
+    input name covers, or a cell styled as an input (blue on yellow). Refresh never overwrites what a user typed."""
+    inputs: dict[tuple[str, int, int], str] = {}
+    for name in INPUT_NAMES:
+        if book.has_name(name):
+            sheet, rng = book.address(name)
+            for r, c in _cells(rng):
+                inputs.setdefault((sheet, r, c), name)
+    styled = getattr(book, "styled_as_input", None)
+    for out in outputs:
+        if not book.has_name(out):
+            continue
+        sheet, rng = book.address(out)
+        cells = _cells(rng)
+        hit = next(((r, c) for r, c in cells if (sheet, r, c) in inputs), None)
+        what = f"the input {inputs[(sheet, *hit)]}" if hit is not None else ""
+        if hit is None and styled is not None:
+            hit = styled(sheet, cells)
+            what = "a cell styled as an input (blue on yellow)"
+        if hit is not None:
+            from openpyxl.utils import get_column_letter
+
+            cell = f"{sheet}!{get_column_letter(hit[1])}{hit[0]}"
+            raise CdmError(f"the output name {out} points at {cell}, {what}: refresh would overwrite what you typed, so "
+                           f"nothing was written; point {out} back at its own range (Formulas > Name Manager)")  # fmt: skip
+
+
+def _cells(rng: str) -> list[tuple[int, int]]:
+    from openpyxl.utils.cell import range_boundaries
+
+    min_col, min_row, max_col, max_row = range_boundaries(rng)
+    return [(r, c) for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
 
 
 def _risk_blocks(book: Book, raw: dict[str, object]) -> dict[str, list[list[Any]]]:
@@ -209,21 +272,36 @@ def _where(issue: Issue, where: dict[str, str]) -> str:
 
 def refresh_file(path: Path, now: dt.datetime | None = None) -> RefreshResult:
     """Refresh a workbook file in place, atomically (a complete new file or the old one)."""
-    from addin.atomic import atomic_write
+    from addin.atomic import atomic_write, resolve_output
     from addin.book import NameError_, OpenpyxlBook
     from addin.dealfile import DealFileError
+    from addin.safety import lost_parts
     from addin.workbook import open_workbook
 
-    wb = open_workbook(path)
+    target = resolve_output(path)  # a symlink is refreshed in its target; a device or folder is refused
+    refuse_if_open(target)
+    wb = open_workbook(target, keep=True)
     try:
         result = refresh(OpenpyxlBook(wb), now)
     except InputError:
         raise
     except (NameError_, CdmError) as exc:
         raise DealFileError(path, str(exc)) from None
-    with atomic_write(path) as tmp:
+    with atomic_write(target, guard=lambda: refuse_if_open(target)) as tmp:
         wb.save(tmp)
+        lost = lost_parts(target, tmp)
+        if lost:  # never exit 0 with less than the user had
+            raise DealFileError(path, f"refresh would drop {', '.join(lost)}, which it cannot carry over: nothing was written; "
+                                      "refresh it in Excel with the ribbon's Refresh model button instead")  # fmt: skip
     return result
+
+
+def refuse_if_open(path: Path) -> None:
+    """CdmError while Excel has the workbook open (its ``~$`` lock file exists): a save would fight Excel's."""
+    lock = path.with_name("~$" + path.name)
+    if lock.exists():
+        raise CdmError(f"{path} is open in Excel ({lock.name} exists): close it first, or press Refresh model in Excel; "
+                       "nothing was written")  # fmt: skip
 
 
 def refresh_portfolio(book: Book, now: dt.datetime | None = None) -> RefreshResult:
@@ -232,6 +310,7 @@ def refresh_portfolio(book: Book, now: dt.datetime | None = None) -> RefreshResu
     from addin.portfolio_file import portfolio_record
     from engine.portfolio import PortfolioResult
 
+    check_outputs(book, PORTFOLIO_OUTPUTS)
     messages: list[tuple[str, str, str]] = []
     table: list[list[Any]] = []
     try:

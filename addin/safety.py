@@ -125,3 +125,41 @@ def _check_zip(path: Path, z: zipfile.ZipFile) -> None:
 def _check_ratio(path: Path, name: str, uncompressed: int, compressed: int) -> None:
     if uncompressed > RATIO_FLOOR_BYTES and uncompressed > MAX_RATIO * max(compressed, 1):
         raise UnsafeFileError(path, f"part {name} expands {uncompressed / max(compressed, 1):,.0f} times: a zip bomb? refused")
+
+
+KEPT_PARTS = (
+    ("a VBA project (macros)", r"(^|/)vbaProject\.bin$"),
+    ("external links", r"^xl/externalLinks/externalLink\d+\.xml$"),
+    ("images", r"^xl/media/"),
+    ("drawings", r"^xl/drawings/drawing\d+\.xml$"),
+    ("charts", r"^xl/charts/chart\d+\.xml$"),
+    ("comments", r"^xl/comments\d*\.xml$"),
+    ("threaded comments", r"^xl/threadedComments/"),
+    ("tables", r"^xl/tables/table\d+\.xml$"),
+    ("pivot tables", r"^xl/pivotTables/"),
+    ("slicers", r"^xl/slicers?/"),
+    ("form and ActiveX controls", r"^xl/(ctrlProps|activeX)/"),
+    ("custom XML", r"^customXml/"),
+    ("a digital signature", r"^_xmlsignatures/"),
+    ("embedded objects", r"^xl/embeddings/"),
+)
+"""Parts of a user's workbook that a rewrite must carry over; a count that falls means something was dropped."""
+MACRO_CONTENT_TYPE = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+
+
+def lost_parts(original: Path, rewritten: Path) -> list[str]:
+    """What ``rewritten`` lacks of ``original``: each kind of part whose count fell, and a macro-enabled workbook's
+    content type (Excel refuses an .xlsm saved with the plain .xlsx one)."""
+    import re
+
+    with zipfile.ZipFile(original) as a, zipfile.ZipFile(rewritten) as b:
+        before, after = a.namelist(), b.namelist()
+        lost = []
+        for label, pattern in KEPT_PARTS:
+            n_before = sum(1 for n in before if re.search(pattern, n))
+            n_after = sum(1 for n in after if re.search(pattern, n))
+            if n_after < n_before:
+                lost.append(f"{label} ({n_before - n_after} of {n_before} parts)")
+        if MACRO_CONTENT_TYPE in a.read("[Content_Types].xml") and MACRO_CONTENT_TYPE not in b.read("[Content_Types].xml"):
+            lost.append("the macro-enabled file type")
+    return lost

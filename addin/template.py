@@ -28,6 +28,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
+from addin.book import INPUT_FILL_RGB, INPUT_FONT_RGB
 from addin.cells import NIL_MARK, write_cell
 from addin.charts import fan_chart, histogram_chart, tornado_chart
 from addin.fmt import EXCEL_FORMATS
@@ -39,8 +40,8 @@ from engine.fields import Field
 from engine.risk import DIST_PARAMS
 
 # ------------------------------------------------------------------ styles
-INPUT_FONT = Font(color="0000FF")
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+INPUT_FONT = Font(color=INPUT_FONT_RGB)
+INPUT_FILL = PatternFill("solid", fgColor=INPUT_FILL_RGB)
 LINK_FONT = Font(color="008000")
 CALC_FONT = Font(color="000000")
 REFRESH_FILL = PatternFill("solid", fgColor="EDEDED")

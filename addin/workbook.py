@@ -27,17 +27,18 @@ from engine.fields import FIELD_BY_NAME, FIELDS, TABLE_BY_NAME, TABLES
 SCENARIO_ALTERNATIVES = "cdm_scenario_alternatives"
 
 
-def open_workbook(path: Path) -> Any:
+def open_workbook(path: Path, keep: bool = False) -> Any:
     """Open a deal workbook with openpyxl after the safety checks; every failure is a DealFileError.
 
-    Macros are never run (openpyxl does not execute VBA) and are not kept.
+    Macros are never run (openpyxl does not execute VBA). ``keep`` (a workbook that will be saved back, as
+    refresh does) carries its VBA project and external links through unchanged.
     """
     try:
         check_workbook_file(path)
     except UnsafeFileError as exc:
         raise DealFileError(path, str(exc).split(": ", 1)[1]) from None
     try:
-        return load_workbook(path, data_only=False, keep_links=False, keep_vba=False)
+        return load_workbook(path, data_only=False, keep_links=keep, keep_vba=keep)
     except (
         InvalidFileException,
         zipfile.BadZipFile,

@@ -78,7 +78,9 @@ def test_size_command() -> None:
         ],
     )
     rec = json.loads(res.stdout)
-    assert rec["gpus_by_sku"]["GB200"] == 59_744 and rec["training_days"] > 0 and rec["gpus_for_budget"] == 646_161
+    # the budget rents at the fleet's count-weighted rent: (2.65 x 100,000 + 4.54 x 59,744) / 159,744 = 3.3569 $/GPU-hour,
+    # so floor(1.25e9 / (3.3569... x 730)) = 510,098 GPUs (it was 646,161 at the first SKU's $2.65, issue 12.4)
+    assert rec["gpus_by_sku"]["GB200"] == 59_744 and rec["training_days"] > 0 and rec["gpus_for_budget"] == 510_098
 
 
 @pytest.mark.parametrize(

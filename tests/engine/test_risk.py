@@ -257,8 +257,10 @@ def test_bad_simulation_arguments(terms) -> None:  # type: ignore[no-untyped-def
 
 
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    # a test worker may run with SIGINT ignored, which a child inherits: give the child a terminal's default
     proc = subprocess.Popen([sys.executable, "-m", "addin", "simulate", str(DEAL), "--paths", "5000000", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     time.sleep(3)
     proc.send_signal(signal.SIGINT)
     out, errtext = proc.communicate(timeout=60)
