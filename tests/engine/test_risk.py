@@ -257,10 +257,13 @@ def test_bad_simulation_arguments(terms) -> None:  # type: ignore[no-untyped-def
 
 
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
-    # a test worker may run with SIGINT ignored, which a child inherits: give the child a terminal's default
-    proc = subprocess.Popen([sys.executable, "-m", "addin", "simulate", str(DEAL), "--paths", "5000000", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    # a test worker may run with SIGINT ignored, which a child inherits: start the child as a terminal would
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "addin", "simulate", str(DEAL), "--paths", "5000000", "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    finally:
+        signal.signal(signal.SIGINT, previous)
     time.sleep(3)
     proc.send_signal(signal.SIGINT)
     out, errtext = proc.communicate(timeout=60)
