@@ -834,11 +834,9 @@ def _dask_client(address: str) -> Any:
 def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: str | None = None) -> None:
     from addin.portfolio_report import load_any_portfolio, load_portfolio_risk
     from engine.portfolio import PortfolioResult
-    from engine.risk import summarise_portfolio
+    from engine.risk import build_portfolio_risk, check_run, summarise_portfolio
 
-    if not 1 <= paths <= 10_000_000:
-        raise InputError(Issue("paths", "range", f"paths must be from 1 to 10,000,000, got {paths}", paths))
-    from engine.risk import build_portfolio_risk
+    check_run(paths, seed, DEFAULT_CHUNK_PATHS, 1, max_paths=10_000_000)  # before the portfolio is read
 
     p = load_any_portfolio(path)
     risk_raw, source = load_portfolio_risk(path)

@@ -17,7 +17,7 @@ import numpy as np
 from addin.dealfile import DealSource, load_deal, read_toml
 from engine import InputError, build_terms
 from engine.errors import Issue
-from engine.portfolio import BUCKETS, Portfolio, PortfolioResult, build_portfolio
+from engine.portfolio import BUCKETS, MAX_PORTFOLIO_CONTRACTS, Portfolio, PortfolioResult, build_portfolio
 from engine.terms import DealTerms
 
 
@@ -31,6 +31,11 @@ def load_portfolio(path: Path) -> tuple[Portfolio, DealSource]:
     if not isinstance(rows, list):
         rows = []
         issues.append(Issue("contracts", "type", "contracts must be [[contracts]] tables", None))
+    if len(rows) > MAX_PORTFOLIO_CONTRACTS:  # refused before thousands of contracts are built one by one
+        error = InputError(Issue("contracts", "max", f"contracts must be <= {MAX_PORTFOLIO_CONTRACTS:,} contracts, got "
+                                 f"{len(rows):,} contracts", len(rows)))  # fmt: skip
+        error.source = source  # type: ignore[attr-defined]
+        raise error
     for i, row in enumerate(rows, start=1):
         prefix = f"contracts[{i}]"
         if not isinstance(row, dict):

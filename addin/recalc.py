@@ -67,6 +67,10 @@ def _cells(ref: str) -> list[tuple[str, int, int]]:
     ]
 
 
+MAX_SHEET_CELLS = 2_000_000
+"""The largest used range (rows x columns) recalc evaluates; the templates' sheets are under 50,000 cells."""
+
+
 def recalculate(path: Path) -> Recalculated:
     """Evaluate every formula in the workbook at ``path``; collect values and error cells."""
     import formulas
@@ -74,8 +78,8 @@ def recalculate(path: Path) -> Recalculated:
 
     _register()
     CACHE.clear()
+    formula_cells = _formula_cells(path)  # first: it refuses a sheet too large to evaluate
     sheet_names = {s.upper(): s for s in load_workbook(path, read_only=True).sheetnames}
-    formula_cells = _formula_cells(path)
     try:
         with contextlib.redirect_stderr(io.StringIO()), _quiet_progress():
             model = formulas.ExcelModel().loads(str(path)).finish()
@@ -119,6 +123,13 @@ def _formula_cells(path: Path) -> set[tuple[str, str]]:
     wb = load_workbook(path)
     cells: set[tuple[str, str]] = set()
     for ws in wb.worksheets:
+        size = ws.max_row * ws.max_column
+        if size > MAX_SHEET_CELLS:  # the formulas package would build the whole used range: refuse before it does
+            from openpyxl.utils import get_column_letter
+
+            raise RecalcError(f"{path}: the sheet {ws.title!r} is used to {get_column_letter(ws.max_column)}{ws.max_row} "
+                              f"({size:,} cells); cdm recalc evaluates sheets of at most {MAX_SHEET_CELLS:,} cells "
+                              "(clear the far cells, or recalculate in Excel)")  # fmt: skip
         for row in ws.iter_rows():
             for c in row:
                 if isinstance(c.value, ArrayFormula):

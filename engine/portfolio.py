@@ -297,6 +297,10 @@ PORTFOLIO_LISTS = (
 )
 
 
+MAX_PORTFOLIO_CONTRACTS = 1_000
+"""The most contracts a portfolio holds: every sheet of its report (two columns a vendor) then fits Excel's 16,384 columns."""
+
+
 def build_portfolio(raw: dict[str, Any], contracts: Sequence[DealTerms]) -> Portfolio:
     """Validate a portfolio's own inputs (the contracts come validated); every issue names its field."""
     c = _Collector()
@@ -314,6 +318,8 @@ def build_portfolio(raw: dict[str, Any], contracts: Sequence[DealTerms]) -> Port
         v[f.name] = parse_value(c, f, value)
     if not contracts:
         c.add("contracts", "required", "contracts must list at least one contract")
+    if len(contracts) > MAX_PORTFOLIO_CONTRACTS:  # the report gives each vendor columns; Excel has 16,384
+        c.add("contracts", "max", E.MSG_MAX, f"{len(contracts):,} contracts", bound=f"{MAX_PORTFOLIO_CONTRACTS:,} contracts")
     reliance = raw.get("reliance_vendors")
     pair: tuple[str, str] | None = None
     if not is_blank(reliance):

@@ -51,6 +51,11 @@ from engine.summary import summarize
 from engine.terms import DealTerms, build_terms
 
 BLOCK_PATHS = 256
+MAX_CHUNK_PATHS = 65_536
+"""A chunk's arrays are (chunk paths x months); beyond this they defeat the memory bound the chunks exist for."""
+MAX_SEED = 2**64 - 1
+MAX_TABLE_CELLS = 10_000
+"""A data table is one engine call over rows x columns deals: 10,000 (100 x 100) stays within a few hundred MB."""
 DEFAULT_CHUNK_PATHS = 4096  # fastest measured (arrays of 4,096 x 60 float64, 2 MB, stay in cache); 8,192 was ~8% slower
 FAN_SAMPLE_PATHS = 4096  # paths whose monthly cost is kept for the fan chart
 SPOT_TO_RESERVED = 2.42 / 2.65
@@ -363,6 +368,21 @@ def memory_bound_bytes(chunk_paths: int, n_months: int, n_paths: int = 0) -> int
     return 20 * 8 * chunk_paths * n_months + held
 
 
+def check_run(n_paths: int, seed: int, chunk_paths: int, n_months: int, max_paths: int = 100_000_000) -> None:
+    """InputError naming the option, the range and the value for a run the machine should not attempt."""
+    issues = []
+    if not 1 <= n_paths <= max_paths:
+        issues.append(Issue("paths", "range", f"paths must be from 1 to {max_paths:,}, got {n_paths}", n_paths))
+    if not 0 <= seed <= MAX_SEED:
+        issues.append(Issue("seed", "range", f"seed must be a whole number from 0 to {MAX_SEED:,}, got {seed}", seed))
+    if not 1 <= chunk_paths <= MAX_CHUNK_PATHS:
+        gb = memory_bound_bytes(max(chunk_paths, 1), n_months) / 1e9
+        message = f"chunk_paths must be from 1 to {MAX_CHUNK_PATHS:,} (a chunk of {chunk_paths:,} paths needs about {gb:,.1f} GB)"
+        issues.append(Issue("chunk_paths", "range", f"{message}, got {chunk_paths}", chunk_paths))
+    if issues:
+        raise InputError(issues)
+
+
 def blocks_for(n_paths: int) -> int:
     return -(-n_paths // BLOCK_PATHS)
 
@@ -427,8 +447,7 @@ def simulate(
     """
     if terms.n_scenarios != 1:
         raise InputError(Issue("scenarios", "shape", "simulate one deal at a time (one scenario)", terms.n_scenarios))
-    if not 1 <= n_paths <= 100_000_000:
-        raise InputError(Issue("paths", "range", f"paths must be from 1 to 100,000,000, got {n_paths}", n_paths))
+    check_run(n_paths, seed, chunk_paths, int(np.asarray(terms.months_billed).max()))
     model = model or default_risk(terms)
     if model.utilization is None or model.discount_rate_pct is None:
         model = replace(model, utilization=model.utilization or default_risk(terms).utilization,
@@ -546,6 +565,13 @@ def data_table(
         raise InputError(
             Issue("columns", "distinct", f"the rows and columns must vary two different inputs, got {row_field} twice", col_field)
         )
+    cells = np.asarray(row_values).size * np.asarray(col_values).size
+    if cells > MAX_TABLE_CELLS:
+        months = int(np.asarray(terms.months_billed).max())
+        gb = cells * months * 8 * 30 / 1e9  # about 30 float arrays of (deals, months) in one engine call
+        shape = f"{np.asarray(row_values).size:,} x {np.asarray(col_values).size:,}"
+        message = f"a data table of {shape} = {cells:,} cells needs about {gb:,.1f} GB; at most {MAX_TABLE_CELLS:,} cells"
+        raise InputError(Issue("table", "size", f"{message} (for example 100 x 100)", cells))
     r, c = np.meshgrid(np.asarray(row_values), np.asarray(col_values), indexing="ij")
     s = summarize(build_schedule(build_terms(terms.raw, **{row_field: r.ravel(), col_field: c.ravel()})))
     if output not in s.values:
@@ -753,6 +779,7 @@ def summarise_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRis
     ``map_chunks`` runs the chunks elsewhere (a Dask cluster); the numbers are the same.
     """
     m = result.portfolio.n_months
+    check_run(n_paths, seed, chunk_paths, m, max_paths=10_000_000)
     never, passes = [0], [0]
     sample: list[dict[str, np.ndarray]] = []
     per_chunk = max(1, -(-chunk_paths // BLOCK_PATHS))
