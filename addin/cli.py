@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,9 +32,26 @@ from engine.risk import DEFAULT_CHUNK_PATHS
 from engine.sizing import gpus_for_budget, size_facility, training_days
 from engine.terms import _Collector, parse_value
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """User text as a terminal should show it: a control character (escape, bell, carriage return) is written out as
+    ``\\x1b``, never obeyed, so a deal name cannot retitle the window or clear the screen."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class SafeConsole(Console):
+    """A Rich console that reads no markup in what it prints (a deal called "[/bold] deal" prints as typed) and shows
+    control characters visibly; styled labels are asked for explicitly (``_say``)."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Any:
+        return super().render_str(visible(text), **kwargs)
+
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Compute Deal Model: price and compare GPU compute contracts.")
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = SafeConsole(soft_wrap=True, markup=False)
+err = SafeConsole(stderr=True, soft_wrap=True, markup=False)
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -427,12 +445,16 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a new deal workbook from the template (blank, or filled from a TOML deal file)."""
+    from addin.atomic import refuse_input_as_output, resolve_output
     from addin.template import build_deal_workbook, build_template, refuse_lost_scenarios, save_workbook
 
     if output.suffix.lower() != ".xlsx":
         raise CdmError(f"{output}: a deal workbook must end in .xlsx")
     if output.exists() and not force:
         raise CdmError(f"{output} exists; pass --force to replace it (nothing was written)")
+    if from_deal is not None:
+        refuse_input_as_output(output, from_deal)
+    resolve_output(output)
     if from_deal is not None:
         src = load_deal(from_deal)
         src.validate()
@@ -483,8 +505,13 @@ def recalc(
     from addin.workbook import open_workbook
 
     open_workbook(workbook)  # clear messages for files that are not workbooks
-    if output is not None and output.resolve() == workbook.resolve():
-        raise CdmError(f"{output}: the values-only copy must not replace the workbook itself")
+    if output is not None:
+        from addin.atomic import refuse_input_as_output, resolve_output
+
+        if output.resolve() == workbook.resolve():
+            raise CdmError(f"{output}: the values-only copy must not replace the workbook itself")
+        refuse_input_as_output(output, workbook)
+        resolve_output(output)  # a folder or a device is refused before the work, not after
     result = recalculate(workbook)
     if output is not None:
         write_values(workbook, result, output)
@@ -975,6 +1002,10 @@ def _summary_rows(path: Path) -> dict[str, int]:
 
 def main() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):  # a name the terminal's encoding cannot show is escaped, never an exit 1
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         app()
     except DealFileError as exc:  # pragma: no cover - guarded() catches these inside commands

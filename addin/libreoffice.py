@@ -7,8 +7,11 @@ recalculated, and runs under a timeout: a stuck soffice never hangs a user.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -42,6 +45,22 @@ def find_soffice() -> str | None:
     return None
 
 
+def run_bounded(cmd: list[str], timeout_s: float, message: str) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` in its own process group; past the timeout (or on Ctrl-C), kill the whole group (soffice is a
+    launcher whose soffice.bin child would otherwise outlive us) and raise LibreOfficeError(message)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, errtext = proc.communicate(timeout=timeout_s)
+    except BaseException as exc:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise LibreOfficeError(message) from None
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, errtext)
+
+
 def convert(path: Path, target: str, outdir: Path, timeout_s: int = DEFAULT_TIMEOUT_S) -> Path:
     """Convert ``path`` with ``soffice --convert-to target`` into ``outdir``; return the new file.
 
@@ -66,10 +85,7 @@ def convert(path: Path, target: str, outdir: Path, timeout_s: int = DEFAULT_TIME
             str(outdir),
             str(path),
         ]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
-        except subprocess.TimeoutExpired:
-            raise LibreOfficeError(f"LibreOffice did not finish converting {path.name} within {timeout_s} s") from None
+        proc = run_bounded(cmd, timeout_s, f"LibreOffice did not finish converting {path.name} within {timeout_s} s")
     ext = target.split(":", 1)[0]
     produced = outdir / f"{path.stem}.{ext}"
     if proc.returncode != 0 or not produced.exists():

@@ -58,12 +58,22 @@ def parse_fleet_text(text: str, where: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _grid(block: Any) -> np.ndarray:
+    """Any range a cell formula passes (a blank, one cell, a row, a table) as a 2-D array of cells."""
+    arr = np.asarray(block if block is not None else [[None]], dtype=object)
+    return arr.reshape(1, 1) if arr.ndim == 0 else arr.reshape(1, -1) if arr.ndim == 1 else arr
+
+
 def portfolio_inputs(block: Sequence[Sequence[Any]] | np.ndarray) -> dict[str, Any]:
     """The Inputs (name, value) block -> raw portfolio inputs (lists gathered from name[i] keys)."""
     raw: dict[str, Any] = {}
     lists: dict[str, dict[int, Any]] = {}
     outages: dict[int, dict[str, Any]] = {}
-    for row in np.asarray(block, dtype=object):
+    grid = _grid(block)
+    if grid.shape[1] < 2:
+        raise InputError(Issue("inputs", "shape", f"the portfolio inputs range must have two columns (name, value), "
+                                                  f"got {grid.shape[0]} x {grid.shape[1]} cells", None))  # fmt: skip
+    for row in grid:
         key = scalar(row[0])
         if is_empty_cell(key):
             continue
@@ -93,7 +103,9 @@ def portfolio_inputs(block: Sequence[Sequence[Any]] | np.ndarray) -> dict[str, A
 
 def contract_rows(block: Sequence[Sequence[Any]] | np.ndarray) -> list[tuple[int, dict[str, Any]]]:
     """The Contracts table -> (row number from 1, raw deal) for every non-empty row."""
-    arr = np.asarray(block, dtype=object)
+    arr = _grid(block)
+    if arr.shape[0] < 2:  # a blank or one-row range holds no contract (build_portfolio then says so)
+        return []
     header = [str(scalar(h)).strip() if not is_empty_cell(scalar(h)) else "" for h in arr[0]]
     out = []
     for i, row in enumerate(arr[1:], start=1):

@@ -84,8 +84,14 @@ def recalculate(path: Path) -> Recalculated:
         with contextlib.redirect_stderr(io.StringIO()), _quiet_progress():
             model = formulas.ExcelModel().loads(str(path)).finish()
             solution = model.calculate()
-    except Exception as exc:  # formulas raises many kinds; the user needs one sentence
-        raise RecalcError(f"{path}: the formulas could not be evaluated: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # formulas raises many kinds; the user needs one sentence, and the cell where it can be found
+        bad = _unreadable_formula(path)
+        if bad is not None:
+            sheet, cell, text = bad
+            raise RecalcError(f"{path}: {sheet}!{cell} holds a formula the headless engine cannot read: {text[:200]!r} "
+                              "(fix or clear it, or recalculate in Excel)") from None  # fmt: skip
+        detail = str(exc.args[0] % exc.args[1:]) if exc.args and isinstance(exc.args[0], str) and "%" in exc.args[0] else exc
+        raise RecalcError(f"{path}: the formulas could not be evaluated: {type(exc).__name__}: {detail}") from None
     out = Recalculated()
     for key, ranges in solution.items():
         parts = _split(str(key))
@@ -113,6 +119,24 @@ def recalculate(path: Path) -> Recalculated:
         elif isinstance(v, str) and v.startswith(ERROR_PREFIX):
             out.errors.append((sheet, cell, v))
     return out
+
+
+def _unreadable_formula(path: Path) -> tuple[str, str, str] | None:
+    """The first formula cell the ``formulas`` parser refuses (sheet, cell, formula), to name it in the message."""
+    import formulas
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                text = getattr(c.value, "text", c.value)
+                if isinstance(text, str) and text.startswith("=") and (c.data_type == "f" or hasattr(c.value, "ref")):
+                    try:
+                        formulas.Parser().ast(text)
+                    except Exception:  # the parser's refusal, whatever its type
+                        return ws.title, c.coordinate, text
+    return None
 
 
 def _formula_cells(path: Path) -> set[tuple[str, str]]:

@@ -29,7 +29,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from addin.atomic import atomic_write
+from addin.atomic import atomic_write, refuse_input_as_output, resolve_output
 from addin.cells import write_cell
 from addin.charts import fan_chart, histogram_chart, tornado_chart
 from addin.claims import QUANTITIES, Verdict, check_claims, claims_for, load_claims
@@ -840,6 +840,8 @@ def check_output(source: Path, output: Path) -> None:
         raise ReportError(f"{output}: the report is an .xlsx workbook; give a name ending in .xlsx")
     if output.resolve() == source.resolve():
         raise ReportError(f"{output} is the input file: choose another output name (nothing was written)")
+    refuse_input_as_output(output, source)  # a hard link to the input is the input too
+    resolve_output(output)  # a folder, device or FIFO is refused before the work, not after
 
 
 def save_report(wb: Workbook, output: Path) -> None:

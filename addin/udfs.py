@@ -53,10 +53,21 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, InputError):
         first = exc.issues[0].message
         more = len(exc.issues) - 1
-        return ERROR_PREFIX + first + (f" (and {more} more: run cdm check)" if more else "")
+        return _capped(ERROR_PREFIX + first, f" (and {more} more: run cdm check)" if more else "")
     if isinstance(exc, CdmError):
-        return ERROR_PREFIX + str(exc)
-    return f"{ERROR_PREFIX}internal error {type(exc).__name__}: {exc}"
+        return _capped(ERROR_PREFIX + str(exc))
+    return _capped(f"{ERROR_PREFIX}internal error {type(exc).__name__}: {exc}")
+
+
+MAX_CELL_MESSAGE = 1_000
+"""A cell's error text is at most this long (Excel holds 32,767 characters; a message should be read at a glance)."""
+
+
+def _capped(text: str, tail: str = "") -> str:
+    if len(text) + len(tail) <= MAX_CELL_MESSAGE:
+        return text + tail
+    cut = MAX_CELL_MESSAGE - len(tail) - 40
+    return f"{text[:cut]}... ({len(text) - cut:,} more characters: run cdm check){tail}"
 
 
 def cell_safe(fn: Callable[P, R]) -> Callable[P, R | str]:
