@@ -165,6 +165,13 @@ class _PositionParser(Parser):
         start = self._idx
         key, item = super()._parse_table(parent_name, parent)
         self._note(item, start, False)
+        node = item  # [scenarios."X"] comes back as a super table "scenarios" holding X: the header is X's line too
+        while isinstance(node, Table) and node.is_super_table():
+            tables = [v for _, v in node.value.body if isinstance(v, Table)]
+            if not tables:
+                break
+            node = tables[-1]
+            self._note(node, start, False)
         if isinstance(item, AoT) and item.body:
             self._note(item.body[0], start, False)
         return key, item
@@ -220,6 +227,11 @@ def read_toml(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DealFileError(path, f"is not valid TOML: {exc}") from None
+    except ValueError:  # Python refuses to read an integer of more than 4,300 digits
+        digits = max((len(m) for m in re.findall(r"\d[\d_]*", text)), default=0)
+        line = next((n for n, s in enumerate(text.splitlines(), 1) if re.search(r"\d{4301}", s.replace("_", ""))), None)
+        where = f"{path}:{line}" if line else str(path)
+        raise DealFileError(where, f"has a number of {digits:,} digits, too long to be read as a number") from None
     try:
         lines = _key_lines(text)
     except (TOMLKitError, RecursionError):  # tomllib read it; messages then name the file without a line

@@ -38,8 +38,11 @@ class Case:
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, str):  # a basic string: backslash, quote and control characters escaped as TOML requires
+        body = "".join(
+            ch if ch.isprintable() or ch == " " else f"\\u{ord(ch):04x}" for ch in v.replace("\\", "\\\\").replace('"', '\\"')
+        )
+        return '"' + body + '"'
     if isinstance(v, (int, float)):
         return repr(v)
     if isinstance(v, dt.date):
@@ -479,8 +482,95 @@ def portfolio_risk_cases() -> list[Case]:
     return cases
 
 
+# ------------------------------------------------------------------ hostile and careless input (issues 12, 18)
+
+CONTROL_TEXTS = {"nul": "Deal\x00X", "escape": "\x1b]0;PWNED\x07\x1b[2J", "bell": "a\x07b", "del": "a\x7fb", "c1": "a\x85b"}
+TEXT_FIELDS = ("deal_name", "buyer", "vendor", "notes")
+
+
+def _text_case(case_id: str, text: str, expect: tuple[str, ...], command: str = "check", at: str | None = None) -> Case:
+    """A TOML deal file written as text (scenarios, odd keys), its place the line holding ``at``."""
+
+    def make(d: Path) -> tuple[Path, str]:
+        path = d / f"{case_id}.toml"
+        path.write_text(text)
+        if at is None:
+            return path, ""
+        line = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith(at))
+        return path, f"{path}:{line}"
+
+    return Case(case_id, make, expect, command, tags=("toml", "hostile"))
+
+
+def _base_text() -> str:
+    return dump_toml(base_raw())
+
+
+def hostile_cases() -> list[Case]:
+    """Text a workbook or terminal cannot hold, dates Excel cannot hold, values too large for any number, tables
+    where a scalar belongs, scenario values that only 'new' used to meet, a bad Risk block, special files: every
+    command that takes a deal refuses each the same way (one validation for all)."""
+    cases: list[Case] = []
+    for command in ("check", "new", "report"):
+        for kind, text in CONTROL_TEXTS.items():
+            for f in TEXT_FIELDS:
+                cases.append(toml_case(f"hostile-{command}-{f}-{kind}", {f: text}, (f"{f} holds the control character",)))
+                cases[-1].command = command
+        months = [("start_month", "9999-01", "must be a month from 1900-03 to 9979-12"),
+                  ("end_month", "1899-12", "must be a month from 1900-03 to 9979-12")]  # fmt: skip
+        for f, v, msg in months:
+            cases.append(toml_case(f"hostile-{command}-{f}-{v}", {f: v}, (msg, repr(v))))
+            cases[-1].command = command
+        big = [
+            ("monthly_fee_usd", "1" + "0" * 400, "a 401-digit integer"),
+            ("gpu_count", "1" + "0" * 5000, "has a number of 5,001 digits"),
+        ]
+        for f, v, msg in big:
+            cases.append(Case(f"hostile-{command}-{f}-huge", _huge_int_maker(f, v), (msg,), command, tags=("toml", "hostile")))
+        base = _base_text()
+        for name, value, msg in (("june", '"June 2029"', "must be a month"), ("month-13", '"2029-13"', "must be a month"),
+                                 ("far", '"9999-01"', "must be a month from 1900-03")):  # fmt: skip
+            text = base + f'\n[scenarios."Late"]\nend_month = {value}\n'
+            cases.append(_text_case(f"hostile-{command}-scenario-{name}", text, ("scenario 'Late': end_month", msg), command,
+                                    at="end_month = " + value))  # fmt: skip
+        text = base.replace("[sources]\n", "[sources]\npue = { a = 1 }\n") if "[sources]" in base else (
+            base + "\n[sources]\npue = { a = 1 }\n")  # fmt: skip
+        cases.append(_text_case(f"hostile-{command}-source-table", text, ("sources.pue must be text",), command,
+                                at="pue = { a = 1 }"))  # fmt: skip
+        text = base + "\n[risk]\noutages_per_year = -1\n"
+        cases.append(_text_case(f"hostile-{command}-risk-negative", text, ("risk.outages_per_year must be",), command,
+                                at="outages_per_year = -1"))  # fmt: skip
+        tiers = "".join(
+            f"\n[[sla_tiers]]\nbelow_uptime_pct = {t}\ncredit_pct = {c}\n" for t, c in ((99.9, 5), (99.5, 40), (99.0, 20))
+        )
+        cases.append(_text_case(f"hostile-{command}-sla-order", base + tiers, ("sla_tiers[3].credit_pct must be at least",),
+                                command, at="credit_pct = 20"))  # fmt: skip
+        for label, name in (("blank", ""), ("base-case", "Base case")):
+            text = base + f'\n[scenarios."{name}"]\npue = 1.3\n'
+            cases.append(_text_case(f"hostile-{command}-scenario-name-{label}", text, ("a scenario must have a name other",),
+                                    command, at=f'[scenarios."{name}"]'))  # fmt: skip
+    cases.append(_text_case("hostile-new-five-scenarios", _base_text() + "".join(f'\n[scenarios."S{i}"]\npue = 1.{i}\n' for i in range(1, 6)),
+                            ("has 5 scenarios", "'S5' would be lost"), "new"))  # fmt: skip
+    cases.append(_text_case("hostile-new-risk-kept-or-refused", _base_text() + "\n[risk]\nnot_a_driver = 3\n",
+                            ("risk.not_a_driver is not a risk driver",), "new", at="not_a_driver"))  # fmt: skip
+    return cases
+
+
+def _huge_int_maker(name: str, value: str) -> Callable[[Path], tuple[Path, str]]:
+    def make(d: Path) -> tuple[Path, str]:
+        path = d / f"huge-{name}.toml"
+        raw = base_raw()
+        raw.pop(name, None)
+        text = dump_toml(raw).replace("\n[sources]", f"\n{name} = {value}\n[sources]", 1)
+        path.write_text(text)
+        line = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith(f"{name} ="))
+        return path, f"{path}:{line}"
+
+    return make
+
+
 def all_cases() -> list[Case]:
-    return field_cases() + combination_cases() + workbook_cases() + file_cases() + risk_cases()
+    return field_cases() + combination_cases() + workbook_cases() + file_cases() + risk_cases() + hostile_cases()
 
 
 def copy_base(d: Path) -> Path:

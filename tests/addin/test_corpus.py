@@ -28,6 +28,8 @@ def run(case: Case, tmp: Path) -> tuple[int, str, Path, str]:
     args = [case.command, str(path)]
     if case.command == "report":
         args += ["-o", str(tmp / "out.xlsx")]
+    if case.command == "new":
+        args = ["new", "-o", str(tmp / "out.xlsx"), "--from", str(path)]
     res = runner.invoke(app, args)
     assert res.exception is None or isinstance(res.exception, SystemExit), f"{case.id}: {res.exception!r}"
     assert digest(path) == before, f"{case.id}: the input file changed"
