@@ -42,7 +42,7 @@ _REASONS = {
 
 
 def _reason(exc: OSError) -> str:
-    return _REASONS.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+    return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc) or type(exc).__name__
 
 
 def resolve_output(target: Path) -> Path:

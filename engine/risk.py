@@ -375,7 +375,7 @@ def check_run(n_paths: int, seed: int, chunk_paths: int, n_months: int, max_path
         issues.append(Issue("paths", "range", f"paths must be from 1 to {max_paths:,}, got {n_paths}", n_paths))
     if not 0 <= seed <= MAX_SEED:
         issues.append(Issue("seed", "range", f"seed must be a whole number from 0 to {MAX_SEED:,}, got {seed}", seed))
-    if not 1 <= chunk_paths <= MAX_CHUNK_PATHS:
+    if chunk_paths < 1 or min(chunk_paths, n_paths) > MAX_CHUNK_PATHS:  # a chunk past the run's paths is the run
         gb = memory_bound_bytes(max(chunk_paths, 1), n_months) / 1e9
         message = f"chunk_paths must be from 1 to {MAX_CHUNK_PATHS:,} (a chunk of {chunk_paths:,} paths needs about {gb:,.1f} GB)"
         issues.append(Issue("chunk_paths", "range", f"{message}, got {chunk_paths}", chunk_paths))

@@ -174,6 +174,8 @@ def test_output_equal_to_input_is_refused(tmp_path: Path) -> None:
 
 
 def test_existing_report_is_replaced_only_by_a_complete_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from addin.atomic import WriteError
+
     out = tmp_path / "r.xlsx"
     out.write_bytes(b"previous report")
     src = load_deal(ROOT / "workbooks" / "deals" / "google_spacex.toml")
@@ -184,7 +186,7 @@ def test_existing_report_is_replaced_only_by_a_complete_one(tmp_path: Path, monk
         raise OSError("disk full")
 
     monkeypatch.setattr(wb, "save", broken_save)
-    with pytest.raises(OSError):
+    with pytest.raises(WriteError, match=r"r\.xlsx: cannot be written \(disk full\); nothing was written"):
         save_report(wb, out)
     assert out.read_bytes() == b"previous report"
     assert [p.name for p in tmp_path.iterdir()] == ["r.xlsx"]  # no temp file left behind
