@@ -140,7 +140,7 @@ def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outpu
         defined = v[~np.isnan(v)]
         m = defined.size
         needed = sorted({r for _, q in QUANTILES for r in _ranks(m, q)[:2]}) if m else []
-        part = np.partition(defined, needed)
+        part = np.partition(defined, needed) if m else defined  # no defined value: nothing to order
         lo, hi = _finite_range(v)
 
         def order(r: int, p: np.ndarray = part) -> float:

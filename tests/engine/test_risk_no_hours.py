@@ -76,3 +76,13 @@ def test_a_statistic_with_no_value_is_null() -> None:
 
     stats = {"p5": float("nan"), "mean": float("inf"), "undefined_paths": 500.0, "rows": [np.float64("nan"), 1.0]}
     assert _json_safe(stats) == {"p5": None, "mean": None, "undefined_paths": 500.0, "rows": [None, 1.0]}
+
+
+def test_an_output_with_no_value_on_any_path_is_nan_both_ways() -> None:
+    """A one-month deal delayed a month on every path: no hours anywhere (the fuzzer found np.partition refusing)."""
+    terms = build_terms(_deal(1))
+    model = build_risk({"delivery_delay_months": {"dist": "fixed", "value": 1.0}}, terms)
+    for keep in (10_000, 10):
+        st = simulate(terms, 256, 1, model, keep_paths=keep).stats()
+        assert st["usd_per_used_gpu_hour"]["undefined_paths"] == 256 and np.isnan(st["usd_per_used_gpu_hour"]["p50"])
+        assert st["npv_usd"] == {"p5": 0.0, "p50": 0.0, "p95": 0.0, "mean": 0.0, "undefined_paths": 0.0}
