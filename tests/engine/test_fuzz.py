@@ -130,11 +130,11 @@ def test_any_risk_block_is_refused_or_simulates_finite(raw: dict[str, Any], risk
         assert exc.issues and all(i.message for i in exc.issues)
         return
     stats = sim.stats()
-    for name, st in stats.items():  # every statistic finite, unless the output has no value on any path (no hours)
-        if st["undefined_paths"] < 256:
-            json.dumps(st, allow_nan=False)
+    for name, figures in stats.items():  # every statistic finite, unless the output has no value on any path (no hours)
+        if figures["undefined_paths"] < 256:
+            json.dumps(figures, allow_nan=False)
         else:
-            assert name in ("usd_per_used_gpu_hour", "premium_to_market_pct") and np.isnan(st["p50"]), (name, st)
+            assert name in ("usd_per_used_gpu_hour", "premium_to_market_pct") and np.isnan(figures["p50"]), (name, figures)
     assert (sim.values["replacement_cost_usd"] >= 0).all() and (sim.values["sla_credits_usd"] >= 0).all()
 
 
