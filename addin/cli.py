@@ -1002,6 +1002,10 @@ def _summary_rows(path: Path) -> dict[str, int]:
 
 def main() -> None:
     """Console-script entry point."""
+    if not os.environ.get("CDM_DEBUG"):
+        # a library's generator finalised after an error we already reported (openpyxl's sheet writer on a full
+        # disk) would print "Exception ignored ... Traceback" at exit: the user has the one-line message already
+        sys.unraisablehook = lambda unraisable: None
     for stream in (sys.stdout, sys.stderr):  # a name the terminal's encoding cannot show is escaped, never an exit 1
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:

@@ -66,7 +66,7 @@ MAX_CELL_MESSAGE = 1_000
 def _capped(text: str, tail: str = "") -> str:
     if len(text) + len(tail) <= MAX_CELL_MESSAGE:
         return text + tail
-    cut = MAX_CELL_MESSAGE - len(tail) - 40
+    cut = MAX_CELL_MESSAGE - len(tail) - 60  # room for the note below
     return f"{text[:cut]}... ({len(text) - cut:,} more characters: run cdm check){tail}"
 
 

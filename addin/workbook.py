@@ -51,6 +51,11 @@ def open_workbook(path: Path, keep: bool = False) -> Any:
     ) as exc:
         raise DealFileError(path, f"cannot be opened as a workbook ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # defusedxml refusals and parser errors come in many types
+        from defusedxml import DefusedXmlException
+
+        if isinstance(exc, DefusedXmlException):  # the second guard caught what the byte scan did not
+            raise DealFileError(path, "declares a DTD or entities, which workbooks never do: entities are not allowed; "
+                                      "refused") from None  # fmt: skip
         raise DealFileError(path, f"cannot be opened safely as a workbook ({type(exc).__name__}: {exc})") from None
 
 

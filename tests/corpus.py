@@ -290,7 +290,8 @@ def _truncated(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
-def _entity_bomb(path: Path) -> None:
+def _entity_bomb(path: Path, padding: int = 0) -> None:
+    """An entity-expansion bomb in workbook.xml; ``padding`` bytes of comment push the DOCTYPE past the first chunk."""
     ents = '<!ENTITY a "aaaaaaaaaa">' + "".join(
         f'<!ENTITY a{i} "{("&a%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10)
     )
@@ -298,7 +299,8 @@ def _entity_bomb(path: Path) -> None:
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename == "xl/workbook.xml":
-                data = ('<?xml version="1.0"?><!DOCTYPE workbook [' + ents + "]>").encode() + data.replace(
+                pad = f"<!--{'x' * padding}-->" if padding else ""
+                data = ('<?xml version="1.0"?>' + pad + "<!DOCTYPE workbook [" + ents + "]>").encode() + data.replace(
                     b"<sheets>", b"<sheets><!--&a9;-->", 1
                 )
             zout.writestr(info, data)
@@ -331,6 +333,13 @@ def file_cases() -> list[Case]:
         _file_case("file-random-bytes", lambda p: p.write_bytes(bytes(range(256)) * 8), ("is not an .xlsx workbook",)),
         _file_case("file-zip-not-office", _not_office_zip, ("is a zip file but not an Office workbook",)),
         _file_case("file-entity-bomb", _entity_bomb, ("declares a DTD or entities",)),
+        _file_case("file-entity-bomb-late", lambda p: _entity_bomb(p, padding=70_000), ("declares a DTD or entities",)),
+        _file_case(
+            "file-entity-bomb-late-refresh",
+            lambda p: _entity_bomb(p, padding=70_000),
+            ("declares a DTD or entities",),
+            command="refresh",
+        ),
         _file_case("file-zip-bomb", _zip_bomb, ("a zip bomb? refused",)),
         _file_case("file-entity-bomb-report", _entity_bomb, ("declares a DTD or entities",), command="report"),
         _file_case("file-truncated-refresh", _truncated, ("is a damaged or truncated .xlsx",), command="refresh"),
