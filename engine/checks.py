@@ -7,6 +7,7 @@ never refused.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,7 +18,6 @@ from engine.errors import InputWarning
 from engine.fields import FIELDS
 
 if TYPE_CHECKING:
-    from engine.summary import Summary
     from engine.terms import DealTerms
 
 FAR_FROM_MARKET = 3.0
@@ -85,17 +85,16 @@ def consistency_warnings(terms: DealTerms) -> list[InputWarning]:
     return out
 
 
-def result_warnings(summary: Summary) -> list[InputWarning]:
+def result_warnings(t: DealTerms, values: Mapping[str, np.ndarray]) -> list[InputWarning]:
     """Warnings that need the computed deal: a price far outside the market, a deal dearer than the market.
 
     Arrays of shape (n_scenarios,); the message names the first scenario flagged.
     """
     out: list[InputWarning] = []
-    t = summary.schedule.terms
     prices = market_prices()
     low = min(prices[s].low_usd_per_gpu_hour for s in t.skus)
     high = max(prices[s].high_usd_per_gpu_hour for s in t.skus)
-    per_hour = summary["usd_per_gpu_hour"]
+    per_hour = values["usd_per_gpu_hour"]
     far = (per_hour > high * FAR_FROM_MARKET) | (per_hour < low / FAR_FROM_MARKET)
     if far.any():
         i, note = _scenario_note(far)
@@ -103,12 +102,12 @@ def result_warnings(summary: Summary) -> list[InputWarning]:
             InputWarning(
                 "monthly_fee_usd",
                 "far_from_market",
-                f"net TCV {summary['net_tcv_usd'][i]:,.0f} USD / {summary['delivered_gpu_hours'][i]:,.0f} delivered GPU-hours = "
+                f"net TCV {values['net_tcv_usd'][i]:,.0f} USD / {values['delivered_gpu_hours'][i]:,.0f} delivered GPU-hours = "
                 f"${per_hour[i]:.2f} per GPU-hour, far outside the market range ${low:g}-${high:g} for {', '.join(t.skus)}{note}",
             )
         )
-    used = summary["usd_per_used_gpu_hour"]
-    market = summary["market_usd_per_gpu_hour"]
+    used = values["usd_per_used_gpu_hour"]
+    market = values["market_usd_per_gpu_hour"]
     dearer = used > market
     if dearer.any():
         i, note = _scenario_note(dearer)
@@ -118,8 +117,8 @@ def result_warnings(summary: Summary) -> list[InputWarning]:
                 "utilization_pct",
                 "dearer_than_market",
                 f"at {util:g}% utilisation each used GPU-hour costs ${used[i]:.2f}, more than the ${market[i]:.2f} market price: "
-                f"the deal beats renting only above {summary['breakeven_utilization_pct'][i]:.0f}% utilisation"
-                f"{' (never)' if summary['breakeven_utilization_pct'][i] > 100 else ''}{note}",
+                f"the deal beats renting only above {values['breakeven_utilization_pct'][i]:.0f}% utilisation"
+                f"{' (never)' if values['breakeven_utilization_pct'][i] > 100 else ''}{note}",
             )
         )
     return out

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.checks import consistency_warnings, result_warnings
 from engine.errors import InputError, InputWarning, Issue
 from engine.finance import monthly_irr_annualised
 from engine.schedule import Schedule
@@ -72,10 +73,10 @@ class Summary:
 
     @property
     def warnings(self) -> list[InputWarning]:
-        """Every warning: inconsistent inputs (from the terms) and results far from the market."""
-        from engine.checks import result_warnings
-
-        return list(self.schedule.terms.warnings) + result_warnings(self)
+        """Every warning, as data the summary carries: what parsing noticed (the terms), inputs inconsistent with
+        each other (power, prices) and results far from the market."""
+        terms = self.schedule.terms
+        return list(terms.warnings) + consistency_warnings(terms) + result_warnings(terms, self.values)
 
     def record(self, i: int = 0) -> dict[str, Any]:
         """Scenario ``i`` as a JSON-ready dict: the DESIGN keys plus dates, SKUs and IRR.

@@ -532,9 +532,8 @@ def build_terms(raw: Mapping[str, object], **overrides: object) -> DealTerms:
         raw=raw,
         n_scenarios=n,
     )
-    from engine.checks import consistency_warnings
-
-    return _with_warnings(terms, c.warnings + consistency_warnings(terms))
+    # the warnings of parsing only; those that need the deal's capacity or results are the summary's
+    return _with_warnings(terms, c.warnings)
 
 
 def _with_warnings(terms: DealTerms, warnings: list[InputWarning]) -> DealTerms:

@@ -131,15 +131,19 @@ def test_case_insensitive_choices() -> None:
 
 
 def test_power_inconsistency_is_a_warning_with_arithmetic() -> None:
+    from engine.checks import consistency_warnings
+
     t = build_terms({**BASE, "gpu_count": 220_000})
-    (w,) = [w for w in t.warnings if w.rule == "power"]
+    (w,) = [w for w in consistency_warnings(t) if w.rule == "power"]
     # 220,000 x 1.275 x 1.1 x 1.2 / 1000 = 370.26 MW > 300 MW; 300,000 / 1.683 = 178,253.1
     assert "220,000 GPUs x 1.683 kW" in w.message and "370.3 MW" in w.message and "178,253 GPUs" in w.message
 
 
 def test_fraction_typed_as_percent_is_a_warning() -> None:
+    from engine.checks import consistency_warnings
+
     t = build_terms({**BASE, "utilization_pct": 0.9})
-    assert any("did you mean 90?" in w.message for w in t.warnings)
+    assert any("did you mean 90?" in w.message for w in consistency_warnings(t))
 
 
 def test_market_default_is_the_fleet_weighted_catalogue_rent() -> None:
