@@ -30,10 +30,10 @@ pytest: setup
 test: lint types pytest
 
 addin: setup
-	$(PY) -m addin.build_addin
+	$(PY) -m addin.excel.build_addin
 
 workbooks: setup
-	$(PY) -m addin.template
+	$(PY) -m addin.workbook.build
 
 bench: setup
 	$(PY) -m bench

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import xlwings as xw
 
-from addin import udfs
+from addin.excel import udfs
 
 DEAL_DOC = "The deal range: two columns (name, value), e.g. the defined name cdm_deal"
 SKU_DOC = "GPU model from the catalogue, e.g. H100-SXM"
@@ -197,7 +197,8 @@ def CDM_VERSION():
 
 def main() -> None:
     """Ribbon button "Refresh model": refresh the active workbook through its defined names."""
-    from addin.refresh import XlwingsBook, refresh
+    from addin.excel.refresh import refresh
+    from addin.workbook.book import XlwingsBook
 
     book = xw.Book.caller()
     refresh(XlwingsBook(book))

@@ -116,8 +116,8 @@ def run(repeats: int = 5) -> dict[str, float]:
 
 def udf_overhead(repeats: int = 200) -> dict[str, float]:
     """The schedule UDF (cells -> validation -> engine -> 28 x 120 cells) against the engine call it wraps."""
-    from addin import udfs
-    from addin.cells import block_to_raw
+    from addin.excel import udfs
+    from addin.workbook.cells import block_to_raw
 
     block = [[k, v] for k, v in BASE.items()]
     terms = build_terms(block_to_raw(block))
@@ -148,7 +148,7 @@ def recalc_time() -> dict[str, float]:
     """Headless recalculation of the default seed workbook (formulas package, CDM_ functions registered)."""
     from pathlib import Path
 
-    from addin.recalc import recalculate
+    from addin.excel.recalc import recalculate
 
     path = Path(__file__).resolve().parents[1] / "workbooks" / "anthropic_xai_colossus1.xlsx"
     t0 = time.perf_counter()
@@ -165,9 +165,11 @@ def report_times() -> dict[str, float]:
     import tempfile
     from pathlib import Path
 
-    from addin.compare import build_comparison, evaluate_sources
-    from addin.dealfile import load_deal, with_scenario
-    from addin.report import build_report, save_report
+    from addin.report.common import save_report
+    from addin.report.compare import build_comparison, evaluate_sources
+    from addin.report.deal import build_report
+    from addin.workbook.dealfile import with_scenario
+    from addin.workbook.load import load_deal
 
     root = Path(__file__).resolve().parents[1]
     default = root / "workbooks" / "anthropic_xai_colossus1.xlsx"
@@ -310,7 +312,7 @@ def spreadsheet_ratio(n: int = 100) -> dict[str, float]:
     from dataclasses import replace
     from pathlib import Path
 
-    from addin.libreoffice import computed_first_sheet, find_soffice
+    from addin.report.libreoffice import computed_first_sheet, find_soffice
     from bench.risk_sheet import build_sheet
     from engine.risk import Dist, default_risk, draw_block, simulate_block
 

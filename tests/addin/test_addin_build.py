@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 from oletools.olevba import VBA_Parser
 
-from addin.build_addin import CONFIG_SHEET, MODULE, build
+from addin.excel.build_addin import CONFIG_SHEET, MODULE, build
 
 NS = {"ui": "http://schemas.microsoft.com/office/2006/01/customui"}
 RIBBON_REL = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"

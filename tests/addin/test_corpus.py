@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from addin import udfs
 from addin.cli import app
+from addin.excel import udfs
 from tests.corpus import Case, all_cases, base_raw
 
 CASES = all_cases()

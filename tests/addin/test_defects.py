@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from addin import udfs
 from addin.cli import app
+from addin.excel import udfs
 from engine import InputError, build_schedule, build_terms, summarize
 from engine.portfolio import Demand, Portfolio, PortfolioResult
 from engine.seller import seller_summary

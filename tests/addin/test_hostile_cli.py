@@ -17,8 +17,8 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from addin import udfs
 from addin.cli import app
+from addin.excel import udfs
 
 ROOT = Path(__file__).resolve().parents[2]
 DEAL = ROOT / "workbooks" / "deals" / "google_spacex.toml"
@@ -195,7 +195,7 @@ def test_a_name_the_terminal_cannot_encode_is_escaped_not_an_error(tmp_path: Pat
 
 
 def test_a_hung_program_is_killed_with_its_whole_process_group(tmp_path: Path) -> None:
-    from addin.libreoffice import LibreOfficeError, run_bounded
+    from addin.report.libreoffice import LibreOfficeError, run_bounded
 
     marker = tmp_path / "grandchild.pid"
     script = f"sleep 300 & echo $! > {marker}; wait"
@@ -237,8 +237,8 @@ def test_new_keeps_the_risk_block(tmp_path: Path) -> None:
     book = tmp_path / "deal.xlsx"
     code, _, err = cdm("new", "-o", str(book), "--from", str(DEAL))
     assert code == 0, err
-    from addin.book import OpenpyxlBook
-    from addin.workbook import read_risk
+    from addin.workbook.book import OpenpyxlBook
+    from addin.workbook.dealbook import read_risk
 
     risk, _ = read_risk(OpenpyxlBook(load_workbook(book)))
     assert risk["utilization_pct"] == {"dist": "triangular", "low": 70, "mode": 90, "high": 95}

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from addin.cli import app
-from addin.dealfile import _key_lines, load_deal
+from addin.workbook.dealfile import _key_lines
+from addin.workbook.load import load_deal
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
 from typer.testing import CliRunner
 
-from addin.book import OpenpyxlBook
 from addin.cli import app
-from addin.refresh import refresh, refresh_file
+from addin.excel.refresh import refresh, refresh_file
+from addin.workbook.book import OpenpyxlBook
 from engine import FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,7 +146,7 @@ def test_cli_refresh(copy: Path) -> None:
 
 def test_refresh_writes_the_risk_charts_data(copy: Path) -> None:
     """The Risk sheet's histogram, fan, tornado and rank correlations equal the engine's, under native charts."""
-    from addin.dealfile import load_deal
+    from addin.workbook.load import load_deal
     from engine.risk import simulate, tornado
 
     refresh_file(copy, NOW)

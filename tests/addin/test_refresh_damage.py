@@ -71,7 +71,7 @@ def test_an_output_name_moved_onto_an_input_is_refused(book: Path, name: str) ->
 def test_an_output_name_on_a_cell_styled_as_input_is_refused(book: Path) -> None:
     wb = load_workbook(book)
     ws = wb["Checks"]
-    from addin.template import INPUT_FILL, INPUT_FONT
+    from addin.workbook.styles import INPUT_FILL, INPUT_FONT
 
     ws["K40"].font, ws["K40"].fill = INPUT_FONT, INPUT_FILL
     ws["K40"] = "a note I typed"
@@ -174,7 +174,7 @@ def test_the_owner_and_group_are_kept_when_root_refreshes(book: Path) -> None:
 
 
 def test_a_lock_file_appearing_during_refresh_stops_the_replace(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import addin.refresh as refresh_module
+    import addin.excel.refresh as refresh_module
 
     real = refresh_module.refresh
 

@@ -11,10 +11,12 @@ from openpyxl import load_workbook
 from openpyxl.chart import BarChart, LineChart
 from typer.testing import CliRunner
 
-from addin.claims import Claim, check_claim, check_claims, claims_for, load_claims
 from addin.cli import app
-from addin.dealfile import load_deal
-from addin.report import build_report, save_report, sensitivity_tables
+from addin.report.claims import Claim, check_claim, check_claims, claims_for, load_claims
+from addin.report.common import save_report
+from addin.report.deal import build_report
+from addin.report.sensitivity import sensitivity_tables
+from addin.workbook.load import load_deal
 from engine import evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,7 +131,7 @@ def test_claims_verdicts_match_hand_arithmetic() -> None:
      ("between", {"low": 1, "high": 2}, 2, True), ("between", {"low": 1, "high": 2}, 0.99, False)],
 )  # fmt: skip
 def test_claim_tests(test: str, kw: dict[str, float], value: float, consistent: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    from addin import claims
+    from addin.report import claims
 
     monkeypatch.setitem(claims.QUANTITIES, "fixed", ("Fixed", "GPUs", lambda s: (value, "fixed")))
     assert check_claim(Claim("c", "s", "fixed", test, **kw), None).consistent is consistent  # type: ignore[arg-type]
@@ -174,7 +176,7 @@ def test_output_equal_to_input_is_refused(tmp_path: Path) -> None:
 
 
 def test_existing_report_is_replaced_only_by_a_complete_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from addin.atomic import WriteError
+    from addin.workbook.atomic import WriteError
 
     out = tmp_path / "r.xlsx"
     out.write_bytes(b"previous report")
@@ -218,7 +220,7 @@ def test_bad_deal_report_exits_2_without_writing(tmp_path: Path) -> None:
 
 
 def test_pdf_pages(tmp_path: Path) -> None:
-    from addin.libreoffice import find_soffice
+    from addin.report.libreoffice import find_soffice
 
     if find_soffice() is None:
         pytest.skip("LibreOffice not installed; .ci/run installs it")

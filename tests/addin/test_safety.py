@@ -21,7 +21,7 @@ SEED = ROOT / "workbooks" / "google_spacex.xlsx"
 MEASURE = """
 import json, sys, time
 from pathlib import Path
-from addin.safety import UnsafeFileError, check_workbook_file
+from addin.workbook.safety import UnsafeFileError, check_workbook_file
 def peak_mb():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):

@@ -9,9 +9,9 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
 
-from addin.dealfile import load_deal
-from addin.recalc import recalculate
-from addin.template import build_committed, iter_committed
+from addin.excel.recalc import recalculate
+from addin.workbook.build import build_committed, iter_committed
+from addin.workbook.load import load_deal
 from engine import FIELDS, TABLES, evaluate
 from engine.summary import METRICS
 
@@ -107,7 +107,7 @@ def test_schedule_is_one_fixed_size_array_formula() -> None:
     wb = load_workbook(ROOT / "templates" / "deal.xlsx")
     arrays = [c.value for row in wb["Schedule"].iter_rows() for c in row if isinstance(c.value, ArrayFormula)]
     assert len(arrays) == 1
-    from addin.udfs import SCHEDULE_ROWS
+    from addin.excel.udfs import SCHEDULE_ROWS
 
     last_row = 6 + len(SCHEDULE_ROWS) - 1  # one row per line item from row 6; months F..DU = 120 columns
     assert arrays[0].text == "=CDM_SCHEDULE(cdm_deal)" and arrays[0].ref == f"F6:DU{last_row}"
@@ -127,8 +127,8 @@ def recalculated() -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", PORTFOLIO_BOOKS, ids=lambda p: p.name)
 def test_portfolio_workbooks_recalculate_and_match_the_engine(path: Path, recalculated: dict[str, Any]) -> None:
-    from addin.portfolio_book import read_portfolio_workbook
-    from addin.portfolio_file import portfolio_record
+    from addin.workbook.portfolio_book import read_portfolio_workbook
+    from addin.workbook.portfolio_file import portfolio_record
     from engine.portfolio import PortfolioResult
 
     r = recalculated[path.name]
@@ -142,8 +142,8 @@ def test_portfolio_workbooks_recalculate_and_match_the_engine(path: Path, recalc
 
 
 def test_portfolio_workbook_equals_its_toml() -> None:
-    from addin.portfolio_book import read_portfolio_workbook
-    from addin.portfolio_file import load_portfolio, portfolio_record
+    from addin.workbook.portfolio_book import read_portfolio_workbook
+    from addin.workbook.portfolio_file import load_portfolio, portfolio_record
     from engine.portfolio import PortfolioResult
 
     book, _ = read_portfolio_workbook(ROOT / "workbooks" / "anthropic_portfolio.xlsx")
@@ -184,7 +184,7 @@ def test_recalculated_tables_equal_single_engine_runs(path: Path, recalculated: 
     """The Tables sheet's =CDM_TABLE array formulas, computed headless, against one engine run per cell."""
     from openpyxl.utils import get_column_letter
 
-    from addin.template import TWO_WAY_TABLES
+    from addin.workbook.template import TWO_WAY_TABLES
 
     raw = load_deal(ROOT / "workbooks" / "deals" / f"{path.stem}.toml").raw
     r = recalculated[path.name]

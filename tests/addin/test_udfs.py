@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from addin import udfs
+from addin.excel import udfs
 from engine import evaluate
 from tests.addin.xlwings_classic import load_classic
 
@@ -144,7 +144,7 @@ def test_vba_wrappers_match_the_golden_file(classic: tuple[Any, str]) -> None:
 
 
 def test_cdm_table_equals_single_runs_and_is_cached() -> None:
-    from addin.udfs import _TABLE_CACHE
+    from addin.excel.udfs import _TABLE_CACHE
 
     rows, cols = [[60.0], [80.0], [100.0]], [[0.0, 50.0, 100.0]]  # a column and a row of cells, as xlwings passes them
     _TABLE_CACHE.clear()

@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from addin import udfs
-from addin.cells import cell_to_raw, pairs_to_raw
+from addin.excel import udfs
+from addin.workbook.cells import cell_to_raw, pairs_to_raw
 from engine import FIELDS, InputError, evaluate
 from tests.strategies import valid_deals
 
@@ -164,7 +164,7 @@ def test_any_portfolio_risk_block_is_refused_or_simulates_finite(risk: dict[str,
 def _portfolio() -> Any:
     from pathlib import Path
 
-    from addin.portfolio_file import load_portfolio
+    from addin.workbook.portfolio_file import load_portfolio
     from engine.portfolio import PortfolioResult
 
     root = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from addin.cli import app
-from addin.portfolio_file import load_portfolio, portfolio_record
+from addin.workbook.portfolio_file import load_portfolio, portfolio_record
 from engine import build_schedule, build_terms, evaluate
 from engine.portfolio import Demand, Outage, Portfolio, PortfolioResult, build_portfolio, warrant_ownership_pct
 
@@ -179,7 +179,7 @@ def test_portfolio_workbook_refresh_and_located_errors(tmp_path: Path) -> None:
 
     from openpyxl import load_workbook
 
-    from addin.refresh import refresh_file
+    from addin.excel.refresh import refresh_file
 
     book = tmp_path / "p.xlsx"
     shutil.copy(ROOT / "workbooks" / "anthropic_portfolio.xlsx", book)
@@ -208,7 +208,7 @@ def test_portfolio_workbook_risk_sheet_matches_the_toml_and_locates_errors(tmp_p
 
     from openpyxl import load_workbook
 
-    from addin.refresh import refresh_file
+    from addin.excel.refresh import refresh_file
 
     book = tmp_path / "p.xlsx"
     shutil.copy(ROOT / "workbooks" / "anthropic_portfolio.xlsx", book)
@@ -223,9 +223,9 @@ def test_portfolio_workbook_risk_sheet_matches_the_toml_and_locates_errors(tmp_p
     lost = from_toml["stats"]["outage_lost_gpu_hours"]
     assert rows["outage_lost_gpu_hours"] == pytest.approx((lost["p5"], lost["p50"], lost["p95"], lost["mean"]))
     # the tables under the Risk sheet's charts: the $/used GPU-hour histogram, the demand fan, the rank correlations
-    from addin.book import OpenpyxlBook
-    from addin.portfolio_book import read_portfolio_workbook
-    from addin.workbook import read_risk
+    from addin.workbook.book import OpenpyxlBook
+    from addin.workbook.dealbook import read_risk
+    from addin.workbook.portfolio_book import read_portfolio_workbook
     from engine.risk import build_portfolio_risk, summarise_portfolio
 
     wb = load_workbook(book)
@@ -316,10 +316,10 @@ def test_cdm_portfolio_simulate_udf() -> None:
     """=CDM_PORTFOLIO_SIMULATE(cdm_portfolio, cdm_contracts, paths, seed, cdm_risk) on the workbook's own ranges."""
     from openpyxl import load_workbook
 
-    from addin import udfs
-    from addin.book import OpenpyxlBook
-    from addin.portfolio_book import read_portfolio_workbook
-    from addin.workbook import read_risk
+    from addin.excel import udfs
+    from addin.workbook.book import OpenpyxlBook
+    from addin.workbook.dealbook import read_risk
+    from addin.workbook.portfolio_book import read_portfolio_workbook
     from engine.risk import PORTFOLIO_OUTPUTS, build_portfolio_risk, summarise_portfolio
 
     path = ROOT / "workbooks" / "anthropic_portfolio.xlsx"

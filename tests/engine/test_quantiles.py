@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from addin.dealfile import load_deal
+from addin.workbook.load import load_deal
 from engine.quantiles import BLOCK, summarise
 from engine.risk import OUTPUTS, simulate
 from tests.engine.test_risk import DEAL
@@ -77,7 +77,7 @@ def test_a_large_simulation_streams_with_the_same_numbers_in_bounded_memory() ->
 
 
 def test_portfolio_summary_streams_with_the_same_numbers() -> None:
-    from addin.portfolio_file import load_portfolio
+    from addin.workbook.portfolio_file import load_portfolio
     from engine.portfolio import PortfolioResult
     from engine.risk import PORTFOLIO_OUTPUTS, simulate_portfolio, summarise_portfolio
     from tests.engine.test_risk import ROOT
@@ -101,7 +101,7 @@ def test_percentiles_equal_the_spreadsheets_percentile_inc(tmp_path: pytest.Temp
 
     from openpyxl import Workbook
 
-    from addin.libreoffice import computed_first_sheet, find_soffice
+    from addin.report.libreoffice import computed_first_sheet, find_soffice
 
     if find_soffice() is None:
         pytest.skip("LibreOffice not installed; .ci/run installs it")

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from addin.cli import app
-from addin.dealfile import load_deal
+from addin.workbook.load import load_deal
 from engine import InputError, build_terms, evaluate
 from engine.risk import (
     BLOCK_PATHS,
@@ -278,7 +278,7 @@ def test_risk_model_defaults_are_documented(terms) -> None:  # type: ignore[no-u
 
 
 def test_cdm_simulate_udf_is_cached(terms) -> None:  # type: ignore[no-untyped-def]
-    from addin import udfs
+    from addin.excel import udfs
 
     raw = load_deal(DEAL).raw
     block = [[k, v] for k, v in raw.items() if k not in ("sources", "fleet")]
@@ -343,7 +343,7 @@ def test_dask_cluster_gives_the_single_machine_portfolio_numbers() -> None:
 def test_report_risk_sheet(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from addin.report import REPORT_PATHS, REPORT_SEED
+    from addin.report.common import REPORT_PATHS, REPORT_SEED
 
     out = tmp_path / "r.xlsx"
     assert runner.invoke(app, ["report", str(DEAL), "-o", str(out)]).exit_code == 0
@@ -402,9 +402,9 @@ def test_workbook_risk_block_equals_the_toml() -> None:
 
 def test_scalar_drivers_round_trip_through_the_risk_sheet() -> None:
     """A TOML scalar (reserved_vol_pct = 55) is written as "fixed, 55" on the Risk sheet and read back as 55."""
-    from addin.book import OpenpyxlBook
-    from addin.template import build_deal_workbook
-    from addin.workbook import read_risk
+    from addin.workbook.book import OpenpyxlBook
+    from addin.workbook.dealbook import read_risk
+    from addin.workbook.template import build_deal_workbook
     from engine.risk import build_risk
 
     raw = {"deal_name": "x", "start_month": "2026-01", "end_month": "2026-12", "monthly_fee_usd": 1e6, "facility_mw": 1,
@@ -419,7 +419,7 @@ def test_scalar_drivers_round_trip_through_the_risk_sheet() -> None:
 
 
 def test_portfolio_simulation() -> None:
-    from addin.portfolio_file import load_portfolio
+    from addin.workbook.portfolio_file import load_portfolio
     from engine.portfolio import PortfolioResult
     from engine.risk import PortfolioRisk, simulate_portfolio
 
@@ -455,7 +455,7 @@ def test_portfolio_simulation() -> None:
 
 
 def test_portfolio_outages_per_vendor(tmp_path: Path) -> None:
-    from addin.portfolio_file import load_portfolio
+    from addin.workbook.portfolio_file import load_portfolio
     from engine.portfolio import PortfolioResult
     from engine.risk import PortfolioRisk, VendorOutages, build_portfolio_risk, simulate_portfolio
 
@@ -502,7 +502,7 @@ def test_portfolio_outages_per_vendor(tmp_path: Path) -> None:
 def test_portfolio_simulation_follows_a_demand_table() -> None:
     from dataclasses import replace as dc_replace
 
-    from addin.portfolio_file import load_portfolio
+    from addin.workbook.portfolio_file import load_portfolio
     from engine.portfolio import PortfolioResult
     from engine.risk import PortfolioRisk, simulate_portfolio
 
@@ -528,7 +528,7 @@ def test_portfolio_outage_sla_credits_match_the_poisson_expectation() -> None:
     # E[credits] = sum over its contracts and months of sum_k P(k) x billed x extra credit % at uptime x (1 - 3k / days)
     from math import exp, factorial
 
-    from addin.portfolio_file import load_portfolio
+    from addin.workbook.portfolio_file import load_portfolio
     from engine.portfolio import PortfolioResult
     from engine.risk import PortfolioRisk, VendorOutages, simulate_portfolio
     from engine.schedule import credit_pct_for_uptime
@@ -597,7 +597,7 @@ def test_portfolio_risk_block(tmp_path: Path) -> None:
 @pytest.mark.libreoffice
 def test_risk_engine_equals_native_formulas_in_libreoffice(tmp_path: Path) -> None:
     """100 paths as native spreadsheet formulas (bench/risk_sheet.py), recalculated by LibreOffice, on the same draws."""
-    from addin.libreoffice import computed_first_sheet, find_soffice
+    from addin.report.libreoffice import computed_first_sheet, find_soffice
     from bench.risk_sheet import build_sheet, values_at
     from engine import build_schedule
     from engine.risk import simulate_block

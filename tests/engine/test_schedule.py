@@ -14,7 +14,7 @@ import numpy as np
 import numpy_financial as npf
 import pytest
 
-from addin.dealfile import load_deal
+from addin.workbook.load import load_deal
 from bench.pyloop import LoopDeal, loop_schedule
 from engine import build_schedule, build_terms, evaluate
 from engine.finance import monthly_irr_annualised, xnpv
@@ -109,7 +109,7 @@ def _dated_flows(deal: str) -> tuple[list[dt.date], list[float], float, float]:
 def test_npv_matches_libreoffice_live(tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    from addin.libreoffice import computed_first_sheet, find_soffice
+    from addin.report.libreoffice import computed_first_sheet, find_soffice
 
     if find_soffice() is None:
         pytest.skip("LibreOffice not installed; .ci/run installs it so CI runs this test")

@@ -9,7 +9,7 @@ import numpy as np
 import numpy_financial as npf
 import pytest
 
-from addin.dealfile import load_deal
+from addin.workbook.load import load_deal
 from engine import build_schedule, build_terms
 from engine.seller import SellerModel, seller_summary
 
@@ -127,8 +127,8 @@ def test_cli_udf_and_report_agree_with_the_engine(tmp_path: Path) -> None:
     from openpyxl import load_workbook
     from typer.testing import CliRunner
 
-    from addin import udfs
     from addin.cli import app
+    from addin.excel import udfs
 
     deal = ROOT / "workbooks" / "deals" / "google_spacex.toml"
     rec = seller_summary(build_schedule(load_deal(deal).terms())).record(0)

@@ -15,13 +15,14 @@ import functools
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from addin.cells import block_to_raw, cell_to_raw, date_to_serial, is_empty_cell, scalar
-from engine import COLUMNS, METRICS, CdmError, InputError, build_schedule, build_terms, summarize
+from addin.version import package_version
+from addin.workbook.cells import block_to_raw, cell_to_raw, date_to_serial, is_empty_cell, scalar
+from addin.workbook.styles import SCHEDULE_ROWS
+from engine import METRICS, CdmError, InputError, build_schedule, build_terms, summarize
 from engine.catalogue import GPU_SPEC_FIELDS, gpu_catalogue
 from engine.errors import Issue
 from engine.fields import FIELD_BY_NAME, MAX_MONTHS
@@ -30,22 +31,12 @@ from engine.summary import Summary
 from engine.terms import _Collector, parse_value
 
 ERROR_PREFIX = "CDM error: "
-SCHEDULE_ROWS = tuple(c.name for c in COLUMNS)
-"""Rows of ``CDM_SCHEDULE``'s result, top to bottom; months run across the columns."""
 TEXT_FIGURES = ("deal_name", "buyer", "vendor", "start_month", "end_month", "exit_date")
 OTHER_FIGURES = ("irr_vs_market_pct",)
 FIGURES = tuple(m.name for m in METRICS) + OTHER_FIGURES + TEXT_FIGURES
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def package_version() -> str:
-    """The installed version (one source: pyproject.toml)."""
-    try:
-        return version("compute-deal-model")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-        return "0+unknown"
 
 
 def error_text(exc: BaseException) -> str:
@@ -239,7 +230,7 @@ _PORTFOLIO_CACHE: OrderedDict[str, Any] = OrderedDict()
 
 def _portfolio(inputs: Any, contracts: Any) -> Any:
     """The evaluated portfolio of two ranges, cached by their digest (one evaluation per recalculation)."""
-    from addin.portfolio_book import portfolio_from_blocks
+    from addin.workbook.portfolio_book import portfolio_from_blocks
     from engine.portfolio import PortfolioResult
 
     key = hashlib.sha256(
@@ -262,7 +253,7 @@ def _portfolio(inputs: Any, contracts: Any) -> Any:
 @cell_safe
 def cdm_portfolio(inputs: Any, contracts: Any, figure: Any) -> float | str:
     """A portfolio figure by name (``total_fees_usd``, ``hhi_avg``, ``burn_to_revenue_multiple``...)."""
-    from addin.portfolio_book import FIGURES, flat_figures
+    from addin.workbook.portfolio_book import FIGURES, flat_figures
 
     name = str(scalar(figure)).strip()
     if name not in FIGURES:
@@ -273,8 +264,8 @@ def cdm_portfolio(inputs: Any, contracts: Any, figure: Any) -> float | str:
 
 @cell_safe
 def cdm_portfolio_schedule(inputs: Any, contracts: Any) -> np.ndarray | list[list[object]]:
-    """The portfolio by month: one row per figure (see addin.portfolio_book.SCHEDULE_ROWS), 120 months across."""
-    from addin.portfolio_book import SCHEDULE_ROWS, schedule_array
+    """The portfolio by month: one row per figure (see addin.workbook.portfolio_book.SCHEDULE_ROWS), 120 months across."""
+    from addin.workbook.portfolio_book import SCHEDULE_ROWS, schedule_array
 
     try:
         return schedule_array(_portfolio(inputs, contracts))
@@ -306,7 +297,7 @@ def _risk_rows(risk: Any) -> list[list[object]]:
 def cdm_simulate(deal: Any, paths: Any = None, seed: Any = None, risk: Any = None) -> list[list[object]]:
     """Monte Carlo summary table: a header row, then per output P5, P50, P95 and mean; cached by inputs, paths, seed
     and the Risk rows (name, distribution, parameters: the Risk sheet's ``cdm_risk``; blank = the defaults)."""
-    from addin.workbook import risk_from_rows
+    from addin.workbook.dealbook import risk_from_rows
     from engine.risk import OUTPUTS, build_risk, simulate
 
     n, s = _paths_and_seed(paths, seed)
@@ -373,7 +364,7 @@ def cdm_portfolio_simulate(
 ) -> list[list[object]]:
     """A portfolio's Monte Carlo summary: a header row, then per output P5, P50, P95 and mean (the first shortfall
     month as months from the start); cached by the ranges, paths, seed and the Risk rows (``cdm_risk``)."""
-    from addin.workbook import risk_from_rows
+    from addin.workbook.dealbook import risk_from_rows
     from engine.risk import PORTFOLIO_OUTPUTS, build_portfolio_risk, summarise_portfolio
 
     n, s = _paths_and_seed(paths, seed)

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from addin.cells import is_empty_cell, is_excel_error, write_cell
-from addin.udfs import CACHE, ERROR_PREFIX, UDFS
+from addin.excel.udfs import CACHE, ERROR_PREFIX, UDFS
+from addin.workbook.cells import is_empty_cell, is_excel_error, write_cell
 from engine.errors import CdmError
 
 _KEY = re.compile(r"^'\[(?P<book>[^\]]+)\](?P<sheet>.+)'!(?P<ref>[A-Z]+\d+(?::[A-Z]+\d+)?)$")
@@ -184,7 +184,7 @@ def write_values(source: Path, result: Recalculated, target: Path) -> None:
     """
     from openpyxl import load_workbook
 
-    from addin.atomic import atomic_write
+    from addin.workbook.atomic import atomic_write
 
     wb = load_workbook(source)
     for ws in wb.worksheets:

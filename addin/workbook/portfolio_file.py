@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from addin.dealfile import DealSource, load_deal, read_toml
+from addin.workbook.dealfile import DealSource, read_toml
+from addin.workbook.load import load_deal
 from engine import InputError, build_terms
 from engine.errors import Issue
 from engine.portfolio import BUCKETS, MAX_PORTFOLIO_CONTRACTS, Portfolio, PortfolioResult, build_portfolio

@@ -25,9 +25,9 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from addin.atomic import atomic_write
+from addin.workbook.atomic import atomic_write
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # addin/: the ribbon XML and the built .xlam live there
 RIBBON_XML = HERE / "ribbon" / "customUI.xml"
 TARGET = HERE / "computedeal.xlam"
 MODULE = "computedeal"
@@ -122,7 +122,7 @@ def build(target: Path = TARGET, interpreter: str | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m addin.build_addin", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m addin.excel.build_addin", description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", type=Path, default=TARGET)
     ap.add_argument("--interpreter", help="Python the add-in runs (default on Windows: this Python)")
     args = ap.parse_args(argv)

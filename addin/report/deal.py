@@ -12,10 +12,6 @@ written as text, even when it starts with ``=``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import shutil
-import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,95 +19,42 @@ from typing import Any
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from addin.atomic import atomic_write, refuse_input_as_output, resolve_output
-from addin.cells import write_cell
-from addin.charts import fan_chart, histogram_chart, tornado_chart
-from addin.claims import QUANTITIES, Verdict, check_claims, claims_for, load_claims
-from addin.dealfile import DealSource
-from addin.udfs import package_version
-from engine import FIELDS, InputError, build_schedule, build_terms, summarize
+from addin.report.claims import QUANTITIES, Verdict, check_claims, claims_for, load_claims
+from addin.report.common import (
+    BAD_FILL,
+    BOLD,
+    FORMATS,
+    GOOD_FILL,
+    HEADER_FILL,
+    REPORT_PATHS,
+    REPORT_SEED,
+    SECTION,
+    SUBTITLE,
+    TITLE,
+    WRAP,
+    _header_row,
+    _month_date,
+    _name,
+    _print_setup,
+    file_sha256,
+    put,
+    put_histogram,
+    risk_sheet,
+)
+from addin.report.sensitivity import _sensitivity_sheet
+from addin.version import package_version
+from addin.workbook.dealfile import DealSource
+from addin.workbook.risk_sheet import fan_chart, histogram_chart, tornado_chart
+from engine import FIELDS, build_schedule, summarize
 from engine.catalogue import gpu_catalogue, market_prices
-from engine.errors import CdmError
 from engine.summary import Summary
 
-TITLE = Font(bold=True, size=16)
-SUBTITLE = Font(italic=True, color="595959")
-BOLD = Font(bold=True)
-SECTION = Font(bold=True, color="1F3864", size=12)
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-GOOD_FILL = PatternFill("solid", fgColor="E2EFDA")
-BAD_FILL = PatternFill("solid", fgColor="FCE4D6")
-WRAP = Alignment(wrap_text=True, vertical="top")
-
 # Report number formats: finance units, $B with two decimals.
-FORMATS = {
-    "USD": '"$"#,##0.00,,,"B";-"$"#,##0.00,,,"B"',
-    "USD/year": '"$"#,##0.00,,,"B"',
-    "USD/month": '"$"#,##0.0,,"M"',
-    "USDm": '"$"#,##0.0,,"M";-"$"#,##0.0,,"M";"-"',
-    "USD/GPU-hour": '"$"#,##0.00',
-    "USD/PFLOP-hour": '"$"#,##0.00',
-    "USD/kW-month": '"$"#,##0',
-    "USD/MW-month": '"$"#,##0.00,,"M"',
-    "%": '0.0"%"',
-    "GPUs": "#,##0",
-    "GPU-hours": '#,##0.00,,,"B"',
-    "GPU-hours-m": '#,##0.0,,"M"',
-    "x2": "0.00",
-    "MW": "#,##0.0",
-    "kW": "0.000",
-    "months": "0.0",
-    "PFLOPS": "#,##0",
-    "FLOPs": "0.00E+00",
-    "fraction": "0.00",
-    "x": "0.0000",
-    "date": "yyyy-mm-dd",
-    "month": "mmm yyyy",
-}
-
-
-class ReportError(CdmError):
-    """The report cannot be written where asked."""
-
-
-def put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None, font: Font | None = None) -> Any:  # noqa: PLR0917
-    """Write a value; text is always text (never a formula, whatever its first character)."""
-    cell = write_cell(ws.cell(row, col), value)
-    if fmt:
-        cell.number_format = fmt
-    if font is not None:
-        cell.font = font
-    return cell
-
-
-def _name(wb: Workbook, name: str, ws: Worksheet, row: int, col: int) -> None:
-    ref = f"{quote_sheetname(ws.title)}!${get_column_letter(col)}${row}"
-    wb.defined_names[name] = DefinedName(name, attr_text=ref)
-
-
-def _print_setup(ws: Worksheet, title_rows: str | None = None) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.print_options.horizontalCentered = True
-    if title_rows:
-        ws.print_title_rows = title_rows
-    ws.oddFooter.center.text = "&A - page &P of &N"
-    ws.oddFooter.right.text = "Compute Deal Model"
-
-
-def _month_date(m: np.datetime64) -> dt.date:
-    return dt.date.fromisoformat(str(m.astype("datetime64[D]")))
 
 
 @dataclass
@@ -395,140 +338,6 @@ def _charts_sheet(wb: Workbook, sched: Worksheet, first: int, last: int) -> None
     _print_setup(ws)
 
 
-# ------------------------------------------------------------------ Sensitivity
-
-
-def _batch(raw: dict[str, Any], **arrays: np.ndarray) -> Summary:
-    """One vectorised engine call over scenario arrays."""
-    return summarize(build_schedule(build_terms(raw, **arrays)))
-
-
-def _valid_end_offsets(raw: dict[str, Any], base_end: np.datetime64, candidates: Sequence[int]) -> list[int]:
-    out = []
-    for k in candidates:
-        end = base_end + np.timedelta64(k, "M")
-        try:
-            build_terms(raw, end_month=np.array([end]))
-        except InputError:
-            continue
-        out.append(k)
-    return out
-
-
-def sensitivity_tables(raw: dict[str, Any], s: Summary) -> dict[str, Any]:
-    """The report's sensitivity tables, each from one vectorised engine call."""
-    t = s.schedule.terms
-    fee = float(t.monthly_fee_usd[0])
-    util0 = float(t.utilization_pct[0])
-    utils = np.array(sorted({50.0, 60.0, 70.0, 80.0, 90.0, 100.0, util0}))
-    fee_mult = np.array([0.8, 0.9, 1.0, 1.1, 1.2])
-    u_grid, f_grid = np.meshgrid(utils, fee * fee_mult, indexing="ij")
-    a = _batch(raw, utilization_pct=u_grid.ravel(), monthly_fee_usd=f_grid.ravel())
-    table_a = a["usd_per_used_gpu_hour"].reshape(u_grid.shape)
-
-    rate0 = float(t.discount_rate_pct[0])
-    rates = np.array(sorted({max(0.0, rate0 + d) for d in (-4.0, -2.0, 0.0, 2.0, 4.0)}))
-    base_end = np.asarray(t.end_month)[0]
-    offsets = _valid_end_offsets(raw, base_end, (-12, -6, 0, 6, 12))
-    ends = np.array([base_end + np.timedelta64(k, "M") for k in offsets], dtype="datetime64[M]")
-    r_grid, e_grid = np.meshgrid(rates, ends, indexing="ij")
-    b = _batch(raw, discount_rate_pct=r_grid.ravel(), end_month=e_grid.ravel())
-    table_b = b["npv_usd"].reshape(r_grid.shape)
-    months_b = b["months_billed"].reshape(r_grid.shape)[0]
-
-    market0 = float(t.market_usd_per_gpu_hour[0])
-    uptime0 = float(t.expected_uptime_pct[0])
-    drivers = [
-        ("Monthly fee -20% / +20%", "monthly_fee_usd", fee * 0.8, fee * 1.2, fee),
-        ("Utilisation -20 / +10 points", "utilization_pct", max(1.0, util0 - 20), min(100.0, util0 + 10), util0),
-        ("Market price -40% / +40% (spot moved 40% in a year)", "market_usd_per_gpu_hour", market0 * 0.6, market0 * 1.4, market0),
-        ("Discount rate -3 / +3 points", "discount_rate_pct", max(0.0, rate0 - 3), rate0 + 3, rate0),
-        ("Expected uptime 95% / 100%", "expected_uptime_pct", 95.0, 100.0, uptime0),
-    ]
-    n = 2 * len(drivers) + 1
-    arrays = {field: np.full(n, base) for _, field, _, _, base in drivers}
-    for i, (_, field, low, high, _) in enumerate(drivers):
-        arrays[field][1 + 2 * i] = low
-        arrays[field][2 + 2 * i] = high
-    c = _batch(raw, **arrays)
-    outputs = ("usd_per_used_gpu_hour", "npv_usd", "premium_to_market_pct")
-    one_way = []
-    for i, (label, field, low, high, _) in enumerate(drivers):
-        one_way.append({
-            "driver": label, "field": field, "low_input": low, "high_input": high,
-            **{f"{o}_low": float(c[o][1 + 2 * i]) for o in outputs},
-            **{f"{o}_high": float(c[o][2 + 2 * i]) for o in outputs},
-        })  # fmt: skip
-    base = {o: float(c[o][0]) for o in outputs}
-    return {"utils": utils, "fees": fee * fee_mult, "table_a": table_a, "rates": rates, "months": months_b, "ends": ends,
-            "table_b": table_b, "one_way": one_way, "base": base}  # fmt: skip
-
-
-def _two_way(  # noqa: PLR0917 (one table's parts)
-    ws: Worksheet,
-    row: int,
-    title: str,
-    corner: str,
-    columns: list[tuple[Any, str | None]],
-    rows: list[float],
-    row_fmt: str,
-    table: np.ndarray,
-    fmt: str,
-) -> int:
-    """A titled two-way table: column headers (value, format), row headers, cells; returns the next free row."""
-    put(ws, row, 1, title, font=SECTION)
-    put(ws, row + 1, 1, corner, font=BOLD).fill = HEADER_FILL
-    for j, (value, col_fmt) in enumerate(columns, start=2):
-        put(ws, row + 1, j, value, col_fmt, BOLD).fill = HEADER_FILL
-    for i, r in enumerate(rows):
-        put(ws, row + 2 + i, 1, r, row_fmt, BOLD)
-        for j in range(len(columns)):
-            put(ws, row + 2 + i, 2 + j, float(table[i, j]), fmt)
-    return row + 1 + len(rows) + 3
-
-
-def _sensitivity_sheet(wb: Workbook, raw: dict[str, Any], s: Summary) -> None:
-    ws = wb.create_sheet("Sensitivity")
-    sens = sensitivity_tables(raw, s)
-    ws.column_dimensions["A"].width = 44
-    for j in range(2, 12):
-        ws.column_dimensions[get_column_letter(j)].width = 19
-    put(ws, 1, 1, "Sensitivity (each table is one vectorised engine call)", font=TITLE)
-    row = _two_way(ws, 3, "Price per used GPU-hour [$]: utilisation (rows) x monthly fee (columns)",
-                   "Utilisation [%] \\ monthly fee [$M]", [(float(f), FORMATS["USD/month"]) for f in sens["fees"]],
-                   [float(u) for u in sens["utils"]], '0"%"', sens["table_a"], FORMATS["USD/GPU-hour"])  # fmt: skip
-    terms = [(f"to {_month_date(e):%b %Y} ({int(m)} mo)", None) for e, m in zip(sens["ends"], sens["months"])]
-    row = _two_way(ws, row, "NPV of payments [$B]: discount rate (rows) x term (columns: last month, months billed)",
-                   "Discount rate [%] \\ term", terms, [float(r) for r in sens["rates"]], '0.0"%"', sens["table_b"],
-                   FORMATS["USD"])  # fmt: skip
-    put(ws, row, 1, "One-way: each driver moved alone (low / high), base in the first row", font=SECTION)
-    row += 1
-    headers = ("Driver", "Low input", "High input", "$/used GPU-h low", "$/used GPU-h high", "NPV low [$B]", "NPV high [$B]",
-               "Premium low [%]", "Premium high [%]")  # fmt: skip
-    for j, h in enumerate(headers, start=1):
-        c = put(ws, row, j, h, font=BOLD)
-        c.fill, c.alignment = HEADER_FILL, Alignment(wrap_text=True)
-    row += 1
-    base = sens["base"]
-    put(ws, row, 1, "Base case")
-    put(ws, row, 4, base["usd_per_used_gpu_hour"], FORMATS["USD/GPU-hour"])
-    put(ws, row, 6, base["npv_usd"], FORMATS["USD"])
-    put(ws, row, 8, base["premium_to_market_pct"], FORMATS["%"])
-    for d in sens["one_way"]:
-        row += 1
-        put(ws, row, 1, d["driver"])
-        fmt = FORMATS["USD/month"] if d["field"] == "monthly_fee_usd" else "#,##0.00"
-        put(ws, row, 2, d["low_input"], fmt)
-        put(ws, row, 3, d["high_input"], fmt)
-        put(ws, row, 4, d["usd_per_used_gpu_hour_low"], FORMATS["USD/GPU-hour"])
-        put(ws, row, 5, d["usd_per_used_gpu_hour_high"], FORMATS["USD/GPU-hour"])
-        put(ws, row, 6, d["npv_usd_low"], FORMATS["USD"])
-        put(ws, row, 7, d["npv_usd_high"], FORMATS["USD"])
-        put(ws, row, 8, d["premium_to_market_pct_low"], FORMATS["%"])
-        put(ws, row, 9, d["premium_to_market_pct_high"], FORMATS["%"])
-    _print_setup(ws)
-
-
 # ------------------------------------------------------------------ Seller
 
 
@@ -604,9 +413,6 @@ def _seller_sheet(wb: Workbook, s: Summary) -> None:
 
 # ------------------------------------------------------------------ Risk
 
-REPORT_PATHS = 10_000
-REPORT_SEED = 20260506
-
 
 def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None) -> None:
     from engine.risk import build_risk, simulate, tornado
@@ -662,30 +468,6 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
             value = r[out]
             put(ws, k, j, value if isinstance(value, float) else "n/a", "+0.00;-0.00;0.00")
     _print_setup(ws)
-
-
-def risk_sheet(wb: Workbook, whose: str, given: dict[str, object] | None) -> Worksheet:
-    """A report's Risk sheet with its title: the paths, the seed, and which drivers the Risk block gave."""
-    ws = wb.create_sheet("Risk")
-    put(ws, 1, 1, f"Risk: {REPORT_PATHS:,} Monte Carlo paths, seed {REPORT_SEED}", font=TITLE)
-    named = ", ".join(sorted(given)) if given else "none"
-    put(ws, 2, 1, f"Drivers given in the {whose}'s Risk block: {named}; the rest are the defaults (README, Risk).", font=SUBTITLE)
-    return ws
-
-
-def put_histogram(ws: Worksheet, header: int, hist: dict[str, list[float]], label: str, fmt: str) -> None:
-    """A histogram's bins (from, to, paths) under a header row, for a histogram chart to draw."""
-    _header_row(ws, header, [label, "to", "Paths"])
-    for k, count in enumerate(hist["counts"]):
-        put(ws, header + 1 + k, 1, hist["edges"][k], fmt)
-        put(ws, header + 1 + k, 2, hist["edges"][k + 1], fmt)
-        put(ws, header + 1 + k, 3, count, "#,##0")
-
-
-def _header_row(ws: Worksheet, row: int, labels: list[str]) -> None:
-    for j, label in enumerate(labels, start=1):
-        c = put(ws, row, j, label, font=BOLD)
-        c.fill = HEADER_FILL
 
 
 # ------------------------------------------------------------------ Claims, Assumptions, About
@@ -804,14 +586,6 @@ def _about_sheet(wb: Workbook, ctx: ReportContext) -> None:
 # ------------------------------------------------------------------ entry points
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def build_report(src: DealSource, command_line: str = "", now: dt.datetime | None = None) -> tuple[Workbook, ReportContext]:
     """The report workbook of one deal (validated; InputError if its inputs are bad)."""
     terms = src.terms()
@@ -832,29 +606,3 @@ def build_report(src: DealSource, command_line: str = "", now: dt.datetime | Non
     wb.properties.creator = "Compute Deal Model"
     wb.properties.title = f"Deal report: {terms.deal_name}"
     return wb, ctx
-
-
-def check_output(source: Path, output: Path) -> None:
-    """Refuse an output that would overwrite the input or is not an .xlsx."""
-    if output.suffix.lower() != ".xlsx":
-        raise ReportError(f"{output}: the report is an .xlsx workbook; give a name ending in .xlsx")
-    if output.resolve() == source.resolve():
-        raise ReportError(f"{output} is the input file: choose another output name (nothing was written)")
-    refuse_input_as_output(output, source)  # a hard link to the input is the input too
-    resolve_output(output)  # a folder, device or FIFO is refused before the work, not after
-
-
-def save_report(wb: Workbook, output: Path) -> None:
-    with atomic_write(output) as tmp:
-        wb.save(tmp)
-
-
-def export_pdf(xlsx: Path, pdf: Path) -> Path:
-    """Convert the report to PDF with LibreOffice, atomically (the old PDF survives a failure)."""
-    from addin.libreoffice import convert
-
-    with tempfile.TemporaryDirectory(prefix="cdm-pdf-") as tmp:
-        produced = convert(xlsx, "pdf", Path(tmp))
-        with atomic_write(pdf) as target:
-            shutil.copyfile(produced, target)
-    return pdf

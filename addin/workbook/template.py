@@ -3,7 +3,7 @@
 ``build_deal_workbook()`` makes ``templates/deal.xlsx``; given a deal it
 makes that deal's workbook (``workbooks/<deal>.xlsx``) with the deal's values
 typed into the input cells and its scenarios side by side. ``python -m
-addin.template`` rewrites every committed workbook; a test proves the
+addin.workbook.build`` rewrites every committed workbook; a test proves the
 committed files are what this code builds today.
 
 Sheets, in reading order: Cover, Inputs, Scenarios, Schedule, Summary,
@@ -16,155 +16,57 @@ term. Defined names exist for scalar inputs and add-in anchors only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
-from addin.book import INPUT_FILL_RGB, INPUT_FONT_RGB
-from addin.cells import NIL_MARK, write_cell
-from addin.charts import fan_chart, histogram_chart, tornado_chart
-from addin.fmt import EXCEL_FORMATS
-from addin.udfs import SCHEDULE_ROWS, package_version
+from addin.version import package_version
+from addin.workbook.cells import NIL_MARK, write_cell
+from addin.workbook.fmt import EXCEL_FORMATS
+from addin.workbook.risk_sheet import _risk, _risk_charts
+from addin.workbook.styles import (
+    BASE_CASE,
+    CALC_FONT,
+    CHECK_TOLERANCE,
+    CHECKS,
+    COMPARE,
+    COVER,
+    FIRST_MONTH_COL,
+    HEADER_FILL,
+    HEADER_FONT,
+    INPUT_FILL,
+    INPUT_FONT,
+    INPUTS,
+    LINK_FONT,
+    MESSAGE_ROWS,
+    N_SCENARIO_COLUMNS,
+    REFRESH_FILL,
+    REFRESH_FONT,
+    SCENARIOS,
+    SCHEDULE,
+    SCHEDULE_ROWS,
+    SECTION_FONT,
+    SUMMARY,
+    TITLE_FONT,
+    WRAP,
+    Layout,
+    _cell_value,
+    _default_text,
+    _fmt_for,
+    _name,
+    _style_input,
+    _validation,
+    abs_ref,
+)
 from engine import COLUMNS, FIELDS, MAX_MONTHS, METRICS, TABLES
-from engine.catalogue import gpu_catalogue
 from engine.errors import CdmError
 from engine.fields import Field
-from engine.risk import DIST_PARAMS
-
-# ------------------------------------------------------------------ styles
-INPUT_FONT = Font(color=INPUT_FONT_RGB)
-INPUT_FILL = PatternFill("solid", fgColor=INPUT_FILL_RGB)
-LINK_FONT = Font(color="008000")
-CALC_FONT = Font(color="000000")
-REFRESH_FILL = PatternFill("solid", fgColor="EDEDED")
-REFRESH_FONT = Font(color="595959", italic=True)
-TITLE_FONT = Font(bold=True, size=14)
-HEADER_FONT = Font(bold=True)
-SECTION_FONT = Font(bold=True, color="1F3864")
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-THIN = Side(style="thin", color="BFBFBF")
-INPUT_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-WRAP = Alignment(wrap_text=True, vertical="top")
-
-N_SCENARIO_COLUMNS = 5  # the base case plus four named alternatives
-BASE_CASE = "Base case"
-MESSAGE_ROWS = 30
-FIRST_MONTH_COL = 6  # F: months run from column F to DU (120 months)
-CHECK_TOLERANCE = 1e-9
-
-INPUTS, SCENARIOS, SCHEDULE, SUMMARY, CHECKS, COMPARE, COVER = (
-    "Inputs", "Scenarios", "Schedule", "Summary", "Checks", "Compare", "Cover",
-)  # fmt: skip
-
-
-def abs_ref(sheet: str, col: int, row: int, col2: int | None = None, row2: int | None = None) -> str:
-    """An absolute reference such as ``Inputs!$E$7`` or ``Schedule!$F$6:$DU$33``."""
-    ref = f"{quote_sheetname(sheet)}!${get_column_letter(col)}${row}"
-    if col2 is not None and row2 is not None:
-        ref += f":${get_column_letter(col2)}${row2}"
-    return ref
-
-
-@dataclass
-class Layout:
-    """Where everything is: filled in while building, read by refresh and the workbook reader."""
-
-    input_cells: dict[str, str] = field(default_factory=dict)  # field or table key -> Inputs!$E$r
-    scenario_rows: dict[str, int] = field(default_factory=dict)  # key -> row on Scenarios
-    summary_rows: dict[str, int] = field(default_factory=dict)
-    schedule_rows: dict[str, int] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)  # defined name -> reference
-
-
-def _name(wb: Workbook, layout: Layout, name: str, ref: str) -> None:
-    wb.defined_names[name] = DefinedName(name, attr_text=ref)
-    layout.names[name] = ref
-
-
-def _style_input(cell: Any) -> None:
-    cell.font, cell.fill, cell.border = INPUT_FONT, INPUT_FILL, INPUT_BORDER
-
-
-def _fmt_for(f: Field) -> str | None:
-    if f.kind == "month":
-        return "mmm yyyy"
-    if f.kind == "integer":
-        return "#,##0"
-    if f.kind == "number":
-        if f.unit.startswith("USD"):
-            return "#,##0"
-        return "General"
-    return "@" if f.kind == "text" else None
-
-
-def _validation(f: Field) -> DataValidation | None:
-    """Excel data validation mirroring the engine's rule for the field (the engine re-checks)."""
-    if f.kind in ("choice", "sku"):
-        options = f.choices if f.kind == "choice" else tuple(gpu_catalogue())
-        dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
-    elif f.kind in ("number", "integer"):
-        kind = "whole" if f.kind == "integer" else "decimal"
-        lo = f.minimum
-        hi = f.maximum
-        if lo is not None and hi is not None:
-            dv = DataValidation(type=kind, operator="between", formula1=str(lo), formula2=str(hi), allow_blank=True)
-            if f.min_exclusive:
-                dv = DataValidation(type=kind, operator="between", formula1=str(lo + 1e-9 if kind == "decimal" else lo + 1),
-                                    formula2=str(hi), allow_blank=True)  # fmt: skip
-        elif lo is not None:
-            dv = DataValidation(type=kind, operator="greaterThan" if f.min_exclusive else "greaterThanOrEqual",
-                                formula1=str(lo), allow_blank=True)  # fmt: skip
-        else:
-            return None
-    elif f.kind == "month":
-        dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73051", allow_blank=True)
-    else:
-        return None
-    dv.error = _rule_text(f)
-    dv.errorTitle = f.name
-    dv.showErrorMessage = True
-    return dv
-
-
-def _rule_text(f: Field) -> str:
-    parts = []
-    if f.kind in ("choice", "sku"):
-        return f"{f.name} must be one of the listed values"
-    if f.kind == "month":
-        return f"{f.name} must be a date (the month is used, the day ignored)"
-    if f.minimum is not None:
-        parts.append(f"{'>' if f.min_exclusive else '>='} {f.minimum}")
-    if f.maximum is not None:
-        parts.append(f"<= {f.maximum}")
-    whole = "a whole number " if f.kind == "integer" else "a number "
-    return f"{f.name} must be {whole}" + " and ".join(parts)
-
-
-def _default_text(f: Field) -> str:
-    if f.required:
-        return "required"
-    if f.blank_means:
-        return f.blank_means
-    return str(f.default) if f.default not in ("", None) else "blank"
-
-
-def _cell_value(f: Field | None, value: object) -> object:
-    """A deal value as it is typed into a cell (months as dates)."""
-    if value is None:
-        return None
-    if f is not None and f.kind == "month":
-        s = str(value)
-        return dt.date(int(s[:4]), int(s[5:7]), 1)
-    return value
-
 
 # ------------------------------------------------------------------ sheets
 
@@ -687,148 +589,6 @@ def _tables(wb: Workbook, layout: Layout) -> None:
         top = last_row + 3
 
 
-RISK_ROWS: tuple[tuple[str, str], ...] = (
-    ("reserved_vol_pct", "Market reserved price: volatility, % a year (default 40)"),
-    ("spot_vol_pct", "Spot price: volatility, % a year (default 40)"),
-    ("reserved_drift_pct", "Market reserved price: drift, % a year (default 0)"),
-    ("spot_drift_pct", "Spot price: drift, % a year (default 0)"),
-    ("spot_start_usd_per_gpu_hour", "Spot price at the start, $/GPU-hour (default market price x 2.42 / 2.65)"),
-    ("price_correlation", "Correlation of reserved and spot moves (default -0.3)"),
-    ("outages_per_year", "Outages a year (default 1)"),
-    ("utilization_pct", "Utilisation, % (default triangular base-20, base, base+5)"),
-    ("delivery_delay_months", "Delivery delay, months (default discrete 0,1,3 at 0.7,0.2,0.1)"),
-    ("outage_days", "Outage length, days (default uniform 1 to 8, whole days)"),
-    ("discount_rate_pct", "Discount rate, % (default normal, sd 1 point)"),
-)
-
-
-PORTFOLIO_RISK_ROWS: tuple[tuple[str, str], ...] = (
-    ("revenue_doubling_months", "Revenue doubling time, months (default triangular 0.75x, 1x, 1.5x the portfolio's)"),
-    ("revenue_sd_log", "Starting revenue spread, sd of its log (default 0.15)"),
-    ("outages_per_year", "Outages a year, for each vendor (default 1)"),
-    ("outage_days", "Outage length, days (default uniform 1 to 8, whole days)"),
-)
-
-
-RISK_TORNADO_DRIVERS = 4  # utilisation, delivery delay, discount rate, market price (engine.risk.tornado)
-RISK_CORRELATION_DRIVERS = 5  # those four's draws (the market price as its term average) and outage days
-
-
-RefreshTable = tuple[str, str, list[str], int, list[str]]  # name, title, column headers, rows, number formats
-
-
-def _refresh_tables(wb: Workbook, layout: Layout, ws: Any, first: int, blocks: tuple[RefreshTable, ...]) -> dict[str, int]:
-    """Tables Refresh rewrites, one under another from row ``first``, each named; returns each one's header row."""
-    headers = {}
-    row = first
-    for name, title, labels, n, formats in blocks:
-        ws.cell(row, 2, title).font = SECTION_FONT
-        header = row + 1
-        for j, label in enumerate(labels):
-            c = ws.cell(header, 2 + j, label)
-            c.font, c.fill = HEADER_FONT, HEADER_FILL
-            for r in range(header + 1, header + 1 + n):
-                cell = ws.cell(r, 2 + j)
-                cell.fill, cell.font, cell.number_format = REFRESH_FILL, REFRESH_FONT, formats[j]
-        _name(wb, layout, name, abs_ref("Risk", 2, header, 1 + len(labels), header + n))
-        headers[name] = header
-        row = header + n + 3
-    return headers
-
-
-CORRELATION_FORMAT = "+0.00;-0.00;0.00"
-
-
-def _risk_charts(wb: Workbook, layout: Layout, ws: Any, first: int) -> None:
-    """A deal's Monte Carlo tables Refresh rewrites (NPV histogram, monthly-cost fan on the 120-month timeline,
-    tornado, rank correlations) and native charts over them, which follow the cells when they change."""
-    usd = EXCEL_FORMATS["USD"]
-    h = _refresh_tables(wb, layout, ws, first, (
-        ("cdm_risk_histogram", "NPV histogram (written by Refresh)", ["NPV from", "to", "Paths"], 20, [usd, usd, "#,##0"]),
-        ("cdm_risk_fan", "Monthly cost by month, P5 / P50 / P95 over the paths (written by Refresh)",
-         ["Month", "Monthly cost P5", "P50", "P95"], MAX_MONTHS, ["mmm yyyy", *[EXCEL_FORMATS["USD/month"]] * 3]),
-        ("cdm_risk_tornado", "Tornado: each driver alone at its P5 and P95 (written by Refresh)",
-         ["Driver", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing"], RISK_TORNADO_DRIVERS,
-         ["@", "#,##0.00", "#,##0.00", usd, usd, usd]),
-        ("cdm_risk_correlation", "Rank correlation of each driver's draws with the outputs (written by Refresh)",
-         ["Driver", "With NPV", "With $/used GPU-hour"], RISK_CORRELATION_DRIVERS, ["@", CORRELATION_FORMAT, CORRELATION_FORMAT]),
-    ))  # fmt: skip
-    ws.add_chart(histogram_chart(ws, h["cdm_risk_histogram"], 20, 2, 4), f"H{h['cdm_risk_histogram'] - 1}")
-    ws.add_chart(fan_chart(ws, h["cdm_risk_fan"], MAX_MONTHS, 2), f"H{h['cdm_risk_fan'] - 1}")
-    ws.add_chart(tornado_chart(ws, h["cdm_risk_tornado"], RISK_TORNADO_DRIVERS, 2, 7), f"H{h['cdm_risk_tornado'] - 1}")
-
-
-def _portfolio_risk_charts(wb: Workbook, layout: Layout, ws: Any, first: int, n_vendors: int) -> None:
-    """A portfolio's Monte Carlo tables Refresh rewrites ($/used GPU-hour histogram, demand fan against contracted
-    supply, rank correlations of its drivers, each vendor's outage days among them) and native charts over them."""
-    gpu_hours, per_hour = EXCEL_FORMATS["GPU-hours"], EXCEL_FORMATS["USD/GPU-hour"]
-    drivers = 2 + n_vendors  # doubling time, starting revenue level, outage days at each vendor
-    fan_title = "Demanded GPU-hours by month, P5 / P50 / P95 over the paths, against contracted supply (written by Refresh)"
-    h = _refresh_tables(wb, layout, ws, first, (
-        ("cdm_risk_histogram", "$ per used GPU-hour histogram (written by Refresh)", ["$/used GPU-hour from", "to", "Paths"],
-         20, [per_hour, per_hour, "#,##0"]),
-        ("cdm_risk_fan", fan_title, ["Month", "Demand P5", "P50", "P95", "Contracted supply"], MAX_MONTHS,
-         ["mmm yyyy", *[gpu_hours] * 4]),
-        ("cdm_risk_correlation", "Rank correlation of each driver's draws with the outputs (written by Refresh)",
-         ["Driver", "With first shortfall month", "With $/used GPU-hour"], drivers,
-         ["@", CORRELATION_FORMAT, CORRELATION_FORMAT]),
-    ))  # fmt: skip
-    hist, fan, corr = h["cdm_risk_histogram"], h["cdm_risk_fan"], h["cdm_risk_correlation"]
-    ws.add_chart(histogram_chart(ws, hist, 20, 2, 4, title="Histogram of $ per used GPU-hour (paths per bin)",
-                                 number_format='"$"0.00'), f"H{hist - 1}")  # fmt: skip
-    ws.add_chart(fan_chart(ws, fan, MAX_MONTHS, 2, series=4, number_format='#,##0,,," B"',
-                           title="Demanded GPU-hours (P5 / P50 / P95) against contracted supply"), f"H{fan - 1}")  # fmt: skip
-    ws.add_chart(tornado_chart(ws, corr, drivers, 2, 3, number_format="0.0",
-                               title="Rank correlation with the first shortfall month"), f"H{corr - 1}")  # fmt: skip
-
-
-def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tuple[str, str], ...] = RISK_ROWS,
-          charts: Callable[[Workbook, Layout, Any, int], None] | None = None) -> None:  # fmt: skip
-    """The Risk block: one row per driver (distribution and parameters); blank = the documented default."""
-    ws = wb.create_sheet("Risk")
-    for col, width in zip("ABCDEFGH", (2, 64, 40, 18, 18, 18, 18, 40)):
-        ws.column_dimensions[col].width = width
-    ws["B1"] = "Risk: distributions of the simulation's drivers (blank = the default in column B)"
-    ws["B1"].font = TITLE_FONT
-    ws["B2"] = ("Distribution: fixed (value), normal (mean, sd), lognormal (mean, sd_log), triangular (low, mode, high), "
-                "uniform (low, high), discrete (values, probabilities: text lists such as 0, 1, 3 and 0.7, 0.2, 0.1). "
-                "Scalar drivers take a value in the first parameter.")  # fmt: skip
-    for j, h in enumerate(("Driver", "Name", "Distribution", "Parameter 1", "Parameter 2", "Parameter 3"), start=2):
-        c = ws.cell(4, j, h)
-        c.font, c.fill = HEADER_FONT, HEADER_FILL
-    dv = DataValidation(type="list", formula1='"fixed,normal,lognormal,triangular,uniform,discrete"', allow_blank=True)
-    ws.add_data_validation(dv)
-    for r, (name, label) in enumerate(rows, start=5):
-        ws.cell(r, 2, label)
-        ws.cell(r, 3, name)
-        given = risk.get(name)
-        cells: list[object] = [None, None, None, None]
-        if isinstance(given, (int, float)):
-            cells = ["fixed", given, None, None]
-        elif isinstance(given, dict):
-            params = DIST_PARAMS.get(str(given.get("dist")), ())
-            values = [given.get(p) for p in params]
-            values = [", ".join(f"{x:g}" for x in v) if isinstance(v, list) else v for v in values]
-            cells = [given.get("dist"), *values, *([None] * (3 - len(values)))]
-        for j, v in enumerate(cells[:4], start=4):
-            c = write_cell(ws.cell(r, j), v)
-            _style_input(c)
-        dv.add(f"D{r}")
-    last = 4 + len(rows)
-    _name(wb, layout, "cdm_risk", abs_ref("Risk", 3, 5, 7, last))
-    top = last + 3
-    ws.cell(top - 1, 2, "Simulation results (written by Refresh: 10,000 paths, seed 20260506)").font = SECTION_FONT
-    for r in range(top, top + 9):
-        for col in range(2, 8):
-            cell = ws.cell(r, col)
-            cell.fill, cell.font = REFRESH_FILL, REFRESH_FONT
-            if col > 2:
-                cell.number_format = "[>=1000]#,##0;[<=-1000]-#,##0;#,##0.00"  # money, GPUs, hours, % alike
-    _name(wb, layout, "cdm_risk_results", abs_ref("Risk", 2, top, 6, top + 8))
-    if charts is not None:
-        charts(wb, layout, ws, top + 11)
-
-
 def build_deal_workbook(
     raw: dict[str, object] | None = None,
     scenarios: dict[str, dict[str, object]] | None = None,
@@ -890,84 +650,12 @@ def _flatten_tables(overrides: dict[str, object]) -> dict[str, object]:
     return out
 
 
-EXAMPLE_DEAL = Path(__file__).resolve().parents[1] / "templates" / "example_deal.toml"
-EXAMPLE_PORTFOLIO = Path(__file__).resolve().parents[1] / "templates" / "example_portfolio.toml"
+EXAMPLE_DEAL = Path(__file__).resolve().parents[2] / "templates" / "example_deal.toml"
+EXAMPLE_PORTFOLIO = Path(__file__).resolve().parents[2] / "templates" / "example_portfolio.toml"
 
 
 def build_template() -> tuple[Workbook, Layout]:
     """The deal template: the layout with the example deal typed in (so it computes when opened)."""
-    from addin.dealfile import load_toml_deal
+    from addin.workbook.dealfile import load_toml_deal
 
     return build_deal_workbook(load_toml_deal(EXAMPLE_DEAL).raw)
-
-
-def iter_committed() -> Iterable[tuple[Path, Path | None]]:
-    """(workbook path, deal file) for every committed generated workbook."""
-    root = Path(__file__).resolve().parents[1]
-    yield root / "templates" / "deal.xlsx", None
-    for toml in sorted((root / "workbooks" / "deals").glob("*.toml")):
-        yield root / "workbooks" / f"{toml.stem}.xlsx", toml
-    yield root / "templates" / "portfolio.xlsx", None
-    for toml in sorted((root / "workbooks" / "portfolios").glob("*.toml")):
-        yield root / "workbooks" / f"{toml.stem}.xlsx", toml
-
-
-def save_workbook(wb: Workbook, path: Path, *, pinned: bool = False) -> None:
-    """Save atomically: a temp file in the same folder, fsync, then rename over the target.
-
-    ``pinned`` (the committed template and seed workbooks) makes the file byte-reproducible: openpyxl
-    stamps the save time into docProps/core.xml and every zip entry, so those are set to the workbook's
-    creation time and regenerating an unchanged workbook leaves git with nothing to commit.
-    """
-    from addin.atomic import atomic_write
-
-    with atomic_write(path) as tmp:
-        wb.save(tmp)
-        if pinned:
-            _pin_timestamps(tmp, wb.properties.created)
-
-
-def _pin_timestamps(path: Path, when: dt.datetime) -> None:
-    import re
-    import zipfile
-
-    with zipfile.ZipFile(path) as z:
-        items = [(info, z.read(info.filename)) for info in z.infolist()]
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for info, data in items:
-            pinned = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
-            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
-            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
-            out.writestr(entry, pinned if info.filename == "docProps/core.xml" else data)
-
-
-def build_committed(out_dir: Path | None = None) -> list[Path]:
-    """Build the template and every seed workbook; into ``out_dir`` when given (tests), else in place."""
-    from addin.dealfile import load_toml_deal
-
-    written = []
-    from addin.portfolio_book import build_portfolio_workbook, flatten_portfolio_file
-
-    for target, toml in iter_committed():
-        if target.name == "portfolio.xlsx":
-            raw, rows = flatten_portfolio_file(EXAMPLE_PORTFOLIO)
-            wb = build_portfolio_workbook(raw, rows)
-        elif toml is not None and toml.parent.name == "portfolios":
-            raw, rows = flatten_portfolio_file(toml)
-            wb = build_portfolio_workbook(raw, rows)
-        elif toml is None:
-            wb, _ = build_template()
-        else:
-            src = load_toml_deal(toml)
-            wb, _ = build_deal_workbook(src.raw, src.scenarios, risk=src.risk)
-        path = target if out_dir is None else out_dir / target.name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_workbook(wb, path, pinned=True)
-        written.append(path)
-    return written
-
-
-if __name__ == "__main__":
-    for p in build_committed():
-        print(p)

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from addin.book import Book
-from addin.cells import is_empty_cell, pairs_to_raw
-from addin.udfs import package_version
-from addin.workbook import read_cells
+from addin.version import package_version
+from addin.workbook.book import Book
+from addin.workbook.cells import is_empty_cell, pairs_to_raw
+from addin.workbook.dealbook import read_cells
 from engine import InputError, build_schedule, build_terms, summarize
 from engine.errors import CdmError, Issue
 from engine.fields import FIELDS, TABLES
@@ -91,7 +91,7 @@ def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
             messages.append(("warning", _where(Issue(w.field, w.rule, w.message), where), label + w.message))
             n_warnings += 1 if scenario == active else 0
         if scenario == active and book.has_name("cdm_risk"):  # the Risk block, by the rules cdm check applies
-            from addin.workbook import read_risk
+            from addin.workbook.dealbook import read_risk
             from engine.risk import build_risk
 
             risk, risk_where = read_risk(book)
@@ -183,7 +183,7 @@ def _cells(rng: str) -> list[tuple[int, int]]:
 def _risk_blocks(book: Book, raw: dict[str, object]) -> dict[str, list[list[Any]]]:
     """The Risk sheet's refreshed tables (10,000 paths, the report's seed): the summary, the NPV histogram, the
     monthly-cost fan, the tornado and the rank correlations; on a bad Risk block, its error and empty tables."""
-    from addin.workbook import read_risk
+    from addin.workbook.dealbook import read_risk
     from engine.risk import OUTPUTS, build_risk, simulate, tornado
 
     try:
@@ -221,8 +221,8 @@ def _risk_blocks(book: Book, raw: dict[str, object]) -> dict[str, list[list[Any]
 def _portfolio_risk_blocks(book: Book, valid: bool) -> dict[str, list[list[Any]]]:
     """The portfolio's Risk sheet tables (10,000 paths, the report's seed): the summary, the $/used GPU-hour
     histogram, the demand fan against contracted supply and the rank correlations; or why there are none."""
-    from addin.portfolio_book import portfolio_from_blocks
-    from addin.workbook import read_risk
+    from addin.workbook.dealbook import read_risk
+    from addin.workbook.portfolio_book import portfolio_from_blocks
     from engine.portfolio import PortfolioResult
     from engine.risk import build_portfolio_risk, summarise_portfolio
 
@@ -272,11 +272,11 @@ def _where(issue: Issue, where: dict[str, str]) -> str:
 
 def refresh_file(path: Path, now: dt.datetime | None = None) -> RefreshResult:
     """Refresh a workbook file in place, atomically (a complete new file or the old one)."""
-    from addin.atomic import atomic_write, resolve_output
-    from addin.book import NameError_, OpenpyxlBook
-    from addin.dealfile import DealFileError
-    from addin.safety import lost_parts
-    from addin.workbook import open_workbook
+    from addin.workbook.atomic import atomic_write, resolve_output
+    from addin.workbook.book import NameError_, OpenpyxlBook
+    from addin.workbook.dealbook import open_workbook
+    from addin.workbook.dealfile import DealFileError
+    from addin.workbook.safety import lost_parts
 
     target = resolve_output(path)  # a symlink is refreshed in its target; a device or folder is refused
     refuse_if_open(target)
@@ -306,8 +306,8 @@ def refuse_if_open(path: Path) -> None:
 
 def refresh_portfolio(book: Book, now: dt.datetime | None = None) -> RefreshResult:
     """Refresh a portfolio workbook: vendors, outages and structure on the Vendors sheet, messages, stamp."""
-    from addin.portfolio_book import portfolio_from_blocks
-    from addin.portfolio_file import portfolio_record
+    from addin.workbook.portfolio_book import portfolio_from_blocks
+    from addin.workbook.portfolio_file import portfolio_record
     from engine.portfolio import PortfolioResult
 
     check_outputs(book, PORTFOLIO_OUTPUTS)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from addin.cells import cell_to_raw, date_to_serial, is_empty_cell, scalar, write_cell
-from addin.dealfile import DealSource
+from addin.workbook.cells import cell_to_raw, date_to_serial, is_empty_cell, scalar, write_cell
+from addin.workbook.dealfile import DealSource
 from engine import InputError, build_terms
 from engine.errors import Issue
 from engine.portfolio import PORTFOLIO_FIELDS, Portfolio, PortfolioResult, build_portfolio
@@ -138,7 +138,7 @@ def portfolio_from_blocks(inputs: Any, contracts: Any) -> Portfolio:
 
 def flat_figures(r: PortfolioResult) -> dict[str, Any]:
     """Scalar figures for CDM_PORTFOLIO, by name."""
-    from addin.portfolio_file import portfolio_record
+    from addin.workbook.portfolio_file import portfolio_record
 
     rec = portfolio_record(r)
     out: dict[str, Any] = {
@@ -190,8 +190,8 @@ def read_portfolio_workbook(path: Path) -> tuple[Portfolio, dict[str, str]]:
     from openpyxl.utils import get_column_letter
     from openpyxl.utils.cell import range_boundaries
 
-    from addin.book import OpenpyxlBook
-    from addin.workbook import open_workbook
+    from addin.workbook.book import OpenpyxlBook
+    from addin.workbook.dealbook import open_workbook
 
     wb = open_workbook(path)
     book = OpenpyxlBook(wb)
@@ -230,14 +230,15 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.formula import ArrayFormula
 
-    from addin.fmt import EXCEL_FORMATS
-    from addin.template import (
+    from addin.version import package_version
+    from addin.workbook.fmt import EXCEL_FORMATS
+    from addin.workbook.risk_sheet import PORTFOLIO_RISK_ROWS, _portfolio_risk_charts, _risk
+    from addin.workbook.styles import (
         HEADER_FILL,
         HEADER_FONT,
         INPUT_FILL,
         INPUT_FONT,
         LINK_FONT,
-        PORTFOLIO_RISK_ROWS,
         REFRESH_FILL,
         REFRESH_FONT,
         SECTION_FONT,
@@ -247,13 +248,10 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
         _cell_value,
         _fmt_for,
         _name,
-        _portfolio_risk_charts,
-        _risk,
         _style_input,
         _validation,
         abs_ref,
-    )  # fmt: skip
-    from addin.udfs import package_version
+    )
     from engine.fields import FIELD_BY_NAME, Field
 
     raw = dict(raw or {})
@@ -495,7 +493,8 @@ def flatten_portfolio_file(path: Path) -> tuple[dict[str, Any], list[dict[str, A
     """A portfolio TOML -> (its inputs, contract rows with linked deals read in) for the workbook builder."""
     import tomllib
 
-    from addin.dealfile import load_deal, read_text_file
+    from addin.workbook.dealfile import read_text_file
+    from addin.workbook.load import load_deal
 
     raw = tomllib.loads(read_text_file(path))
     rows = []

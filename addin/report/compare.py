@@ -11,9 +11,9 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from addin.dealfile import DealSource
-from addin.report import BAD_FILL, BOLD, FORMATS, HEADER_FILL, SECTION, SUBTITLE, TITLE, WRAP, _print_setup, put
-from addin.udfs import package_version
+from addin.report.common import BAD_FILL, BOLD, FORMATS, HEADER_FILL, SECTION, SUBTITLE, TITLE, WRAP, _print_setup, put
+from addin.version import package_version
+from addin.workbook.dealfile import DealSource
 from engine import build_schedule, summarize
 from engine.summary import Summary
 
@@ -125,6 +125,6 @@ def build_comparison(deals: list[Compared], command_line: str = "", now: dt.date
 
 
 def sources_from_paths(paths: list[Path]) -> list[DealSource]:
-    from addin.dealfile import load_deal
+    from addin.workbook.load import load_deal
 
     return [load_deal(p) for p in paths]

@@ -11,7 +11,6 @@ import re
 import stat
 import tomllib
 from bisect import bisect_right
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,26 +278,6 @@ def read_text_file(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise DealFileError(path, "is not UTF-8 text (is it a workbook saved with a .toml name?)") from None
-
-
-def _toml_loader(path: Path, scenario: str | None) -> DealSource:
-    src = load_toml_deal(path)
-    return with_scenario(src, scenario) if scenario is not None else src
-
-
-LOADERS: dict[str, Callable[[Path, str | None], DealSource]] = {".toml": _toml_loader}
-"""File suffix -> loader(path, scenario); addin.workbook registers .xlsx and .xlsm."""
-
-
-def load_deal(path: Path | str, scenario: str | None = None) -> DealSource:
-    """Read a deal from a TOML file or (once registered) a deal workbook."""
-    import addin.workbook  # noqa: F401 (registers the workbook loaders)
-
-    p = Path(path)
-    loader = LOADERS.get(p.suffix.lower())
-    if loader is None:
-        raise DealFileError(p, f"unknown file type {p.suffix or '(none)'}; expected one of {', '.join(sorted(LOADERS))}")
-    return loader(p, scenario)
 
 
 BASE_CASE = "Base case"

@@ -12,19 +12,19 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from addin.portfolio_file import portfolio_record
-from addin.report import BOLD, FORMATS, HEADER_FILL, SECTION, SUBTITLE, TITLE, WRAP, _name, _print_setup, file_sha256, put
-from addin.udfs import package_version
+from addin.report.common import BOLD, FORMATS, HEADER_FILL, SECTION, SUBTITLE, TITLE, WRAP, _name, _print_setup, file_sha256, put
+from addin.version import package_version
+from addin.workbook.portfolio_file import portfolio_record
 from engine.portfolio import Portfolio, PortfolioResult
 
 
 def is_portfolio_file(path: Path) -> bool:
-    from addin.dealfile import DealFileError
+    from addin.workbook.dealfile import DealFileError
 
     """A portfolio TOML (has [[contracts]]) or a portfolio workbook (has the cdm_contracts name)."""
     if path.suffix.lower() == ".toml":
         try:
-            from addin.dealfile import read_text_file
+            from addin.workbook.dealfile import read_text_file
 
             return "[[contracts]]" in read_text_file(path)
         except DealFileError:
@@ -44,10 +44,10 @@ def is_portfolio_file(path: Path) -> bool:
 
 def load_any_portfolio(path: Path) -> Portfolio:
     if path.suffix.lower() == ".toml":
-        from addin.portfolio_file import load_portfolio
+        from addin.workbook.portfolio_file import load_portfolio
 
         return load_portfolio(path)[0]
-    from addin.portfolio_book import read_portfolio_workbook
+    from addin.workbook.portfolio_book import read_portfolio_workbook
 
     return read_portfolio_workbook(path)[0]
 
@@ -55,15 +55,15 @@ def load_any_portfolio(path: Path) -> Portfolio:
 def load_portfolio_risk(path: Path) -> tuple[dict[str, object], Any]:
     """A portfolio file's Risk block (the TOML's [risk] table or the workbook's Risk sheet) and where each entry is,
     as a DealSource that locates an error in it."""
-    from addin.dealfile import DealSource
+    from addin.workbook.dealfile import DealSource
 
     if path.suffix.lower() == ".toml":
-        from addin.dealfile import read_toml
+        from addin.workbook.dealfile import read_toml
 
         raw, locations = read_toml(path)
         return raw.get("risk") or {}, DealSource(path=path, raw=raw, locations=locations)
-    from addin.book import OpenpyxlBook
-    from addin.workbook import open_workbook, read_risk
+    from addin.workbook.book import OpenpyxlBook
+    from addin.workbook.dealbook import open_workbook, read_risk
 
     risk_raw, where = read_risk(OpenpyxlBook(open_workbook(path)))
     return risk_raw, DealSource(path=path, raw={}, locations=where, kind="xlsx")
@@ -236,8 +236,8 @@ def build_portfolio_report(path: Path, command_line: str = "", now: dt.datetime 
 def _risk_sheet(wb: Workbook, path: Path, r: PortfolioResult) -> None:
     """The portfolio's Monte Carlo (10,000 paths, the deal report's seed) under its Risk block: the summary, a
     histogram of $ per used GPU-hour, the demand fan against contracted supply and the drivers' rank correlations."""
-    from addin.charts import fan_chart, histogram_chart, tornado_chart
-    from addin.report import REPORT_PATHS, REPORT_SEED, put_histogram, risk_sheet
+    from addin.report.common import REPORT_PATHS, REPORT_SEED, put_histogram, risk_sheet
+    from addin.workbook.risk_sheet import fan_chart, histogram_chart, tornado_chart
     from engine.errors import InputError
     from engine.risk import build_portfolio_risk, summarise_portfolio
 

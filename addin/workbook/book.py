@@ -14,14 +14,14 @@ from typing import Any, Protocol
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
-from addin.cells import FORMULA_START, write_cell
+from addin.workbook.cells import FORMULA_START, write_cell
 from engine.errors import CdmError
 
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!(\$?[A-Z]+\$?\d+(?::\$?[A-Z]+\$?\d+)?)$")
 
 
 INPUT_FILL_RGB, INPUT_FONT_RGB = "FFF2CC", "0000FF"
-"""The input style of the templates (FAST: blue text on light yellow); addin.template uses the same colours."""
+"""The input style of the templates (FAST: blue text on light yellow); addin.workbook.template uses the same colours."""
 MAX_NAME_CELLS = 250_000
 """The most cells a defined name the model reads or writes may cover (the largest in the templates is far below)."""
 

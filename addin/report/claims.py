@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from addin.dealfile import DealFileError, read_text_file
-from addin.fmt import human
+from addin.workbook.dealfile import DealFileError, read_text_file
+from addin.workbook.fmt import human
 from engine.catalogue import market_history
 from engine.sizing import HOURS_PER_AVERAGE_MONTH, gpus_for_budget, gpus_from_mw
 from engine.summary import Summary
 
-CLAIMS_DIR = Path(__file__).resolve().parents[1] / "workbooks" / "claims"
+CLAIMS_DIR = Path(__file__).resolve().parents[2] / "workbooks" / "claims"
 TESTS = ("approx", "at_least", "at_most", "between")
 
 

@@ -17,10 +17,10 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
-from addin.book import Book, NameError_, OpenpyxlBook
-from addin.cells import is_empty_cell, pairs_to_raw
-from addin.dealfile import BASE_CASE, LOADERS, DealFileError, DealSource
-from addin.safety import UnsafeFileError, check_workbook_file
+from addin.workbook.book import Book, NameError_, OpenpyxlBook
+from addin.workbook.cells import is_empty_cell, pairs_to_raw
+from addin.workbook.dealfile import BASE_CASE, DealFileError, DealSource
+from addin.workbook.safety import UnsafeFileError, check_workbook_file
 from engine.errors import InputError, Issue
 from engine.fields import FIELD_BY_NAME, FIELDS, TABLE_BY_NAME, TABLES
 
@@ -238,7 +238,3 @@ def load_workbook_deal(path: Path, scenario: str | None = None) -> DealSource:
     risk, risk_where = read_risk(OpenpyxlBook(wb))
     return DealSource(path=path, raw=raw, locations={**where, **risk_where}, kind="xlsx", scenario=name, cell_issues=problems,
                       risk=risk)  # fmt: skip
-
-
-LOADERS[".xlsx"] = load_workbook_deal
-LOADERS[".xlsm"] = load_workbook_deal

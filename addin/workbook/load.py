@@ -1,0 +1,35 @@
+"""Read a deal from any file a user gives: a TOML deal file or a deal workbook, chosen by the file's suffix.
+
+The one place that knows both readers (``dealfile`` for TOML, ``dealbook`` for workbooks), so neither imports
+the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from addin.workbook.dealbook import load_workbook_deal
+from addin.workbook.dealfile import DealFileError, DealSource, load_toml_deal, with_scenario
+
+
+def _toml_loader(path: Path, scenario: str | None) -> DealSource:
+    src = load_toml_deal(path)
+    return with_scenario(src, scenario) if scenario is not None else src
+
+
+LOADERS: dict[str, Callable[[Path, str | None], DealSource]] = {
+    ".toml": _toml_loader,
+    ".xlsx": load_workbook_deal,
+    ".xlsm": load_workbook_deal,
+}
+"""File suffix -> loader(path, scenario)."""
+
+
+def load_deal(path: Path | str, scenario: str | None = None) -> DealSource:
+    """Read a deal from a TOML file or a deal workbook."""
+    p = Path(path)
+    loader = LOADERS.get(p.suffix.lower())
+    if loader is None:
+        raise DealFileError(p, f"unknown file type {p.suffix or '(none)'}; expected one of {', '.join(sorted(LOADERS))}")
+    return loader(p, scenario)

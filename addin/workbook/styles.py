@@ -1,0 +1,149 @@
+"""The workbooks' look and naming: FAST styles (inputs blue on yellow, links green), defined-name helpers, input
+validation and the cell form of a value. The deal and portfolio builders both import it; it imports neither."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from addin.workbook.book import INPUT_FILL_RGB, INPUT_FONT_RGB
+from engine import COLUMNS
+from engine.catalogue import gpu_catalogue
+from engine.fields import Field
+
+# ------------------------------------------------------------------ styles
+INPUT_FONT = Font(color=INPUT_FONT_RGB)
+INPUT_FILL = PatternFill("solid", fgColor=INPUT_FILL_RGB)
+LINK_FONT = Font(color="008000")
+CALC_FONT = Font(color="000000")
+REFRESH_FILL = PatternFill("solid", fgColor="EDEDED")
+REFRESH_FONT = Font(color="595959", italic=True)
+TITLE_FONT = Font(bold=True, size=14)
+HEADER_FONT = Font(bold=True)
+SECTION_FONT = Font(bold=True, color="1F3864")
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+THIN = Side(style="thin", color="BFBFBF")
+INPUT_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+N_SCENARIO_COLUMNS = 5  # the base case plus four named alternatives
+BASE_CASE = "Base case"
+MESSAGE_ROWS = 30
+FIRST_MONTH_COL = 6  # F: months run from column F to DU (120 months)
+CHECK_TOLERANCE = 1e-9
+
+INPUTS, SCENARIOS, SCHEDULE, SUMMARY, CHECKS, COMPARE, COVER = (
+    "Inputs", "Scenarios", "Schedule", "Summary", "Checks", "Compare", "Cover",
+)  # fmt: skip
+
+
+def abs_ref(sheet: str, col: int, row: int, col2: int | None = None, row2: int | None = None) -> str:
+    """An absolute reference such as ``Inputs!$E$7`` or ``Schedule!$F$6:$DU$33``."""
+    ref = f"{quote_sheetname(sheet)}!${get_column_letter(col)}${row}"
+    if col2 is not None and row2 is not None:
+        ref += f":${get_column_letter(col2)}${row2}"
+    return ref
+
+
+@dataclass
+class Layout:
+    """Where everything is: filled in while building, read by refresh and the workbook reader."""
+
+    input_cells: dict[str, str] = field(default_factory=dict)  # field or table key -> Inputs!$E$r
+    scenario_rows: dict[str, int] = field(default_factory=dict)  # key -> row on Scenarios
+    summary_rows: dict[str, int] = field(default_factory=dict)
+    schedule_rows: dict[str, int] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # defined name -> reference
+
+
+def _name(wb: Workbook, layout: Layout, name: str, ref: str) -> None:
+    wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    layout.names[name] = ref
+
+
+def _style_input(cell: Any) -> None:
+    cell.font, cell.fill, cell.border = INPUT_FONT, INPUT_FILL, INPUT_BORDER
+
+
+def _fmt_for(f: Field) -> str | None:
+    if f.kind == "month":
+        return "mmm yyyy"
+    if f.kind == "integer":
+        return "#,##0"
+    if f.kind == "number":
+        if f.unit.startswith("USD"):
+            return "#,##0"
+        return "General"
+    return "@" if f.kind == "text" else None
+
+
+def _validation(f: Field) -> DataValidation | None:
+    """Excel data validation mirroring the engine's rule for the field (the engine re-checks)."""
+    if f.kind in ("choice", "sku"):
+        options = f.choices if f.kind == "choice" else tuple(gpu_catalogue())
+        dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
+    elif f.kind in ("number", "integer"):
+        kind = "whole" if f.kind == "integer" else "decimal"
+        lo = f.minimum
+        hi = f.maximum
+        if lo is not None and hi is not None:
+            dv = DataValidation(type=kind, operator="between", formula1=str(lo), formula2=str(hi), allow_blank=True)
+            if f.min_exclusive:
+                dv = DataValidation(type=kind, operator="between", formula1=str(lo + 1e-9 if kind == "decimal" else lo + 1),
+                                    formula2=str(hi), allow_blank=True)  # fmt: skip
+        elif lo is not None:
+            dv = DataValidation(type=kind, operator="greaterThan" if f.min_exclusive else "greaterThanOrEqual",
+                                formula1=str(lo), allow_blank=True)  # fmt: skip
+        else:
+            return None
+    elif f.kind == "month":
+        dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73051", allow_blank=True)
+    else:
+        return None
+    dv.error = _rule_text(f)
+    dv.errorTitle = f.name
+    dv.showErrorMessage = True
+    return dv
+
+
+def _rule_text(f: Field) -> str:
+    parts = []
+    if f.kind in ("choice", "sku"):
+        return f"{f.name} must be one of the listed values"
+    if f.kind == "month":
+        return f"{f.name} must be a date (the month is used, the day ignored)"
+    if f.minimum is not None:
+        parts.append(f"{'>' if f.min_exclusive else '>='} {f.minimum}")
+    if f.maximum is not None:
+        parts.append(f"<= {f.maximum}")
+    whole = "a whole number " if f.kind == "integer" else "a number "
+    return f"{f.name} must be {whole}" + " and ".join(parts)
+
+
+def _default_text(f: Field) -> str:
+    if f.required:
+        return "required"
+    if f.blank_means:
+        return f.blank_means
+    return str(f.default) if f.default not in ("", None) else "blank"
+
+
+def _cell_value(f: Field | None, value: object) -> object:
+    """A deal value as it is typed into a cell (months as dates)."""
+    if value is None:
+        return None
+    if f is not None and f.kind == "month":
+        s = str(value)
+        return dt.date(int(s[:4]), int(s[5:7]), 1)
+    return value
+
+
+SCHEDULE_ROWS = tuple(c.name for c in COLUMNS)
+"""Rows of ``CDM_SCHEDULE``'s result, top to bottom; months run across the columns (the template labels them)."""
