@@ -7,7 +7,7 @@ DEAL   ?= workbooks/anthropic_xai_colossus1.xlsx
 REPORT := build/$(basename $(notdir $(DEAL)))-report.xlsx
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint types pytest bench report addin workbooks clean
+.PHONY: setup test lint types pytest docs bench report addin workbooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ setup: $(STAMP)
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check engine addin tests bench computedeal.py
+	$(VENV)/bin/ruff format --check engine addin tests bench docs computedeal.py
 
 types: setup
 	$(VENV)/bin/mypy
@@ -27,7 +27,11 @@ types: setup
 pytest: setup
 	$(VENV)/bin/pytest
 
-test: lint types pytest
+test: lint types docs pytest
+
+docs: setup
+	$(PY) docs/generate.py
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 addin: setup
 	$(PY) -m addin.excel.build_addin

@@ -46,7 +46,7 @@ class SafeConsole(Console):
         return super().render_str(visible(text), **kwargs)
 
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Compute Deal Model: price and compare GPU compute contracts.")
+app = typer.Typer(no_args_is_help=True, help="Compute Deal Model: price and compare GPU compute contracts.")
 out = SafeConsole(soft_wrap=True, markup=False)
 err = SafeConsole(stderr=True, soft_wrap=True, markup=False)
 
@@ -167,3 +167,20 @@ def _command_line() -> str:
     import shlex
 
     return "cdm " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _version(value: bool) -> None:
+    if value:
+        from addin.version import package_version
+
+        out.print(f"cdm (Compute Deal Model) {package_version()}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """Compute Deal Model: price and compare GPU compute contracts."""

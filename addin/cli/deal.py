@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 import numpy as np
@@ -34,6 +35,13 @@ from engine.errors import CdmError, InputError, Issue
 from engine.sizing import gpus_for_budget, size_facility, training_days
 
 
+class Side(StrEnum):
+    """Whose figures ``cdm summary`` shows."""
+
+    buyer = "buyer"
+    seller = "seller"
+
+
 @app.command()
 @guarded
 def summary(
@@ -41,14 +49,12 @@ def summary(
     scenario: ScenarioOpt = None,
     as_json: JsonOpt = False,
     side: Annotated[
-        str, typer.Option("--side", help="buyer (the contract) or seller (its economics, and build vs buy).")
-    ] = "buyer",
+        Side, typer.Option("--side", help="buyer (the contract) or seller (its economics, and build vs buy).")
+    ] = Side.buyer,
 ) -> None:
     """Key figures of a deal: contract values, NPV, GPUs, unit prices, break-even; --side seller for the seller."""
-    if side not in ("buyer", "seller"):
-        raise CdmError(f"--side must be buyer or seller, got {side!r}")
     src, s = _evaluate(deal, scenario)
-    if side == "seller":
+    if side is Side.seller:
         _seller_summary(src, s, as_json)
         return
     rec = s.record(0)

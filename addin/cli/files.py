@@ -21,6 +21,7 @@ def new(
     output: Annotated[Path, typer.Option("-o", "--output", help="The new deal workbook to write (.xlsx).")],
     from_deal: Annotated[Path | None, typer.Option("--from", help="Fill it from a TOML deal file (with its scenarios).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write a new deal workbook from the template (blank, or filled from a TOML deal file)."""
     from addin.workbook.atomic import refuse_input_as_output, resolve_output
@@ -42,6 +43,9 @@ def new(
     else:
         wb, _ = build_template()
     save_workbook(wb, output)
+    if as_json:
+        _dump({"written": [str(output)], "from": str(from_deal) if from_deal is not None else None})
+        return
     out.print(f"wrote {output}", highlight=False)
 
 

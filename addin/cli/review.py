@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from addin.cli.app import EXIT_BAD_INPUT, ScenarioOpt, _command_line, _say, _warn, app, guarded, out
+from addin.cli.app import EXIT_BAD_INPUT, JsonOpt, ScenarioOpt, _command_line, _dump, _say, _warn, app, guarded, out
 from addin.workbook.dealfile import located_messages
 from addin.workbook.load import load_deal
 from engine.errors import CdmError, InputError
@@ -17,22 +17,27 @@ REPORT_SUFFIXES = (".xlsx", ".xlsm", ".toml")
 
 @app.command()
 @guarded
-def report(
+def report(  # noqa: PLR0917 (typer options are parameters)
     deal: Annotated[Path | None, typer.Argument(help="A deal file or workbook (or give --all FOLDER).")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Report workbook (.xlsx); with --all, a folder.")] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write a PDF beside it (needs LibreOffice).")] = False,
     scenario: ScenarioOpt = None,
     all_in: Annotated[Path | None, typer.Option("--all", help="Report every deal workbook and TOML file in this folder.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Build the review report of a deal: summary, schedule, charts, sensitivity, claims, assumptions."""
     if all_in is not None:
         if deal is not None:
             raise CdmError("give either a deal file or --all FOLDER, not both")
-        _report_all(all_in, output or all_in / "reports", pdf)
+        _report_all(all_in, output or all_in / "reports", pdf, as_json)
         return
     if deal is None or output is None:
         raise CdmError("give a deal file and -o REPORT.xlsx (or --all FOLDER -o OUTPUT_FOLDER)")
-    built = _report_one(deal, output, pdf, scenario)
+    built = _report_one(deal, output, pdf, scenario, quiet=as_json)
+    if as_json:
+        _dump({"written": [str(output), *built["pdf"]], "claims": built["claims"], "inconsistent": built["inconsistent"],
+               "warnings": built["warnings"]})  # fmt: skip
+        return
     out.print(f"wrote {output}  ({built['claims']} claims checked, {built['inconsistent']} inconsistent)", highlight=False)
     for line in built["notes"]:
         out.print(line, highlight=False)
@@ -50,30 +55,36 @@ def _report_one(deal: Path, output: Path, pdf: bool, scenario: str | None = None
             raise CdmError("--scenario applies to deals, not portfolios")
         wb, rec = build_portfolio_report(deal, command_line=_command_line())
         save_report(wb, output)
-        notes = []
+        notes: list[str] = []
+        pdfs: list[str] = []
         if pdf:
             try:
-                notes.append(f"wrote {export_pdf(output, output.with_suffix('.pdf'))}")
+                pdf_path = export_pdf(output, output.with_suffix(".pdf"))
+                notes.append(f"wrote {pdf_path}")
+                pdfs.append(str(pdf_path))
             except LibreOfficeError as exc:
                 _say("yellow", "no PDF", str(exc))
-        return {"claims": 0, "inconsistent": 0, "notes": notes, "warnings": 0, "portfolio": rec["portfolio_name"]}
+        return {"claims": 0, "inconsistent": 0, "notes": notes, "pdf": pdfs, "warnings": 0, "portfolio": rec["portfolio_name"]}
     src = load_deal(deal, scenario)
     src.validate()
     wb, ctx = build_report(src, command_line=_command_line())
     save_report(wb, output)
     if not quiet:
         _warn(src, ctx.summary)
-    notes = []
+    notes: list[str] = []
+    pdfs: list[str] = []
     if pdf:
         try:
-            notes.append(f"wrote {export_pdf(output, output.with_suffix('.pdf'))}")
+            pdf_path = export_pdf(output, output.with_suffix(".pdf"))
+            notes.append(f"wrote {pdf_path}")
+            pdfs.append(str(pdf_path))
         except LibreOfficeError as exc:
             _say("yellow", "no PDF", str(exc))
-    return {"claims": len(ctx.verdicts), "inconsistent": sum(not v.consistent for v in ctx.verdicts), "notes": notes,
+    return {"claims": len(ctx.verdicts), "inconsistent": sum(not v.consistent for v in ctx.verdicts), "notes": notes, "pdf": pdfs,
             "warnings": len(ctx.summary.warnings)}  # fmt: skip
 
 
-def _report_all(folder: Path, out_dir: Path, pdf: bool) -> None:
+def _report_all(folder: Path, out_dir: Path, pdf: bool, as_json: bool = False) -> None:
     """Report every deal in ``folder``; a bad file is listed and skipped, never the end of the run."""
     if not folder.is_dir():
         raise CdmError(f"{folder} is not a folder")
@@ -89,6 +100,7 @@ def _report_all(folder: Path, out_dir: Path, pdf: bool) -> None:
         raise CdmError(f"{folder} holds no deal workbooks (.xlsx, .xlsm) or deal files (.toml)")
     out_dir.mkdir(parents=True, exist_ok=True)
     failed: list[tuple[Path, str]] = []
+    written: list[str] = []
     stems = [d.stem.lower() for d in deals]
     for deal in deals:
         # deal.toml and deal.xlsx side by side must not write over each other's report
@@ -111,8 +123,15 @@ def _report_all(folder: Path, out_dir: Path, pdf: bool) -> None:
             failed.append((deal, f"internal error {type(exc).__name__}: {exc}"))
             _say("red", "FAIL", f"{deal.name}: internal error {type(exc).__name__}: {exc}")
             continue
+        written += [str(target), *built["pdf"]]
         claims = f"{built['inconsistent']}/{built['claims']} claims inconsistent"
-        out.print(f"ok    {deal.name} -> {target.name} ({built['warnings']} warnings, {claims})", highlight=False)
+        if not as_json:
+            out.print(f"ok    {deal.name} -> {target.name} ({built['warnings']} warnings, {claims})", highlight=False)
+    if as_json:
+        _dump({"written": written, "failed": [{"file": str(d), "why": why} for d, why in failed]})
+        if failed:
+            raise typer.Exit(EXIT_BAD_INPUT)
+        return
     out.print(f"{len(deals) - len(failed)} of {len(deals)} reports written to {out_dir}", highlight=False)
     if failed:
         out.print(f"{len(failed)} failed:", highlight=False)
@@ -127,6 +146,7 @@ def compare(
     deals: Annotated[list[Path], typer.Argument(help="Deal files or workbooks to put side by side.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The comparison workbook to write (.xlsx).")],
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write a PDF beside it (needs LibreOffice).")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Put several deals side by side: $/GPU-hour, $/kW-month, firm share, NPV per GW, premium to market."""
     from addin.report.common import check_output, export_pdf, save_report
@@ -137,9 +157,15 @@ def compare(
         check_output(deal, output)
     compared = evaluate_sources([load_deal(deal) for deal in deals])
     save_report(build_comparison(compared, _command_line()), output)
-    out.print(f"wrote {output}  ({len(compared)} deals)", highlight=False)
+    written = [str(output)]
     if pdf:
         try:
-            out.print(f"wrote {export_pdf(output, output.with_suffix('.pdf'))}", highlight=False)
+            written.append(str(export_pdf(output, output.with_suffix(".pdf"))))
         except LibreOfficeError as exc:
             _say("yellow", "no PDF", f"{exc}")
+    if as_json:
+        _dump({"written": written, "deals": [c.source.terms().deal_name for c in compared]})
+        return
+    out.print(f"wrote {output}  ({len(compared)} deals)", highlight=False)
+    for extra in written[1:]:
+        out.print(f"wrote {extra}", highlight=False)

@@ -158,7 +158,7 @@ def parse_dist(name: str, spec: object) -> Dist:
             bad(f"{p} must be a number, got {v!r}", v)
     if issues:
         raise InputError(issues)
-    a = [float(v) for v in got]  # type: ignore[arg-type]
+    a = [float(v) + 0.0 for v in got]  # type: ignore[arg-type]  # + 0.0: numpy refuses a negative-zero scale
     if kind in ("normal", "lognormal") and a[1] < 0:
         bad(f"{params[1]} must be >= 0, got {a[1]:g}", a[1])
     if kind == "lognormal" and a[0] <= 0:
@@ -229,4 +229,4 @@ def scalar_driver(name: str, key: str, value: object) -> float:
         raise InputError(
             Issue(f"risk.{name}", "range", f"risk.{name} must be a number from {lo:g} to {hi:g}, got {shown}", value)
         )
-    return float(value)  # type: ignore[arg-type]
+    return float(value) + 0.0  # type: ignore[arg-type]  # -0.0 becomes 0.0: numpy refuses a negative-zero sigma

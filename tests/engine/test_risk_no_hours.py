@@ -86,3 +86,24 @@ def test_an_output_with_no_value_on_any_path_is_nan_both_ways() -> None:
         st = simulate(terms, 256, 1, model, keep_paths=keep).stats()
         assert st["usd_per_used_gpu_hour"]["undefined_paths"] == 256 and np.isnan(st["usd_per_used_gpu_hour"]["p50"])
         assert st["npv_usd"] == {"p5": 0.0, "p50": 0.0, "p95": 0.0, "mean": 0.0, "undefined_paths": 0.0}
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"utilization_pct": {"dist": "normal", "mean": 80, "sd": -0.0}},
+        {"utilization_pct": {"dist": "lognormal", "mean": 80, "sd_log": -0.0}},
+        {"outage_days": {"dist": "normal", "mean": 3, "sd": -0.0}},
+    ],
+)
+def test_a_negative_zero_spread_is_no_spread(spec: dict[str, object]) -> None:
+    """The portfolio fuzzing found revenue_sd_log = -0.0 passing the >= 0 rule and numpy refusing it as a sigma."""
+    from engine.risk import build_portfolio_risk, simulate_portfolio
+    from tests.engine.test_fuzz import PORTFOLIO
+
+    terms = build_terms(_deal(6))
+    assert simulate(terms, 300, 1, build_risk(spec, terms)).stats()["npv_usd"]["p50"] > 0
+    risk = build_portfolio_risk(
+        {"revenue_sd_log": {"dist": "fixed", "value": -0.0}, "outage_days": {"dist": "normal", "mean": 3, "sd": -0.0}}
+    )
+    assert simulate_portfolio(PORTFOLIO, 256, seed=1, risk=risk)["usd_per_used_gpu_hour"].size == 256
