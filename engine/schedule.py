@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -398,6 +399,16 @@ class Schedule:
         """Scenario ``i``'s columns over its own term (inactive months dropped)."""
         keep = self.active[i]
         return {c.name: getattr(self, c.name)[i][keep] for c in COLUMNS}
+
+    def to_frame(self, i: int = 0) -> Any:
+        """Scenario ``i``'s schedule as a pandas DataFrame for notebooks: one row per billed month (indexed by the
+        month), one column per line item. pandas is imported here, on first use, so the engine stays numpy."""
+        import pandas as pd
+
+        row = self.row(i)
+        frame = pd.DataFrame({k: v for k, v in row.items() if k != "month"})
+        frame.index = pd.PeriodIndex(row["month"].astype("datetime64[M]").astype(str), freq="M", name="month")
+        return frame
 
 
 class _Points(Schedule):

@@ -78,6 +78,14 @@ class Summary:
         terms = self.schedule.terms
         return list(terms.warnings) + consistency_warnings(terms) + result_warnings(terms, self.values)
 
+    def to_series(self, i: int = 0) -> Any:
+        """Scenario ``i``'s figures as a pandas Series (the keys of ``cdm summary --json``; warnings left out), for
+        notebooks. pandas is imported here, on first use, so the engine stays numpy."""
+        import pandas as pd
+
+        rec = {k: v for k, v in self.record(i).items() if k != "warnings"}
+        return pd.Series(rec, name=rec.get("deal_name"), dtype=object)
+
     def record(self, i: int = 0) -> dict[str, Any]:
         """Scenario ``i`` as a JSON-ready dict: the DESIGN keys plus dates, SKUs and IRR.
 

@@ -267,3 +267,24 @@ def test_scenarios_with_different_terms_share_one_array() -> None:
     assert sch.shape == (2, 37)
     assert not sch.active[0, 12:].any() and sch.net_fee_usd[0, 12:].sum() == 0
     assert float(sch.net_fee_usd[1].sum()) == pytest.approx(45e9)
+
+
+def test_pandas_views_for_notebooks() -> None:
+    """Schedule.to_frame and Summary.to_series: the same numbers, labelled, with pandas imported only when asked."""
+    import subprocess
+    import sys
+
+    from engine import COLUMNS, build_schedule, build_terms, summarize
+
+    t = build_terms({"deal_name": "x", "start_month": "2026-11", "end_month": "2027-02", "monthly_fee_usd": 1e6,
+                     "facility_mw": 10, "ramp_months": 1, "ramp_fee_fraction": 0.5})  # fmt: skip
+    s = summarize(build_schedule(t))
+    frame = s.schedule.to_frame()
+    # Nov at half fee, then Dec, Jan, Feb in full: 0.5 + 3 = 3.5 million
+    assert list(frame.index.astype(str)) == ["2026-11", "2026-12", "2027-01", "2027-02"]
+    assert frame["net_fee_usd"].tolist() == [0.5e6, 1e6, 1e6, 1e6] and frame["net_fee_usd"].sum() == s["net_tcv_usd"][0] == 3.5e6
+    assert set(frame.columns) == {c.name for c in COLUMNS} - {"month"}
+    series = s.to_series()
+    assert series["net_tcv_usd"] == 3.5e6 and series["months_billed"] == 4 and series.name == "x"
+    code = "import sys, engine; from engine import build_terms; assert 'pandas' not in sys.modules, 'pandas imported'"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, check=False).returncode == 0
