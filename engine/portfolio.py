@@ -190,7 +190,8 @@ class PortfolioResult:
         last = first + np.timedelta64(o.days, "D")
         day0 = self.months.astype("datetime64[D]")
         day1 = (self.months + np.timedelta64(1, "M")).astype("datetime64[D]")
-        overlap = np.clip(np.minimum(day1, last) - np.maximum(day0, first), 0, None).astype(np.int64).astype(float)
+        days_in = (np.minimum(day1, last) - np.maximum(day0, first)).astype(np.int64)  # whole days, as integers
+        overlap = np.clip(days_in, 0, None).astype(float)
         out_share = overlap / self.days  # share of each month lost
         lost = np.zeros(self.portfolio.n_months)
         credits = 0.0
