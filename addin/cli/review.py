@@ -44,9 +44,8 @@ def report(  # noqa: PLR0917 (typer options are parameters)
 
 
 def _report_one(deal: Path, output: Path, pdf: bool, scenario: str | None = None, quiet: bool = False) -> dict[str, Any]:
-    from addin.report.common import check_output, export_pdf, save_report
+    from addin.report.common import check_output, save_report
     from addin.report.deal import build_report
-    from addin.report.libreoffice import LibreOfficeError
     from addin.report.portfolio import build_portfolio_report, is_portfolio_file
 
     check_output(deal, output)
@@ -55,33 +54,30 @@ def _report_one(deal: Path, output: Path, pdf: bool, scenario: str | None = None
             raise CdmError("--scenario applies to deals, not portfolios")
         wb, rec = build_portfolio_report(deal, command_line=_command_line())
         save_report(wb, output)
-        notes: list[str] = []
-        pdfs: list[str] = []
-        if pdf:
-            try:
-                pdf_path = export_pdf(output, output.with_suffix(".pdf"))
-                notes.append(f"wrote {pdf_path}")
-                pdfs.append(str(pdf_path))
-            except LibreOfficeError as exc:
-                _say("yellow", "no PDF", str(exc))
-        return {"claims": 0, "inconsistent": 0, "notes": notes, "pdf": pdfs, "warnings": 0, "portfolio": rec["portfolio_name"]}
+        pdfs = _pdf_beside(output) if pdf else []
+        return {"claims": 0, "inconsistent": 0, "notes": [f"wrote {p}" for p in pdfs], "pdf": pdfs, "warnings": 0,
+                "portfolio": rec["portfolio_name"]}  # fmt: skip
     src = load_deal(deal, scenario)
     src.validate()
     wb, ctx = build_report(src, command_line=_command_line())
     save_report(wb, output)
     if not quiet:
         _warn(src, ctx.summary)
-    notes: list[str] = []
-    pdfs: list[str] = []
-    if pdf:
-        try:
-            pdf_path = export_pdf(output, output.with_suffix(".pdf"))
-            notes.append(f"wrote {pdf_path}")
-            pdfs.append(str(pdf_path))
-        except LibreOfficeError as exc:
-            _say("yellow", "no PDF", str(exc))
-    return {"claims": len(ctx.verdicts), "inconsistent": sum(not v.consistent for v in ctx.verdicts), "notes": notes, "pdf": pdfs,
-            "warnings": len(ctx.summary.warnings)}  # fmt: skip
+    pdfs = _pdf_beside(output) if pdf else []
+    return {"claims": len(ctx.verdicts), "inconsistent": sum(not v.consistent for v in ctx.verdicts),
+            "notes": [f"wrote {p}" for p in pdfs], "pdf": pdfs, "warnings": len(ctx.summary.warnings)}  # fmt: skip
+
+
+def _pdf_beside(output: Path) -> list[str]:
+    """The PDF of a written workbook beside it ([] with a note when LibreOffice cannot make it)."""
+    from addin.report.common import export_pdf
+    from addin.report.libreoffice import LibreOfficeError
+
+    try:
+        return [str(export_pdf(output, output.with_suffix(".pdf")))]
+    except LibreOfficeError as exc:
+        _say("yellow", "no PDF", str(exc))
+        return []
 
 
 def _report_all(folder: Path, out_dir: Path, pdf: bool, as_json: bool = False) -> None:
@@ -149,20 +145,14 @@ def compare(
     as_json: JsonOpt = False,
 ) -> None:
     """Put several deals side by side: $/GPU-hour, $/kW-month, firm share, NPV per GW, premium to market."""
-    from addin.report.common import check_output, export_pdf, save_report
+    from addin.report.common import check_output, save_report
     from addin.report.compare import build_comparison, evaluate_sources
-    from addin.report.libreoffice import LibreOfficeError
 
     for deal in deals:
         check_output(deal, output)
     compared = evaluate_sources([load_deal(deal) for deal in deals])
     save_report(build_comparison(compared, _command_line()), output)
-    written = [str(output)]
-    if pdf:
-        try:
-            written.append(str(export_pdf(output, output.with_suffix(".pdf"))))
-        except LibreOfficeError as exc:
-            _say("yellow", "no PDF", f"{exc}")
+    written = [str(output), *(_pdf_beside(output) if pdf else [])]
     if as_json:
         _dump({"written": written, "deals": [c.source.terms().deal_name for c in compared]})
         return
