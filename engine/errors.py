@@ -14,7 +14,7 @@ from dataclasses import dataclass
 # Message templates. ``{field}`` is the vocabulary name, ``{value}`` the value
 # as the user would recognise it.
 MSG_REQUIRED = "{field} is required and is blank"
-MSG_UNKNOWN_KEY = "{field} is not a known input (check the spelling; known inputs are listed in the README)"
+MSG_UNKNOWN_KEY = "{field} is not a known input (check the spelling; known inputs are listed in docs/reference/inputs.md)"
 MSG_NOT_NUMBER = "{field} must be a number, got {value}"
 MSG_NOT_WHOLE = "{field} must be a whole number, got {value}"
 MSG_NOT_TEXT = "{field} must be text, got {value}"

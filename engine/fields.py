@@ -2,7 +2,7 @@
 
 This table is the contract shared by the engine's dataclass, the TOML deal
 files, the Excel template's Inputs sheet (label, unit, validation, defined
-name) and the README. A new input is added here once.
+name) and the generated docs/reference/inputs.md. A new input is added here once.
 """
 
 from __future__ import annotations

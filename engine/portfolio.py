@@ -6,7 +6,7 @@ validated terms; demand arrays are ``(n_scenarios, n_months)`` and broadcast
 against the contracts' total supply, so thousands of demand scenarios cost
 little more than one. Vendor arrays are ``(n_vendors, n_months)``.
 
-Definitions (README, "Portfolios"):
+Definitions (docs/how-to/portfolios.md):
 
 * capacity share of vendor v in month m = its delivered GPU-hours / all delivered GPU-hours;
   spend share likewise with net fees; HHI = 10,000 x sum of squared capacity shares;

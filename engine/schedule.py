@@ -6,7 +6,7 @@ scenario's term are zero (``active`` is False there). Computation broadcasts:
 an input that is the same in every scenario is computed once as a
 ``(1, n_months)`` row, and only the results are broadcast to the full shape.
 
-The definitions (README, "Methodology") in the order they are applied::
+The definitions (docs/explanation/methodology.md) in the order they are applied::
 
     list fee      = full-rate fee (after step-ups) x (1 + escalator)^floor(month index / 12)
     ramp          = list fee x (1 - fee fraction)

@@ -9,7 +9,7 @@ the buyer, what building the same capacity would cost instead.
 
 Arrays are ``(n_scenarios, n_months)`` over the deal's timeline; capex is paid
 on the first day of ``start_month`` (t = 0) and the residual value is received
-on the last payment date. Conventions (README, "Seller and build vs buy"):
+on the last payment date. Conventions (docs/how-to/seller.md):
 
 * power drawn = min(delivered MW, facility MW) x hours x price per kWh
   (delivered MW is all-in: servers, network, PUE);

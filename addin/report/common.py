@@ -120,7 +120,13 @@ def risk_sheet(wb: Workbook, whose: str, given: dict[str, object] | None) -> Wor
     ws = wb.create_sheet("Risk")
     put(ws, 1, 1, f"Risk: {REPORT_PATHS:,} Monte Carlo paths, seed {REPORT_SEED}", font=TITLE)
     named = ", ".join(sorted(given)) if given else "none"
-    put(ws, 2, 1, f"Drivers given in the {whose}'s Risk block: {named}; the rest are the defaults (README, Risk).", font=SUBTITLE)
+    put(
+        ws,
+        2,
+        1,
+        f"Drivers given in the {whose}'s Risk block: {named}; the rest are the defaults (see Monte Carlo in the docs).",
+        font=SUBTITLE,
+    )
     return ws
 
 

@@ -566,7 +566,7 @@ def _about_sheet(wb: Workbook, ctx: ReportContext) -> None:
         ("Scenario", ctx.source.scenario or "base case"),
         ("Command line", ctx.command_line),
         ("Conventions", "USD; payments by the buyer are positive; NPV at the deal's discount rate, actual/365 (XNPV); "
-                        "$/GPU-hour on calendar hours; see the README's Methodology."),
+                        "$/GPU-hour on calendar hours; see Methodology in the documentation."),
     ]  # fmt: skip
     for i, (k, v) in enumerate(rows, start=3):
         put(ws, i, 1, k, font=BOLD)

@@ -7,7 +7,7 @@ whatever the chunk size; chunks are whole blocks, processed one after
 another so memory stays bounded (see :func:`memory_bound_bytes`), and the
 outputs are summarised by :mod:`engine.quantiles` in bounded memory too.
 
-Drivers and their default distributions (README, "Risk"; ASSUMED where the
+Drivers and their default distributions (docs/how-to/monte-carlo.md; ASSUMED where the
 reference sheet has no figure):
 
 * market reserved and spot prices: separate geometric random walks, monthly

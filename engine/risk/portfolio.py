@@ -38,7 +38,7 @@ PORTFOLIO_OUTPUTS = (
 
 @dataclass(frozen=True)
 class PortfolioRisk:
-    """Demand and outage uncertainty of a portfolio (defaults ASSUMED, README "Risk")."""
+    """Demand and outage uncertainty of a portfolio (defaults ASSUMED, docs/how-to/monte-carlo.md)."""
 
     revenue_doubling_months: Dist | None = None  # default triangular(0.75 x base, base, 1.5 x base)
     revenue_sd_log: float = 0.15  # starting revenue lognormal around the portfolio's figure
