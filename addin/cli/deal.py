@@ -30,7 +30,7 @@ from addin.cli.app import (
 from addin.workbook.dealfile import DealSource, located_messages
 from addin.workbook.fmt import human
 from addin.workbook.load import load_deal
-from engine import COLUMNS, METRICS, build_schedule, summarize
+from engine import COLUMNS, METRICS, summarize
 from engine.errors import CdmError, InputError, Issue
 from engine.sizing import gpus_for_budget, size_facility, training_days
 
@@ -282,8 +282,7 @@ def check(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = False)
     src: DealSource | None = None
     try:
         src = load_deal(deal, scenario)
-        terms = src.validate()
-        result = summarize(build_schedule(terms))
+        result = summarize(src.validate())  # the schedule validate built: not a second one
     except InputError as exc:
         source = getattr(exc, "source", None) or src
         lines = located_messages(exc, source)

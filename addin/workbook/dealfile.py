@@ -21,6 +21,7 @@ from tomlkit.items import AoT, Array, InlineTable, Item, Table
 from tomlkit.parser import Parser
 
 from engine.errors import CdmError, InputError, Issue
+from engine.schedule import Schedule, build_schedule
 from engine.terms import DealTerms, build_terms
 
 MAX_DEAL_FILE_BYTES = 1_000_000
@@ -66,21 +67,20 @@ class DealSource:
             raise error
         return terms
 
-    def validate(self) -> DealTerms:
-        """The terms, after every rule any command applies to this deal; one InputError lists every problem.
-
-        ``cdm check``, ``new``, ``report``, ``refresh`` and the functions all come through here, so ``check``
-        never passes what another command refuses: the base case and its schedule, every scenario of a TOML
-        deal (located at the scenario's own lines), and the Risk block.
+    def validate(self) -> Schedule:
+        """The base case's schedule, after every rule any command applies to this deal; one InputError lists every
+        problem: the base case and its schedule, every scenario of a TOML deal (located at the scenario's own
+        lines), and the Risk block. ``cdm check``, ``new`` and ``report`` come through here, so ``check`` never
+        passes what they refuse; refresh applies the same Risk-block rule to a workbook's Risk sheet.
         """
         from engine.risk import build_risk
-        from engine.schedule import build_schedule
 
         issues: list[Issue] = []
         terms: DealTerms | None = None
+        schedule: Schedule | None = None
         try:
             terms = self.terms()
-            build_schedule(terms)
+            schedule = build_schedule(terms)
         except InputError as exc:
             issues += exc.issues
         issues += self._scenario_issues()
@@ -93,13 +93,11 @@ class DealSource:
             error = InputError(issues)
             error.source = self  # type: ignore[attr-defined]
             raise error
-        assert terms is not None
-        return terms
+        assert schedule is not None
+        return schedule
 
     def _scenario_issues(self) -> list[Issue]:
         """Each named scenario of a TOML deal through the same rules, its issues named by scenario."""
-        from engine.schedule import build_schedule
-
         if self.kind != "toml":
             return []  # a workbook's scenarios are checked cell by cell by refresh and its Checks sheet
         issues: list[Issue] = []

@@ -128,12 +128,16 @@ def test_a_huge_data_table_is_refused_with_its_estimate() -> None:
     assert code == 2 and "a data table of 200 x 100 = 20,000 cells needs about 0.2 GB; at most 10,000 cells" in err
 
 
-def test_recalc_refuses_a_sheet_used_to_the_last_column(tmp_path: Path) -> None:
-    book = tmp_path / "wide.xlsx"
+def _seed_with_formula(path: Path, cell: str, formula: str) -> Path:
+    """A copy of the seed workbook with ``formula`` typed into Checks!``cell``."""
     wb = load_workbook(SEED)
-    wb["Checks"]["XFD200"] = "=1+1"
-    wb.save(book)
-    code, _, err = cdm("recalc", str(book))
+    wb["Checks"][cell] = formula
+    wb.save(path)
+    return path
+
+
+def test_recalc_refuses_a_sheet_used_to_the_last_column(tmp_path: Path) -> None:
+    code, _, err = cdm("recalc", str(_seed_with_formula(tmp_path / "wide.xlsx", "XFD200", "=1+1")))
     assert code == 2 and "the sheet 'Checks' is used to XFD200" in err and "at most 2,000,000 cells" in err
 
 
@@ -245,11 +249,7 @@ def test_new_keeps_the_risk_block(tmp_path: Path) -> None:
 
 
 def test_recalc_names_the_cell_of_a_formula_it_cannot_read(tmp_path: Path) -> None:
-    book = tmp_path / "bad.xlsx"
-    wb = load_workbook(SEED)
-    wb["Checks"]["Z50"] = "=SUM(A1,,)+(("
-    wb.save(book)
-    code, _, err = cdm("recalc", str(book))
+    code, _, err = cdm("recalc", str(_seed_with_formula(tmp_path / "bad.xlsx", "Z50", "=SUM(A1,,)+((")))
     assert code == 2 and "Checks!Z50 holds a formula the headless engine cannot read: '=SUM(A1,,)+(('" in err
     assert "%s" not in err
 
