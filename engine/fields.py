@@ -40,6 +40,12 @@ class Field:
     section: str = "Deal"
 
 
+def is_percent(f: Field) -> bool:
+    """A percentage input (``utilization_pct``, the SLA table's ``credit_pct``): a whole number of percent in TOML and
+    in the engine (85 means 85%); in the deal workbook a percent-formatted cell, which holds the fraction 0.85."""
+    return f.kind == "number" and "_pct" in f.name
+
+
 FIELDS: tuple[Field, ...] = (
     Field("deal_name", "text", "Deal name", "text", required=True, batch=False, section="Parties"),
     Field("buyer", "text", "Buyer", "text", default="", batch=False, section="Parties"),

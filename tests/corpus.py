@@ -99,6 +99,8 @@ def xlsx_case(case_id: str, change: dict[str, Any], expect: tuple[str, ...], com
         for k, v in change.items():
             cell = _named_cell(wb, k)
             cell.value = None if v is DROP else v
+            if "%" in str(cell.number_format) and isinstance(v, (int, float)) and not isinstance(v, bool):
+                cell.value = v / 100  # what Excel stores when v is typed into a percent cell (85 -> 0.85)
             if isinstance(v, str):
                 cell.data_type = "s"
             where = where or f"{cell.parent.title}!{cell.coordinate}"

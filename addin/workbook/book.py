@@ -88,6 +88,14 @@ class OpenpyxlBook:
         _check_size(name, rng)
         return sheet, rng
 
+    def number_format(self, sheet: str, cell: str) -> str:
+        """The number format of one cell (``General`` for a cell never styled)."""
+        ws = self.wb[sheet]
+        from openpyxl.utils.cell import coordinate_to_tuple
+
+        found = ws._cells.get(coordinate_to_tuple(cell))  # an empty, unstyled cell is not created just to be looked at
+        return str(found.number_format) if found is not None else "General"
+
     def merged_cells(self, name: str) -> list[tuple[str, str]]:
         """(cell, merged range) for every cell of the name that a merge has swallowed (its value is lost)."""
         from openpyxl.cell.cell import MergedCell
@@ -158,6 +166,9 @@ class XlwingsBook:
         _check_size(name, rng)
         return sheet, rng
 
+    def number_format(self, sheet: str, cell: str) -> str:
+        return str(self.book.sheets[sheet].range(cell).number_format or "General")
+
     def read(self, name: str) -> list[list[Any]]:
         values = self._name(name).refers_to_range.options(ndim=2).value
         return [list(row) for row in values]
@@ -169,6 +180,12 @@ class XlwingsBook:
             [_as_text(rows[i][j]) if i < len(rows) and j < len(rows[i]) else None for j in range(n_cols)] for i in range(n_rows)
         ]
         rng.value = grid
+
+
+def is_percent_format(fmt: str) -> bool:
+    """A number format that shows a fraction as a percentage (``0.0%``); a quoted or escaped ``%`` is text, not one."""
+    plain = re.sub(r'"[^"]*"|\\.', "", fmt or "")
+    return "%" in plain
 
 
 def _as_text(value: Any) -> Any:

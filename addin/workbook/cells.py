@@ -70,6 +70,13 @@ def date_to_serial(day: dt.date | np.datetime64) -> float:
     return float((dt.datetime(day.year, day.month, day.day) - EXCEL_EPOCH).days)
 
 
+def percent_to_whole(fraction: float) -> float:
+    """0.85 (a percent-formatted cell) -> 85.0, rounded to 10 decimals so that 0.29 gives 29, not 28.999999999999996."""
+    if not math.isfinite(fraction):
+        return fraction
+    return round(fraction * 100.0, 10)
+
+
 def cell_to_raw(name: str, value: object) -> object:
     """One cell's value as the engine expects it for input ``name``.
 

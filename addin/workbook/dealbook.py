@@ -17,12 +17,12 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
-from addin.workbook.book import Book, NameError_, OpenpyxlBook
-from addin.workbook.cells import is_empty_cell, pairs_to_raw
+from addin.workbook.book import Book, NameError_, OpenpyxlBook, is_percent_format
+from addin.workbook.cells import is_empty_cell, pairs_to_raw, percent_to_whole
 from addin.workbook.dealfile import BASE_CASE, DealFileError, DealSource
 from addin.workbook.safety import UnsafeFileError, check_workbook_file
 from engine.errors import InputError, Issue
-from engine.fields import FIELD_BY_NAME, FIELDS, TABLE_BY_NAME, TABLES
+from engine.fields import FIELD_BY_NAME, FIELDS, TABLE_BY_NAME, TABLES, is_percent
 
 SCENARIO_ALTERNATIVES = "cdm_scenario_alternatives"
 
@@ -140,9 +140,33 @@ def read_cells(book: Book, scenario: str | None = None) -> tuple[dict[str, objec
                 table = str(key).split("[", 1)[0]
                 if table != str(key) and where.get(table, "").startswith(_cell_address(book, table).split("!")[0]):
                     where[table] = cell  # a table overridden by the scenario is located at its first changed cell
+    _percent_to_whole(book, values, where)
     if sources:
         values["sources"] = sources
     return values, where, names_row[idx]
+
+
+def _percent_to_whole(book: Book, values: dict[str, Any], where: dict[str, str]) -> None:
+    """A percentage typed in a percent-formatted cell is stored as a fraction (85% is 0.85): make it the engine's
+    whole-number percent (85). A percentage in a General cell (older workbooks) is already a whole number."""
+    number_format = getattr(book, "number_format", None)
+    if number_format is None:
+        return
+    for key, value in values.items():
+        f = _field_of(key)
+        if f is None or not is_percent(f) or not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        sheet, _, cell = where.get(key, "").rpartition("!")
+        if sheet and is_percent_format(number_format(sheet, cell)):
+            values[key] = percent_to_whole(value)
+
+
+def _field_of(key: str) -> Any:
+    table, _, col = key.partition("[")
+    if not col:
+        return FIELD_BY_NAME.get(key)
+    spec = TABLE_BY_NAME.get(table)
+    return next((c for c in spec.columns if c.name == key.rsplit(".", 1)[-1]), None) if spec else None
 
 
 def read_risk(book: Book) -> tuple[dict[str, object], dict[str, str]]:

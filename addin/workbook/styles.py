@@ -16,7 +16,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from addin.workbook.book import INPUT_FILL_RGB, INPUT_FONT_RGB
 from engine import COLUMNS
 from engine.catalogue import gpu_catalogue
-from engine.fields import Field
+from engine.fields import Field, is_percent
 
 # ------------------------------------------------------------------ styles
 INPUT_FONT = Font(color=INPUT_FONT_RGB)
@@ -72,7 +72,17 @@ def _style_input(cell: Any) -> None:
     cell.font, cell.fill, cell.border = INPUT_FONT, INPUT_FILL, INPUT_BORDER
 
 
-def _fmt_for(f: Field) -> str | None:
+PERCENT_FORMAT = "0.0##%"
+"""Excel's percent format on ``_pct`` input cells: the cell holds the fraction (0.85 shows 85.0%), and typing 85 or
+85% both store 0.85 (Excel's automatic percent entry). The workbook reader converts it to the engine's 85."""
+WHOLE_PERCENT_FORMAT = '0.0##"%"'
+"""A whole-number percent shown with a % sign (85 shows 85.0%): the Scenarios sheet's In use column, which the
+CDM_ functions read, holds the engine's whole numbers."""
+
+
+def _fmt_for(f: Field, percent: bool = False) -> str | None:
+    if percent and is_percent(f):
+        return PERCENT_FORMAT
     if f.kind == "month":
         return "mmm yyyy"
     if f.kind == "integer":
@@ -84,15 +94,17 @@ def _fmt_for(f: Field) -> str | None:
     return "@" if f.kind == "text" else None
 
 
-def _validation(f: Field) -> DataValidation | None:
-    """Excel data validation mirroring the engine's rule for the field (the engine re-checks)."""
+def _validation(f: Field, percent: bool = False) -> DataValidation | None:
+    """Excel data validation mirroring the engine's rule for the field (the engine re-checks); ``percent``: the cell
+    holds a fraction, so the bounds are divided by 100."""
+    scale = 100.0 if percent and is_percent(f) else 1.0
     if f.kind in ("choice", "sku"):
         options = f.choices if f.kind == "choice" else tuple(gpu_catalogue())
         dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
     elif f.kind in ("number", "integer"):
         kind = "whole" if f.kind == "integer" else "decimal"
-        lo = f.minimum
-        hi = f.maximum
+        lo = f.minimum if f.minimum is None or scale == 1.0 else f.minimum / scale
+        hi = f.maximum if f.maximum is None or scale == 1.0 else f.maximum / scale
         if lo is not None and hi is not None:
             dv = DataValidation(type=kind, operator="between", formula1=str(lo), formula2=str(hi), allow_blank=True)
             if f.min_exclusive:
@@ -107,7 +119,7 @@ def _validation(f: Field) -> DataValidation | None:
         dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73051", allow_blank=True)
     else:
         return None
-    dv.error = _rule_text(f)
+    dv.error = _rule_text(f) + (" (a percentage: type 85 or 85% for 85 percent)" if scale != 1.0 else "")
     dv.errorTitle = f.name
     dv.showErrorMessage = True
     return dv
@@ -132,13 +144,18 @@ def _default_text(f: Field) -> str:
         return "required"
     if f.blank_means:
         return f.blank_means
+    if is_percent(f) and isinstance(f.default, (int, float)):
+        return f"{f.default:g}%"
     return str(f.default) if f.default not in ("", None) else "blank"
 
 
-def _cell_value(f: Field | None, value: object) -> object:
-    """A deal value as it is typed into a cell (months as dates)."""
+def _cell_value(f: Field | None, value: object, percent: bool = False) -> object:
+    """A deal value as it is typed into a cell (months as dates; with ``percent``, a percentage as the fraction its
+    percent-formatted cell holds: 85 -> 0.85)."""
     if value is None:
         return None
+    if percent and f is not None and is_percent(f) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value / 100.0
     if f is not None and f.kind == "month":
         s = str(value)
         return dt.date(int(s[:4]), int(s[5:7]), 1)

@@ -54,6 +54,7 @@ from addin.workbook.styles import (
     SECTION_FONT,
     SUMMARY,
     TITLE_FONT,
+    WHOLE_PERCENT_FORMAT,
     WRAP,
     Layout,
     _cell_value,
@@ -66,7 +67,7 @@ from addin.workbook.styles import (
 )
 from engine import COLUMNS, FIELDS, MAX_MONTHS, METRICS, TABLES
 from engine.errors import CdmError
-from engine.fields import Field
+from engine.fields import Field, is_percent
 
 # ------------------------------------------------------------------ sheets
 
@@ -105,7 +106,7 @@ def _cover(wb: Workbook, layout: Layout, deal_name: str) -> None:
         "the scenario comparison, the Monte Carlo summary on Risk and the run stamp.",
         "5. Without Excel: cdm recalc FILE evaluates every formula; cdm report FILE builds the review report.",
         "Sign convention: payments by the buyer are positive amounts; NPV is the present value of those payments.",
-        "Percentages are typed as numbers of percent (90 for 90%); fractions as 0-1.",
+        "Percentages are percent cells: type 90 or 90% for 90 percent; fractions (ramp) as 0-1.",
     ]
     ws.cell(11, 2, "How to use").font = SECTION_FONT
     for i, line in enumerate(howto, start=12):
@@ -169,14 +170,14 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
         ws.cell(row, 2, f.label)
         ws.cell(row, 3, f.name)
         ws.cell(row, 4, f.unit)
-        c = write_cell(ws.cell(row, 5), _cell_value(f, values.get(f.name)))  # user text stays text
+        c = write_cell(ws.cell(row, 5), _cell_value(f, values.get(f.name), percent=True))  # user text stays text
         _style_input(c)
-        fmt = _fmt_for(f)
+        fmt = _fmt_for(f, percent=True)
         if fmt:
             c.number_format = fmt
         ws.cell(row, 6, _default_text(f)).alignment = WRAP
         write_cell(ws.cell(row, 7), sources.get(f.name, f.default_source)).alignment = WRAP
-        dvf = _validation(f)
+        dvf = _validation(f, percent=True)
         if dvf is not None:
             ws.add_data_validation(dvf)
             dvf.add(c.coordinate)
@@ -203,12 +204,12 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
             ws.cell(row, 3, f"{table.name}[{i}]")
             given = table_rows[i - 1] if i <= len(table_rows) else {}
             for j, col in enumerate(table.columns):
-                c = ws.cell(row, 5 + j, _cell_value(col, given.get(col.name)))
+                c = ws.cell(row, 5 + j, _cell_value(col, given.get(col.name), percent=True))
                 _style_input(c)
-                fmt = _fmt_for(col)
+                fmt = _fmt_for(col, percent=True)
                 if fmt:
                     c.number_format = fmt
-                dvc = _validation(col)
+                dvc = _validation(col, percent=True)
                 if dvc is not None:
                     ws.add_data_validation(dvc)
                     dvc.add(c.coordinate)
@@ -272,17 +273,24 @@ def _scenarios(wb: Workbook, layout: Layout, scenarios: dict[str, dict[str, obje
         link = ws.cell(row, 5, f'=IF({base}="","",{base})')
         link.font = LINK_FONT
         pick = f"INDEX($E{row}:${last_alt}{row},1,scenario_index)"
-        live = ws.cell(row, 4, f'=IF({pick}="",$E{row},{pick})')
-        fmt = _fmt_for(f)
+        in_use = f'IF({pick}="",$E{row},{pick})'
+        if is_percent(f):  # the cells hold fractions (percent format); CDM_ functions read the engine's whole numbers
+            live = ws.cell(row, 4, f"=IF(ISNUMBER({in_use}),ROUND({in_use}*100,10),{in_use})")
+        else:
+            live = ws.cell(row, 4, f"={in_use}")
+        fmt = _fmt_for(f, percent=True)
         for j in range(N_SCENARIO_COLUMNS - 1):
-            alt = write_cell(ws.cell(row, 6 + j), _cell_value(f, scenarios[names[j]].get(key)) if j < len(names) else None)
+            given = scenarios[names[j]].get(key) if j < len(names) else None
+            alt = write_cell(ws.cell(row, 6 + j), _cell_value(f, given, percent=True))
             _style_input(alt)
             if fmt:
                 alt.number_format = fmt
         if fmt:
             live.number_format = fmt if fmt != "@" else "General"
             link.number_format = live.number_format
-        dv = _validation(f)
+            if is_percent(f):
+                live.number_format = WHOLE_PERCENT_FORMAT
+        dv = _validation(f, percent=True)
         if dv is not None:
             ws.add_data_validation(dv)
             dv.add(f"F{row}:{last_alt}{row}")
