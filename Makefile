@@ -38,7 +38,7 @@ addin: setup
 	$(PY) -m addin.excel.build_addin
 
 workbooks: setup
-	$(PY) -m addin.workbook.build
+	$(PY) -m addin.excel.build_workbooks
 
 bench: setup
 	$(PY) -m bench

@@ -24,8 +24,8 @@ def new(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a new deal workbook from the template (blank, or filled from a TOML deal file)."""
+    from addin.excel.build_workbooks import save_workbook
     from addin.workbook.atomic import refuse_input_as_output, resolve_output
-    from addin.workbook.build import save_workbook
     from addin.workbook.template import build_deal_workbook, build_template, refuse_lost_scenarios
 
     if output.suffix.lower() != ".xlsx":

@@ -49,7 +49,7 @@ from addin.report.common import (
 from addin.report.sensitivity import _sensitivity_sheet
 from addin.version import package_version
 from addin.workbook.dealfile import DealSource
-from addin.workbook.risk_sheet import fan_chart, histogram_chart, tornado_chart
+from addin.workbook.sheets.risk import fan_chart, histogram_chart, tornado_chart
 from engine import FIELDS, build_schedule, summarize
 from engine.catalogue import gpu_catalogue, market_prices
 from engine.summary import Summary

@@ -66,10 +66,22 @@ def convert(path: Path, target: str, outdir: Path, timeout_s: int = DEFAULT_TIME
 
     ``target`` is a LibreOffice filter spec such as ``pdf`` or ``csv``.
     """
+    return convert_many([path], target, outdir, timeout_s)[0]
+
+
+def convert_many(paths: list[Path], target: str, outdir: Path, timeout_s: int = DEFAULT_TIMEOUT_S) -> list[Path]:
+    """Convert every file of ``paths`` in one LibreOffice process (one start-up, one profile); the new files in order.
+
+    The files must have distinct names (LibreOffice names each output after its input).
+    """
     soffice = find_soffice()
     if soffice is None:
         raise LibreOfficeError("LibreOffice is not installed (Debian: apt-get install libreoffice-calc-nogui)")
+    stems = [p.stem for p in paths]
+    if len(set(stems)) != len(stems):
+        raise ValueError("convert_many needs distinct file names")
     outdir.mkdir(parents=True, exist_ok=True)
+    names = ", ".join(p.name for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
     with tempfile.TemporaryDirectory(prefix="cdm-lo-profile-") as profile:
         user = Path(profile) / "user"
         user.mkdir(parents=True)
@@ -83,14 +95,17 @@ def convert(path: Path, target: str, outdir: Path, timeout_s: int = DEFAULT_TIME
             target,
             "--outdir",
             str(outdir),
-            str(path),
+            *(str(p) for p in paths),
         ]
-        proc = run_bounded(cmd, timeout_s, f"LibreOffice did not finish converting {path.name} within {timeout_s} s")
+        budget = timeout_s * max(1, len(paths))
+        proc = run_bounded(cmd, budget, f"LibreOffice did not finish converting {names} within {budget} s")
     ext = target.split(":", 1)[0]
-    produced = outdir / f"{path.stem}.{ext}"
-    if proc.returncode != 0 or not produced.exists():
+    produced = [outdir / f"{p.stem}.{ext}" for p in paths]
+    missing = [p for p, out in zip(paths, produced, strict=True) if not out.exists()]
+    if proc.returncode != 0 or missing:
         detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise LibreOfficeError(f"LibreOffice could not convert {path.name} to {ext}: {detail[0]}")
+        which = ", ".join(p.name for p in missing) or names
+        raise LibreOfficeError(f"LibreOffice could not convert {which} to {ext}: {detail[0]}")
     return produced
 
 

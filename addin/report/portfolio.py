@@ -237,7 +237,7 @@ def _risk_sheet(wb: Workbook, path: Path, r: PortfolioResult) -> None:
     """The portfolio's Monte Carlo (10,000 paths, the deal report's seed) under its Risk block: the summary, a
     histogram of $ per used GPU-hour, the demand fan against contracted supply and the drivers' rank correlations."""
     from addin.report.common import REPORT_PATHS, REPORT_SEED, put_histogram, risk_sheet
-    from addin.workbook.risk_sheet import fan_chart, histogram_chart, tornado_chart
+    from addin.workbook.sheets.risk import fan_chart, histogram_chart, tornado_chart
     from engine.errors import InputError
     from engine.risk import build_portfolio_risk, summarise_portfolio
 

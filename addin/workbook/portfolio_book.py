@@ -232,7 +232,7 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
 
     from addin.version import package_version
     from addin.workbook.fmt import EXCEL_FORMATS
-    from addin.workbook.risk_sheet import PORTFOLIO_RISK_ROWS, _portfolio_risk_charts, _risk
+    from addin.workbook.sheets.risk import PORTFOLIO_RISK_ROWS, _portfolio_risk_charts, _risk
     from addin.workbook.styles import (
         HEADER_FILL,
         HEADER_FONT,

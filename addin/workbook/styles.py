@@ -61,6 +61,8 @@ class Layout:
     summary_rows: dict[str, int] = field(default_factory=dict)
     schedule_rows: dict[str, int] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # defined name -> reference
+    default_cells: dict[str, str] = field(default_factory=dict)  # field -> Inputs!$F$r, its default value
+    calc_rows: dict[str, int] = field(default_factory=dict)  # line of the Calc sheet -> row
 
 
 def _name(wb: Workbook, layout: Layout, name: str, ref: str) -> None:
@@ -137,6 +139,14 @@ def _rule_text(f: Field) -> str:
         parts.append(f"<= {f.maximum}")
     whole = "a whole number " if f.kind == "integer" else "a number "
     return f"{f.name} must be {whole}" + " and ".join(parts)
+
+
+def default_value(f: Field) -> object:
+    """The Inputs sheet's Default cell of a field: the value a blank takes (a number, or text such as ``advance``),
+    None where a blank means something else (``_default_text`` then says what)."""
+    if f.required or f.default in ("", None) or isinstance(f.default, bool):
+        return None
+    return f.default
 
 
 def _default_text(f: Field) -> str:

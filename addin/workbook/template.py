@@ -3,8 +3,8 @@
 ``build_deal_workbook()`` makes ``templates/deal.xlsx``; given a deal it
 makes that deal's workbook (``workbooks/<deal>.xlsx``) with the deal's values
 typed into the input cells and its scenarios side by side. ``python -m
-addin.workbook.build`` rewrites every committed workbook; a test proves the
-committed files are what this code builds today.
+addin.excel.build_workbooks`` rewrites every committed workbook; a test proves
+the committed files are what this code builds today.
 
 Sheets, in reading order: Cover, Inputs, Scenarios, Schedule, Summary,
 Checks, Compare. Only Inputs (and the scenario columns of Scenarios) hold
@@ -16,12 +16,11 @@ term. Defined names exist for scalar inputs and add-in anchors only.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
@@ -29,12 +28,13 @@ from openpyxl.worksheet.formula import ArrayFormula
 from addin.version import package_version
 from addin.workbook.cells import NIL_MARK, write_cell
 from addin.workbook.fmt import EXCEL_FORMATS
-from addin.workbook.risk_sheet import _risk, _risk_charts
+from addin.workbook.sheets.calc import build_calc_sheet, reference_blocks
+from addin.workbook.sheets.checks import build_checks_sheet
+from addin.workbook.sheets.risk import _risk, _risk_charts
 from addin.workbook.styles import (
     BASE_CASE,
     CALC_FONT,
     CHECK_TOLERANCE,
-    CHECKS,
     COMPARE,
     COVER,
     FIRST_MONTH_COL,
@@ -44,7 +44,6 @@ from addin.workbook.styles import (
     INPUT_FONT,
     INPUTS,
     LINK_FONT,
-    MESSAGE_ROWS,
     N_SCENARIO_COLUMNS,
     REFRESH_FILL,
     REFRESH_FONT,
@@ -64,6 +63,7 @@ from addin.workbook.styles import (
     _style_input,
     _validation,
     abs_ref,
+    default_value,
 )
 from engine import COLUMNS, FIELDS, MAX_MONTHS, METRICS, TABLES
 from engine.errors import CdmError
@@ -83,9 +83,13 @@ def _cover(wb: Workbook, layout: Layout, deal_name: str) -> None:
     ws["B3"].font = TITLE_FONT
     rows: list[tuple[str, object]] = [
         ("Template version", package_version()),
-        ("Master check", f'=IF({CHECKS}!master_check=1,"OK","CHECK FAILED: see the Checks sheet")'),
-        ("Input warnings", f'={CHECKS}!warning_count&" (legal but inconsistent inputs; see Checks)"'),
-        ("Active scenario", f"={INPUTS}!scenario"),
+        ("Master check", '=IF(master_check=1,"OK","CHECK FAILED: see the Checks sheet")'),
+        ("Input warnings", '=warning_count&" (legal but inconsistent inputs; see Checks)"'),
+        (
+            "Native Calc sheet",
+            '=IF(native_covered=1,"covers the scenario in use (compared on Checks)","engine-only features in use: see Calc")',
+        ),
+        ("Active scenario", "=scenario"),
         ("Last refresh", None),
     ]
     for i, (label, value) in enumerate(rows, start=5):
@@ -93,9 +97,10 @@ def _cover(wb: Workbook, layout: Layout, deal_name: str) -> None:
         c = ws.cell(i, 3, value)
         if isinstance(value, str) and value.startswith("="):
             c.font = LINK_FONT
-    stamp = ws.cell(9, 3, "not refreshed yet: press Refresh model (Compute Deal tab) or run cdm refresh")
+    stamp_row = 5 + len(rows) - 1
+    stamp = ws.cell(stamp_row, 3, "not refreshed yet: press Refresh model (Compute Deal tab) or run cdm refresh")
     stamp.fill, stamp.font = REFRESH_FILL, REFRESH_FONT
-    _name(wb, layout, "cdm_run_stamp", abs_ref(COVER, 3, 9))
+    _name(wb, layout, "cdm_run_stamp", abs_ref(COVER, 3, stamp_row))
     howto = [
         "1. Type the deal's terms in the yellow cells of the Inputs sheet. A blank cell means the default shown beside it.",
         "2. Pick the active scenario at the top of Inputs; alternatives are typed on the Scenarios sheet "
@@ -142,7 +147,7 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
         ws.column_dimensions[col].width = width
     ws["B1"] = "Inputs"
     ws["B1"].font = TITLE_FONT
-    ws["B2"] = "Type in the yellow cells. A blank cell means the default in column F. Every input has a defined name (column C)."
+    ws["B2"] = "Type in the yellow cells. A blank cell takes the default in column F. Every input has a defined name (column C)."
     ws["B4"] = "Active scenario"
     ws["B4"].font = HEADER_FONT
     sc = ws["E4"]
@@ -153,7 +158,7 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
     ws.add_data_validation(dv)
     dv.add("E4")
     _name(wb, layout, "scenario", abs_ref(INPUTS, 5, 4))
-    headers = ("Input", "Name", "Unit", "Value (base case)", "Blank means", "Source", "Notes")
+    headers = ("Input", "Name", "Unit", "Value (base case)", "Default (a blank means)", "Source", "Notes")
     for j, h in enumerate(headers, start=2):
         c = ws.cell(6, j, h)
         c.font, c.fill = HEADER_FONT, HEADER_FILL
@@ -175,7 +180,17 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
         fmt = _fmt_for(f, percent=True)
         if fmt:
             c.number_format = fmt
-        ws.cell(row, 6, _default_text(f)).alignment = WRAP
+        default = default_value(f)
+        if default is None:
+            ws.cell(row, 6, _default_text(f)).alignment = WRAP
+        else:
+            d = write_cell(ws.cell(row, 6), default)
+            d.alignment = Alignment(horizontal="right", vertical="top")
+            if isinstance(default, (int, float)):
+                d.number_format = WHOLE_PERCENT_FORMAT if is_percent(f) else (fmt or "General")
+            layout.default_cells[f.name] = abs_ref(INPUTS, 6, row)
+            if f.blank_means:
+                ws.cell(row, 8, "Blank: " + f.blank_means).alignment = WRAP
         write_cell(ws.cell(row, 7), sources.get(f.name, f.default_source)).alignment = WRAP
         dvf = _validation(f, percent=True)
         if dvf is not None:
@@ -227,7 +242,7 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
     _style_input(c)
     ws.cell(row, 6, "1e-9: figures agree to nine significant digits")
     _name(wb, layout, "check_tolerance", abs_ref(INPUTS, 5, row))
-    return row
+    return reference_blocks(wb, layout, ws, row)
 
 
 def _scenario_keys() -> list[tuple[str, Field]]:
@@ -398,7 +413,9 @@ def _summary(wb: Workbook, layout: Layout) -> None:
     ws.cell(row, 2, "Sizing (first SKU of the deal, power in use)").font = SECTION_FONT
     row += 1
     live = {key: f"{quote_sheetname(SCENARIOS)}!$D${r}" for key, r in layout.scenario_rows.items()}
-    sku = f'IF({live["gpu_sku"]}="",{live["fleet[1].gpu_sku"]},{live["gpu_sku"]})'
+    fleet1, default_sku = live["fleet[1].gpu_sku"], layout.default_cells["gpu_sku"]  # the engine's order: fleet, SKU, default
+    one = live["gpu_sku"]
+    sku = f'IF(OR({fleet1}="",{fleet1}="-"),IF(OR({one}="",{one}="-"),{default_sku},{one}),{fleet1})'
     args = f"{live['pue']},{live['network_overhead_pct']}"
     sizing = [
         ("GPU model", "sizing_gpu_sku", f"={sku}", "SKU"),
@@ -418,95 +435,6 @@ def _summary(wb: Workbook, layout: Layout) -> None:
         _name(wb, layout, name, abs_ref(SUMMARY, 4, row))
         layout.summary_rows[name] = row
         row += 1
-
-
-@dataclass
-class Check:
-    name: str
-    label: str
-    formula: str
-    integrity: bool  # True: part of the master check; False: an input warning
-
-
-def _checks(wb: Workbook, layout: Layout) -> None:
-    ws = wb.create_sheet(CHECKS)
-    for col, width in zip("ABCDE", (2, 58, 34, 12, 70)):
-        ws.column_dimensions[col].width = width
-    ws["B1"] = "Checks"
-    ws["B1"].font = TITLE_FONT
-    ws["B2"] = "1 = passes, 0 = fails. Model integrity checks make the master check; input warnings do not block."
-    tol = "check_tolerance"
-
-    def close(a: str, b: str) -> str:
-        return f"=IF(ABS(({a})-({b}))<={tol}*MAX(1,ABS({b})),1,0)"
-
-    net = _sched_ref(layout, "net_fee_usd")
-    rows = {name: _sched_ref(layout, name) for name in layout.schedule_rows}
-    inp = 'CDM_INPUT(cdm_deal,"{}")'.format
-    native_npv = (
-        f"SUMPRODUCT({net},(1-{inp('prepayment_pct')}/100)*(1+{inp('discount_rate_pct')}/100)^(-{rows['year_fraction']}))"
-        f"+SUM({rows['prepayment_usd']})"
-    )
-    paid = f"SUM({rows['cash_payment_usd']})+SUM({rows['equity_payment_usd']})+SUM({rows['revenue_share_payment_usd']})"
-    round_trip = (
-        "=IF(CDM_GPUS_FROM_MW(sizing_mw_from_gpus,sizing_gpu_sku,"
-        f"{inp('pue')},{inp('network_overhead_pct')})=sizing_gpus_from_mw,1,0)"
-    )
-    checks = [
-        Check("check_inputs_valid", "Every input is valid (CDM_CHECK says OK)",
-              '=IF(LEFT(CDM_CHECK(cdm_deal),2)="OK",1,0)', True),
-        Check("check_net_fees_sum", "Monthly net fees sum to net TCV", close(f"SUM({net})", "net_tcv_usd"), True),
-        Check("check_headline", "Headline TCV = full-rate fee x months billed",
-              close(f"{inp('monthly_fee_usd')}*months_billed", "headline_tcv_usd"), True),
-        Check("check_firm_le_net", "Firm commitment <= net TCV", f"=IF(firm_commitment_usd<=net_tcv_usd*(1+{tol}),1,0)", True),
-        Check("check_cumulative", "Cumulative fee at the end = net TCV",
-              close(f"MAX({rows['cumulative_fee_usd']})", "net_tcv_usd"), True),
-        Check("check_npv_native", "NPV recomputed natively from the schedule's net fees and dates",
-              close(native_npv, "npv_usd"), True),
-        Check("check_usd_per_gpu_hour", "$/GPU-hour = net TCV / delivered GPU-hours",
-              close(f"SUM({net})/SUM({rows['delivered_gpu_hours']})", "usd_per_gpu_hour"), True),
-        Check("check_cash_equity", "Cash + equity + revenue-share payments = net TCV", close(paid, "net_tcv_usd"), True),
-        Check("check_mw_gpu_round_trip", "GPUs -> MW -> GPUs round-trips (sizing block)", round_trip, True),
-        Check("check_capacity_le_power", "Delivered capacity never needs more than the facility's power",
-              f"=IF(MAX({rows['delivered_mw']})<={inp('facility_mw')}*(1+{tol}),1,0)", False),
-        Check("check_no_input_warnings", "No legal-but-inconsistent inputs (see the messages below after Refresh)",
-              "=IF(CDM_WARNING_COUNT(cdm_deal)=0,1,0)", False),
-        Check("check_premium_in_range", "Price within 3x of the market reference (premium to market below 200%)",
-              "=IF(premium_to_market_pct<200,1,0)", False),
-    ]  # fmt: skip
-    for j, h in enumerate(("Check", "Name", "Result", "Group"), start=2):
-        c = ws.cell(4, j, h)
-        c.font, c.fill = HEADER_FONT, HEADER_FILL
-    row = 5
-    integrity_cells, warning_cells = [], []
-    for chk in checks:
-        ws.cell(row, 2, chk.label)
-        ws.cell(row, 3, chk.name)
-        ws.cell(row, 4, chk.formula)
-        ws.cell(row, 5, "model integrity" if chk.integrity else "input warning")
-        (integrity_cells if chk.integrity else warning_cells).append(f"$D${row}")
-        _name(wb, layout, chk.name, abs_ref(CHECKS, 4, row))
-        row += 1
-    row += 1
-    ws.cell(row, 2, "Master check (1 = every model integrity check passes)").font = HEADER_FONT
-    ws.cell(row, 4, f"=MIN({','.join(integrity_cells)})").font = HEADER_FONT
-    _name(wb, layout, "master_check", abs_ref(CHECKS, 4, row))
-    row += 1
-    ws.cell(row, 2, "Input warnings (checks that fail, plus the engine's own warnings)").font = HEADER_FONT
-    ws.cell(row, 4, f"=COUNTIF({warning_cells[0]}:{warning_cells[-1]},0)").font = HEADER_FONT
-    _name(wb, layout, "warning_count", abs_ref(CHECKS, 4, row))
-    row += 2
-    ws.cell(row, 2, "Messages from the engine (written by Refresh)").font = SECTION_FONT
-    row += 1
-    for j, h in enumerate(("Severity", "Where", "", "Message"), start=2):
-        c = ws.cell(row, j, h)
-        c.font, c.fill = HEADER_FONT, HEADER_FILL
-    row += 1
-    for r in range(row, row + MESSAGE_ROWS):
-        for col in range(2, 6):
-            cell = ws.cell(r, col)
-            cell.fill, cell.font = REFRESH_FILL, REFRESH_FONT
-    _name(wb, layout, "cdm_messages", abs_ref(CHECKS, 2, row, 5, row + MESSAGE_ROWS - 1))
 
 
 SELLER_SUMMARY_FIGURES = (
@@ -619,8 +547,9 @@ def build_deal_workbook(
     _inputs(wb, layout, values)
     _scenarios(wb, layout, {k: _flatten_tables(v) for k, v in (scenarios or {}).items()})
     _schedule(wb, layout)
+    build_calc_sheet(wb, layout)
     _summary(wb, layout)
-    _checks(wb, layout)
+    build_checks_sheet(wb, layout)
     _compare(wb, layout)
     _tables(wb, layout)
     _risk(wb, layout, dict(risk or {}), charts=_risk_charts)

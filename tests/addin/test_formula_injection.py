@@ -128,7 +128,7 @@ def test_portfolio_writers_write_user_text_as_text(payload: str, tmp_path: Path)
     assert res.exit_code == 0, res.output
     assert assert_text_not_formula(report, payload) >= 2
 
-    from addin.workbook.build import save_workbook
+    from addin.excel.build_workbooks import save_workbook
     from addin.workbook.portfolio_book import build_portfolio_workbook, flatten_portfolio_file
 
     inputs, rows = flatten_portfolio_file(portfolio)

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula
 
+from addin.excel.build_workbooks import build_committed, iter_committed
 from addin.excel.recalc import recalculate
-from addin.workbook.build import build_committed, iter_committed
 from addin.workbook.load import load_deal
 from engine import FIELDS, TABLES, evaluate
 from engine.summary import METRICS
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = [p for p, _ in iter_committed()]
 DEAL_BOOKS = [p for p in COMMITTED if "portfolio" not in p.name]
 PORTFOLIO_BOOKS = [p for p in COMMITTED if "portfolio" in p.name]
-CALC_SHEETS = ("Schedule", "Summary", "Checks")
+CALC_SHEETS = ("Schedule", "Calc", "Summary", "Checks")
 
 
 def canonical(path: Path) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Build every committed workbook (``make workbooks``: ``python -m addin.workbook.build``): the deal and portfolio
+"""Build every committed workbook (``make workbooks``: ``python -m addin.excel.build_workbooks``): the deal and portfolio
 templates and the seed workbooks, byte-reproducible, so a test can prove the committed files are current."""
 
 from __future__ import annotations
