@@ -84,7 +84,7 @@ def CDM_PORTFOLIO_SCHEDULE(inputs, contracts):
     return udfs.cdm_portfolio_schedule(inputs, contracts)
 
 
-@xw.func(category="Compute Deal")
+@xw.func(category="Compute Deal", call_in_wizard=False)  # slow: the function wizard must not run it
 @xw.arg("inputs", doc=PORTFOLIO_DOC, ndim=2)
 @xw.arg("contracts", doc=CONTRACTS_DOC, ndim=2)
 @xw.arg("paths", doc="Monte Carlo paths, up to 1,000,000 (blank: 10,000)")
@@ -95,7 +95,7 @@ def CDM_PORTFOLIO_SIMULATE(inputs, contracts, paths=None, seed=None, risk=None):
     return udfs.cdm_portfolio_simulate(inputs, contracts, paths, seed, risk)
 
 
-@xw.func(category="Compute Deal")
+@xw.func(category="Compute Deal", call_in_wizard=False)  # slow: the function wizard must not run it
 @xw.arg("deal", doc=DEAL_DOC, ndim=2)
 @xw.arg("paths", doc="Monte Carlo paths, up to 1,000,000 (blank: 10,000)")
 @xw.arg("seed", doc="Seed of the random numbers (blank: 20260506)")
@@ -105,7 +105,7 @@ def CDM_SIMULATE(deal, paths=None, seed=None, risk=None):
     return udfs.cdm_simulate(deal, paths, seed, risk)
 
 
-@xw.func(category="Compute Deal")
+@xw.func(category="Compute Deal", call_in_wizard=False)  # slow: the function wizard must not run it
 @xw.arg("deal", doc=DEAL_DOC, ndim=2)
 @xw.arg("output", doc="The figure to tabulate, e.g. npv_usd or usd_per_used_gpu_hour")
 @xw.arg("row_input", doc="The input varied down the rows, e.g. utilization_pct")

@@ -37,7 +37,7 @@ import numpy_financial as npf
 from engine.finance import monthly_irr_annualised
 from engine.schedule import Schedule
 
-BREAKEVEN_ITERATIONS = 60
+BREAKEVEN_ITERATIONS = 100
 BREAKEVEN_MAX_USD_PER_GPU_HOUR = 1000.0
 
 
@@ -156,21 +156,39 @@ class SellerModel:
         return (case.project_fcf_usd * self.discount).sum(axis=1) - self.capex
 
     def breakeven_usd_per_gpu_hour(self) -> np.ndarray:
-        """The price per delivered GPU-hour at which the project NPV is zero (bisection, every scenario at once).
+        """The price per delivered GPU-hour at which the project NPV is zero (every scenario at once).
 
+        The NPV rises with the price, piecewise linearly (tax is charged on positive profit only), so the root is
+        bracketed and found by the Illinois variant of regula falsi: exact as soon as both ends of the bracket lie on
+        one linear piece, usually within ten evaluations; a step that leaves the bracket is a bisection step. It
+        stops when the bracket is within 1e-13 of the price (a bisection would need 60 evaluations for that).
         NaN (shown as "none") where the NPV is positive even at a price of zero (the other flows, a residual
         value, already repay the capex) or still negative at the ceiling: there is then no break-even price.
         """
         hours = self.schedule.delivered_gpu_hours
-        at_zero = self.project_npv(self.case(hours * 0.0)) > 0
-        at_cap = self.project_npv(self.case(hours * BREAKEVEN_MAX_USD_PER_GPU_HOUR)) > 0
-        lo = np.zeros(self.n)
-        hi = np.full(self.n, BREAKEVEN_MAX_USD_PER_GPU_HOUR)
+
+        def npv(price: np.ndarray) -> np.ndarray:
+            return self.project_npv(self.case(hours * _col(price)))
+
+        lo, hi = np.zeros(self.n), np.full(self.n, BREAKEVEN_MAX_USD_PER_GPU_HOUR)
+        f_lo, f_hi = npv(lo), npv(hi)
+        at_zero, at_cap = f_lo > 0, f_hi > 0
+        side = np.zeros(self.n)  # +1: hi moved last, -1: lo moved last
         for _ in range(BREAKEVEN_ITERATIONS):
-            mid = (lo + hi) / 2.0
-            positive = self.project_npv(self.case(hours * _col(mid))) > 0
-            hi = np.where(positive, mid, hi)
-            lo = np.where(positive, lo, mid)
+            open_ = (hi - lo) > 1e-13 * np.maximum(hi, 1.0)
+            if not (open_ & ~at_zero & at_cap).any():
+                break
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+            x = np.where(np.isfinite(x) & (x > lo) & (x < hi), x, (lo + hi) / 2.0)
+            f_x = npv(x)
+            positive = f_x > 0
+            # Illinois: an end kept twice in a row has its value halved, so the next step moves it
+            f_lo = np.where(positive & (side > 0), f_lo / 2.0, f_lo)
+            f_hi = np.where(~positive & (side < 0), f_hi / 2.0, f_hi)
+            hi, f_hi = np.where(positive & open_, x, hi), np.where(positive & open_, f_x, f_hi)
+            lo, f_lo = np.where(~positive & open_, x, lo), np.where(~positive & open_, f_x, f_lo)
+            side = np.where(open_, np.where(positive, 1.0, -1.0), side)
         return np.where(at_zero | ~at_cap, np.nan, (lo + hi) / 2.0)
 
     def early_exit_revenue(self) -> np.ndarray:

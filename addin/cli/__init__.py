@@ -15,7 +15,7 @@ from addin.workbook.dealfile import DealFileError
 
 __all__ = ["_json_safe", "app", "main"]
 
-for _group in ("deal", "files", "review", "portfolio", "risk"):  # each registers its commands, in `cdm --help` order
+for _group in ("deal", "files", "review", "portfolio", "risk", "excel"):  # each registers its commands, in `cdm --help` order
     importlib.import_module(f"addin.cli.{_group}")
 
 

@@ -42,7 +42,9 @@ def new(
         wb, _ = build_deal_workbook(src.raw, src.scenarios, risk=src.risk)
     else:
         wb, _ = build_template()
-    save_workbook(wb, output)
+    import datetime as dt
+
+    save_workbook(wb, output, refreshed=dt.datetime.now(dt.UTC))
     if as_json:
         _dump({"written": [str(output)], "from": str(from_deal) if from_deal is not None else None})
         return

@@ -3,6 +3,7 @@ templates and the seed workbooks, byte-reproducible, so a test can prove the com
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from addin.workbook.template import EXAMPLE_PORTFOLIO, build_deal_workbook, build_template
+from engine.errors import CdmError
 
 
 def iter_committed() -> Iterable[tuple[Path, Path | None]]:
@@ -23,17 +25,27 @@ def iter_committed() -> Iterable[tuple[Path, Path | None]]:
         yield root / "workbooks" / f"{toml.stem}.xlsx", toml
 
 
-def save_workbook(wb: Workbook, path: Path, *, pinned: bool = False) -> None:
-    """Save atomically: a temp file in the same folder, fsync, then rename over the target.
+def save_workbook(wb: Workbook, path: Path, *, pinned: bool = False, refreshed: dt.datetime | None = None) -> None:
+    """Save atomically (a temp file in the same folder, fsync, then rename over the target), with every formula's
+    computed value stored in the file, so it opens with its numbers in any spreadsheet (:mod:`addin.excel.cached`).
 
-    ``pinned`` (the committed template and seed workbooks) makes the file byte-reproducible: openpyxl
-    stamps the save time into docProps/core.xml and every zip entry, so those are set to the workbook's
-    creation time and regenerating an unchanged workbook leaves git with nothing to commit.
+    ``refreshed`` runs Refresh first (as the ribbon button does, stamped with that time): the checks list, the
+    scenario comparison and the Risk summary are filled. ``pinned`` (the committed template and seed workbooks)
+    makes the file byte-reproducible: openpyxl stamps the save time into docProps/core.xml and every zip entry,
+    so those are set to the workbook's creation time and regenerating an unchanged workbook leaves git with
+    nothing to commit.
     """
+    from addin.excel.cached import cache_values
+    from addin.excel.refresh import refresh
     from addin.workbook.atomic import atomic_write
+    from addin.workbook.book import OpenpyxlBook
 
+    if refreshed is not None:
+        refresh(OpenpyxlBook(wb), refreshed)
     with atomic_write(path) as tmp:
         wb.save(tmp)
+        with contextlib.suppress(CdmError):  # a formula the headless engine cannot read: Excel computes it on load
+            cache_values(tmp, path.suffix)
         if pinned:
             _pin_timestamps(tmp, wb.properties.created)
 
@@ -74,7 +86,7 @@ def build_committed(out_dir: Path | None = None) -> list[Path]:
             wb, _ = build_deal_workbook(src.raw, src.scenarios, risk=src.risk)
         path = target if out_dir is None else out_dir / target.name
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_workbook(wb, path, pinned=True)
+        save_workbook(wb, path, pinned=True, refreshed=wb.properties.created.replace(tzinfo=dt.UTC))
         written.append(path)
     return written
 

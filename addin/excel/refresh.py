@@ -11,6 +11,7 @@ from the time in the stamp.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -293,6 +294,10 @@ def refresh_file(path: Path, now: dt.datetime | None = None) -> RefreshResult:
         if lost:  # never exit 0 with less than the user had
             raise DealFileError(path, f"refresh would drop {', '.join(lost)}, which it cannot carry over: nothing was written; "
                                       "refresh it in Excel with the ribbon's Refresh model button instead")  # fmt: skip
+        from addin.excel.cached import cache_values
+
+        with contextlib.suppress(CdmError):  # a formula the headless engine cannot read: Excel computes it on load
+            cache_values(tmp, target.suffix)
     return result
 
 

@@ -75,29 +75,60 @@ def cell_safe(fn: Callable[P, R]) -> Callable[P, R | str]:
 
 
 class _Cache:
-    """The last few evaluated deals, keyed by a digest of their inputs.
+    """The last few evaluated deals, keyed by a digest of their cells, with what the cells ask of them.
 
-    A deal workbook has dozens of CDM_ cells over one deal range; each
-    recalculation evaluates the deal once. Errors are cached too.
+    A deal workbook has dozens of CDM_ cells over one deal range; each recalculation reads the range's cells
+    once (the digest of the cells is checked first, so an unchanged range is not parsed again), evaluates the
+    deal once, and builds its record (the figures by name) and the seller's figures once. Errors are cached too.
     """
 
     def __init__(self, size: int = 32) -> None:
         self.size = size
         self.items: OrderedDict[str, Summary | CdmError] = OrderedDict()
+        self.cells: OrderedDict[object, str] = OrderedDict()  # the cells (or their digest) -> digest of the inputs
+        self.derived: dict[tuple[str, str], Any] = {}  # (inputs digest, what) -> the record or the seller record
         self.hits = self.misses = 0
 
+    @staticmethod
+    def _digest(obj: object) -> str:
+        return hashlib.sha256(repr(obj).encode()).hexdigest()
+
+    def key_of_block(self, deal: Any) -> str:
+        """The inputs digest of a (name, value) block; the block is parsed only the first time its cells are seen."""
+        rows = np.asarray(deal, dtype=object).tolist() if isinstance(deal, np.ndarray) else deal
+        try:  # the cells themselves are the key (a dict compares them exactly); unhashable cells fall back to text
+            cells: object = tuple(tuple(row) if isinstance(row, (list, tuple)) else (row,) for row in rows)
+            hash(cells)
+        except TypeError:
+            cells = self._digest(rows)
+        key = self.cells.get(cells)
+        if key is None:
+            key = self.key(block_to_raw(deal))
+            self.cells[cells] = key
+            if len(self.cells) > self.size:
+                self.cells.popitem(last=False)
+        return key
+
+    def key(self, raw: dict[str, object]) -> str:
+        key = self._digest(sorted(raw.items(), key=lambda kv: kv[0]))
+        self.derived.setdefault((key, "raw"), raw)
+        return key
+
     def get(self, raw: dict[str, object]) -> Summary:
-        key = hashlib.sha256(repr(sorted(raw.items(), key=lambda kv: kv[0])).encode()).hexdigest()
+        return self.by_key(self.key(raw))
+
+    def by_key(self, key: str) -> Summary:
         found = self.items.get(key)
         if found is None:
             self.misses += 1
             try:
-                found = summarize(build_schedule(build_terms(raw)))
+                found = summarize(build_schedule(build_terms(self.derived[(key, "raw")])))
             except CdmError as exc:
                 found = exc
             self.items[key] = found
             if len(self.items) > self.size:
-                self.items.popitem(last=False)
+                old, _ = self.items.popitem(last=False)
+                self.derived = {k: v for k, v in self.derived.items() if k[0] != old}
         else:
             self.hits += 1
             self.items.move_to_end(key)
@@ -105,8 +136,26 @@ class _Cache:
             raise found
         return found
 
+    def record(self, key: str) -> dict[str, Any]:
+        """The deal's figures by name (``Summary.record(0)``), built once per deal."""
+        if (key, "record") not in self.derived:
+            self.derived[(key, "record")] = self.by_key(key).record(0)
+        else:
+            self.by_key(key)  # counts the hit, raises a cached error
+        return self.derived[(key, "record")]  # type: ignore[no-any-return]
+
+    def seller(self, key: str) -> dict[str, Any]:
+        """The seller's figures by name, built once per deal (its break-even is a bisection)."""
+        from engine.seller import seller_summary
+
+        if (key, "seller") not in self.derived:
+            self.derived[(key, "seller")] = seller_summary(self.by_key(key).schedule).record(0)
+        return self.derived[(key, "seller")]  # type: ignore[no-any-return]
+
     def clear(self) -> None:
         self.items.clear()
+        self.cells.clear()
+        self.derived.clear()
         self.hits = self.misses = 0
 
 
@@ -115,7 +164,7 @@ CACHE = _Cache()
 
 def evaluate_block(deal: Any) -> Summary:
     """The summary of the deal in a (name, value) block; raises CdmError on bad input."""
-    return CACHE.get(block_to_raw(deal))
+    return CACHE.by_key(CACHE.key_of_block(deal))
 
 
 def _arg(name: str, value: object, default: object = None) -> Any:
@@ -168,8 +217,7 @@ def cdm_summary(deal: Any, figure: Any) -> float | str:
     name = str(scalar(figure)).strip()
     if name not in FIGURES:
         raise CdmError(f"unknown figure {name!r}; known figures: {', '.join(FIGURES)}")
-    rec = evaluate_block(deal).record(0)
-    value = rec[name]
+    value = CACHE.record(CACHE.key_of_block(deal))[name]
     if value is None:
         return "n/a"
     if name in ("start_month", "end_month", "exit_date"):
@@ -215,13 +263,13 @@ def cdm_input(deal: Any, name: Any) -> float | str:
 @cell_safe
 def cdm_seller(deal: Any, figure: Any) -> float | str:
     """A seller or build-vs-buy figure by name (``project_irr_pct``, ``payback_month``, ``build_saving_npv_usd``...)."""
-    from engine.seller import SELLER_FIGURES, seller_summary
+    from engine.seller import SELLER_FIGURES
 
     name = str(scalar(figure)).strip()
     names = [f[0] for f in SELLER_FIGURES]
     if name not in names:
         raise CdmError(f"unknown seller figure {name!r}; known figures: {', '.join(names)}")
-    value = seller_summary(evaluate_block(deal).schedule).record(0)[name]
+    value = CACHE.seller(CACHE.key_of_block(deal))[name]
     return "none" if value is None else float(value)
 
 

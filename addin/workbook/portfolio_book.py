@@ -268,7 +268,7 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
     write_cell(cover["B3"], str(raw.get("portfolio_name", "") or "Portfolio template"))
     cover["B3"].font = TITLE_FONT
     cover["B5"], cover["C5"] = "Template version", package_version()
-    cover["B6"], cover["C6"] = "Master check", '=IF(Checks!master_check=1,"OK","CHECK FAILED: see the Checks sheet")'
+    cover["B6"], cover["C6"] = "Master check", '=IF(master_check=1,"OK","CHECK FAILED: see the Checks sheet")'
     cover["C6"].font = LINK_FONT
     cover["B7"] = "Last refresh"
     cover["C7"] = "not refreshed yet: press Refresh model (Compute Deal tab) or run cdm refresh"
@@ -475,6 +475,9 @@ def build_portfolio_workbook(raw: dict[str, Any] | None = None, contracts: Seque
     wb.properties.creator = wb.properties.lastModifiedBy = "Compute Deal Model"
     wb.properties.created = wb.properties.modified = dt.datetime(2026, 1, 1)
     wb.calculation.fullCalcOnLoad = True
+    from addin.workbook.sheets.printing import print_portfolio_workbook
+
+    print_portfolio_workbook(wb, str(raw.get("portfolio_name", "") or "Portfolio template"))
     return wb
 
 

@@ -30,6 +30,7 @@ from addin.workbook.cells import NIL_MARK, write_cell
 from addin.workbook.fmt import EXCEL_FORMATS
 from addin.workbook.sheets.calc import build_calc_sheet, reference_blocks
 from addin.workbook.sheets.checks import build_checks_sheet
+from addin.workbook.sheets.printing import print_deal_workbook
 from addin.workbook.sheets.risk import _risk, _risk_charts
 from addin.workbook.styles import (
     BASE_CASE,
@@ -553,6 +554,7 @@ def build_deal_workbook(
     _compare(wb, layout)
     _tables(wb, layout)
     _risk(wb, layout, dict(risk or {}), charts=_risk_charts)
+    print_deal_workbook(wb, str(raw.get("deal_name") or "Deal template"), _longest_term(raw, scenarios or {}))
     wb.active = wb.sheetnames.index(INPUTS)
     props = wb.properties
     props.creator = props.lastModifiedBy = "Compute Deal Model"
@@ -560,6 +562,23 @@ def build_deal_workbook(
     props.created = props.modified = dt.datetime(2026, 1, 1)
     wb.calculation.fullCalcOnLoad = True
     return wb, layout
+
+
+def _longest_term(raw: dict[str, object], scenarios: dict[str, dict[str, object]]) -> int:
+    """Months billed by the longest scenario (the timeline sheets print that many); 120 when a month is unreadable."""
+
+    def month(value: object) -> int:
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.year * 12 + value.month
+        text = str(value)
+        return int(text[:4]) * 12 + int(text[5:7])
+
+    try:
+        terms = [month(o.get("end_month", raw.get("end_month"))) - month(o.get("start_month", raw.get("start_month"))) + 1
+                 for o in [{}, *scenarios.values()]]  # fmt: skip
+    except (ValueError, TypeError, IndexError):
+        return MAX_MONTHS
+    return max(1, min(MAX_MONTHS, max(terms)))
 
 
 def refuse_lost_scenarios(src: Any) -> None:

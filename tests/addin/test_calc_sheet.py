@@ -19,7 +19,7 @@ from addin.workbook.template import build_deal_workbook
 from engine import build_schedule, build_terms, summarize
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = sorted(p for p in (ROOT / "workbooks").glob("*.xlsx") if "portfolio" not in p.name) + [ROOT / "templates" / "deal.xlsx"]
+SEEDS = [*sorted(p for p in (ROOT / "workbooks").glob("*.xlsx") if "portfolio" not in p.name), ROOT / "templates" / "deal.xlsx"]
 NATIVE = {
     "native_net_tcv_usd": "net_tcv_usd",
     "native_npv_usd": "npv_usd",
@@ -31,16 +31,41 @@ BASE = {"deal_name": "Calc variant", "start_month": "2026-03", "end_month": "203
 # Deals that exercise every line of the sheet: arrears, escalator anniversaries, prepayment, take-or-pay below and
 # above utilisation, uptime, exit rights inside and beyond the term, three ways of counting GPUs.
 VARIANTS: dict[str, dict[str, object]] = {
-    "arrears-escalator-prepaid": {**BASE, "payment_timing": "arrears", "escalator_pct_per_year": 3.5, "prepayment_pct": 20,
-                                  "facility_mw": 150, "gpu_sku": "B200", "pue": 1.3, "network_overhead_pct": 5},  # fmt: skip
-    "usage-below-take-or-pay": {**BASE, "utilization_pct": 55, "take_or_pay_min_pct": 70, "expected_uptime_pct": 99.5,
-                                "facility_mw": 200, "gpu_count": 90_000, "discount_rate_pct": 11.25},  # fmt: skip
-    "usage-above-take-or-pay": {**BASE, "utilization_pct": 85, "take_or_pay_min_pct": 60, "facility_mw": 120,
-                                "ramp_months": 5, "ramp_fee_fraction": 0.3, "ramp_capacity_fraction": 0.4},  # fmt: skip
+    "arrears-escalator-prepaid": {
+        **BASE,
+        "payment_timing": "arrears",
+        "escalator_pct_per_year": 3.5,
+        "prepayment_pct": 20,
+        "facility_mw": 150,
+        "gpu_sku": "B200",
+        "pue": 1.3,
+        "network_overhead_pct": 5,
+    },
+    "usage-below-take-or-pay": {
+        **BASE,
+        "utilization_pct": 55,
+        "take_or_pay_min_pct": 70,
+        "expected_uptime_pct": 99.5,
+        "facility_mw": 200,
+        "gpu_count": 90_000,
+        "discount_rate_pct": 11.25,
+    },
+    "usage-above-take-or-pay": {
+        **BASE,
+        "utilization_pct": 85,
+        "take_or_pay_min_pct": 60,
+        "facility_mw": 120,
+        "ramp_months": 5,
+        "ramp_fee_fraction": 0.3,
+        "ramp_capacity_fraction": 0.4,
+    },
     "exit-mid-month": {**BASE, "notice_days": 45, "lockin_months": 7, "facility_mw": 80, "gpu_sku": "GB200"},
     "exit-beyond-term": {**BASE, "end_month": "2026-08", "notice_days": 60, "lockin_months": 5, "facility_mw": 10},
-    "fleet": {**BASE, "facility_mw": 300, "fleet": [{"gpu_sku": "H100-SXM", "gpu_count": 60_000},
-                                                     {"gpu_sku": "GB200", "gpu_count": 40_000}]},  # fmt: skip
+    "fleet": {
+        **BASE,
+        "facility_mw": 300,
+        "fleet": [{"gpu_sku": "H100-SXM", "gpu_count": 60_000}, {"gpu_sku": "GB200", "gpu_count": 40_000}],
+    },
     "one-month": {**BASE, "end_month": "2026-03", "facility_mw": 5, "payment_timing": "arrears"},
 }
 

@@ -142,6 +142,7 @@ failed:
 End Function
 
 Function CDM_PORTFOLIO_SIMULATE(inputs, contracts, Optional paths, Optional seed, Optional risk)
+    If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
         CDM_PORTFOLIO_SIMULATE = XLPy.CallUDF("computedeal", "CDM_PORTFOLIO_SIMULATE", Array(inputs, contracts, paths, seed, risk), ActiveWorkbook, Application.Caller)
@@ -181,6 +182,7 @@ failed:
 End Function
 
 Function CDM_SIMULATE(deal, Optional paths, Optional seed, Optional risk)
+    If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
         CDM_SIMULATE = XLPy.CallUDF("computedeal", "CDM_SIMULATE", Array(deal, paths, seed, risk), ActiveWorkbook, Application.Caller)
@@ -207,6 +209,7 @@ failed:
 End Function
 
 Function CDM_TABLE(deal, output, row_input, row_values, col_input, col_values)
+    If (Not Application.CommandBars("Standard").Controls(1).Enabled) Then Exit Function
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
         CDM_TABLE = XLPy.CallUDF("computedeal", "CDM_TABLE", Array(deal, output, row_input, row_values, col_input, col_values), ActiveWorkbook, Application.Caller)
