@@ -100,36 +100,42 @@ def _cover(wb: Workbook, layout: Layout, deal_name: str) -> None:
             c.font = LINK_FONT
     stamp_row = 5 + len(rows) - 1
     stamp = ws.cell(stamp_row, 3, "not refreshed yet: press Refresh model (Compute Deal tab) or run cdm refresh")
-    stamp.fill, stamp.font = REFRESH_FILL, REFRESH_FONT
+    stamp.fill, stamp.font, stamp.alignment = REFRESH_FILL, REFRESH_FONT, WRAP
+    ws.row_dimensions[stamp_row].height = 30  # the stamp runs to two lines
     _name(wb, layout, "cdm_run_stamp", abs_ref(COVER, 3, stamp_row))
     howto = [
         "1. Type the deal's terms in the yellow cells of the Inputs sheet. A blank cell means the default shown beside it.",
         "2. Pick the active scenario at the top of Inputs; alternatives are typed on the Scenarios sheet "
         "(blank = same as base case; - = blank).",
-        "3. The Schedule, Summary, Checks and Tables sheets compute with =CDM_ formulas (the Compute Deal add-in) and native "
-        "formulas; on Tables, retype any figure, input name or value to try.",
+        "3. The Schedule, Summary, Checks and Tables sheets compute with =CDM_ formulas (the Compute Deal add-in); the Calc "
+        "sheet rebuilds the schedule in ordinary formulas, and Checks compare the two. On Tables, retype any figure, input "
+        "name or value to try.",
         "4. Press Refresh model on the Compute Deal ribbon tab (or run cdm refresh FILE) for the checks list, "
         "the scenario comparison, the Monte Carlo summary on Risk and the run stamp.",
-        "5. Without Excel: cdm recalc FILE evaluates every formula; cdm report FILE builds the review report.",
+        "5. Without Excel: the file holds every figure's last computed value; cdm recalc FILE evaluates every formula; "
+        "cdm report FILE builds the review report.",
         "Sign convention: payments by the buyer are positive amounts; NPV is the present value of those payments.",
         "Percentages are percent cells: type 90 or 90% for 90 percent; fractions (ramp) as 0-1.",
     ]
-    ws.cell(11, 2, "How to use").font = SECTION_FONT
-    for i, line in enumerate(howto, start=12):
-        ws.cell(i, 2, line)
-    ws.cell(20, 2, "Colour legend").font = SECTION_FONT
+    top = stamp_row + 2
+    ws.cell(top, 2, "How to use").font = SECTION_FONT
+    for i, line in enumerate(howto, start=top + 1):
+        _cover_line(ws, i, line)
+    top += len(howto) + 2
+    ws.cell(top, 2, "Colour legend").font = SECTION_FONT
     legend = [
         ("Input (typed by you)", INPUT_FONT, INPUT_FILL),
         ("Formula (calculated)", CALC_FONT, None),
         ("Link to another sheet", LINK_FONT, None),
         ("Written by Refresh (do not type)", REFRESH_FONT, REFRESH_FILL),
     ]
-    for i, (label, font, fill) in enumerate(legend, start=21):
+    for i, (label, font, fill) in enumerate(legend, start=top + 1):
         c = ws.cell(i, 2, label)
         c.font = font
         if fill is not None:
             c.fill = fill
-    ws.cell(26, 2, "Qualifications").font = SECTION_FONT
+    top += len(legend) + 2
+    ws.cell(top, 2, "Qualifications").font = SECTION_FONT
     qualifications = [
         "Figures are only as good as the inputs: terms marked ASSUMED in a deal's sources are not public.",
         "Delivered GPU-hours assume the contracted GPUs run every hour of the month, "
@@ -138,8 +144,16 @@ def _cover(wb: Workbook, layout: Layout, deal_name: str) -> None:
         "spot and reserved differ.",
         "The model covers one contract at a time; portfolio, seller economics and risk are separate workbooks.",
     ]
-    for i, line in enumerate(qualifications, start=27):
-        ws.cell(i, 2, line)
+    for i, line in enumerate(qualifications, start=top + 1):
+        _cover_line(ws, i, line)
+
+
+def _cover_line(ws: Any, row: int, text: str) -> None:
+    """A line of prose across columns B:C, wrapped, its row tall enough for it (about 110 characters a line)."""
+    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
+    c = ws.cell(row, 2, text)
+    c.alignment = WRAP
+    ws.row_dimensions[row].height = 15 * max(1, -(-len(text) // 110))
 
 
 def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
@@ -186,7 +200,7 @@ def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
             ws.cell(row, 6, _default_text(f)).alignment = WRAP
         else:
             d = write_cell(ws.cell(row, 6), default)
-            d.alignment = Alignment(horizontal="right", vertical="top")
+            d.alignment = Alignment(horizontal="center", vertical="top")
             if isinstance(default, (int, float)):
                 d.number_format = WHOLE_PERCENT_FORMAT if is_percent(f) else (fmt or "General")
             layout.default_cells[f.name] = abs_ref(INPUTS, 6, row)
