@@ -65,6 +65,17 @@ class Layout:
     calc_rows: dict[str, int] = field(default_factory=dict)  # line of the Calc sheet -> row
 
 
+def new_sheet(wb: Workbook, name: str, widths: tuple[float, ...], title: str, note: str) -> Any:
+    """A sheet of the workbooks: column widths from A, a title in B1 and a line saying what it holds in B2."""
+    ws = wb.create_sheet(name)
+    for j, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+    ws["B1"] = title
+    ws["B1"].font = TITLE_FONT
+    ws["B2"] = note
+    return ws
+
+
 def _name(wb: Workbook, layout: Layout, name: str, ref: str) -> None:
     wb.defined_names[name] = DefinedName(name, attr_text=ref)
     layout.names[name] = ref

@@ -65,6 +65,7 @@ from addin.workbook.styles import (
     _validation,
     abs_ref,
     default_value,
+    new_sheet,
 )
 from engine import COLUMNS, FIELDS, MAX_MONTHS, METRICS, TABLES
 from engine.errors import CdmError
@@ -157,12 +158,13 @@ def _cover_line(ws: Any, row: int, text: str) -> None:
 
 
 def _inputs(wb: Workbook, layout: Layout, values: dict[str, object]) -> int:
-    ws = wb.create_sheet(INPUTS)
-    for col, width in zip("ABCDEFGH", (2, 44, 26, 16, 18, 18, 48, 40)):
-        ws.column_dimensions[col].width = width
-    ws["B1"] = "Inputs"
-    ws["B1"].font = TITLE_FONT
-    ws["B2"] = "Type in the yellow cells. A blank cell takes the default in column F. Every input has a defined name (column C)."
+    ws = new_sheet(
+        wb,
+        INPUTS,
+        (2, 44, 26, 16, 18, 18, 48, 40),
+        "Inputs",
+        "Type in the yellow cells. A blank cell takes the default in column F. Every input has a defined name (column C).",
+    )
     ws["B4"] = "Active scenario"
     ws["B4"].font = HEADER_FONT
     sc = ws["E4"]
@@ -381,18 +383,14 @@ def _zero_blank(fmt: str) -> str:
     return f'{positive};{negative};""'
 
 
-def _sched_ref(layout: Layout, name: str) -> str:
-    row = layout.schedule_rows[name]
-    return abs_ref(SCHEDULE, FIRST_MONTH_COL, row, FIRST_MONTH_COL + MAX_MONTHS - 1, row)
-
-
 def _summary(wb: Workbook, layout: Layout) -> None:
-    ws = wb.create_sheet(SUMMARY)
-    for col, width in zip("ABCDE", (2, 48, 30, 20, 16)):
-        ws.column_dimensions[col].width = width
-    ws["B1"] = "Summary"
-    ws["B1"].font = TITLE_FONT
-    ws["B2"] = "Key figures of the scenario in use, computed by =CDM_SUMMARY(cdm_deal, name)."
+    ws = new_sheet(
+        wb,
+        SUMMARY,
+        (2, 48, 30, 20, 16),
+        "Summary",
+        "Key figures of the scenario in use, computed by =CDM_SUMMARY(cdm_deal, name).",
+    )
     for j, h in enumerate(("Figure", "Name", "Value", "Unit"), start=2):
         c = ws.cell(4, j, h)
         c.font, c.fill = HEADER_FONT, HEADER_FILL
@@ -508,14 +506,11 @@ TWO_WAY_TABLES: tuple[tuple[str, str, str, tuple[float, ...], str, tuple[float, 
 
 def _tables(wb: Workbook, layout: Layout) -> None:
     """Two-way data tables as =CDM_TABLE array formulas: every name and value in them can be retyped."""
-    ws = wb.create_sheet("Tables")
-    for col, width in zip("ABCDEFGHI", (2, 34, 26, 16, 16, 16, 16, 16, 2)):
-        ws.column_dimensions[col].width = width
-    ws["B1"] = "Two-way tables: any figure over any two inputs, one engine call each"
-    ws["B1"].font = TITLE_FONT
-    ws["B2"] = ("Type any figure name (as on the Summary sheet) and any two numeric input names (as on the Inputs "
+    ws = new_sheet(wb, "Tables", (2, 34, 26, 16, 16, 16, 16, 16, 2),
+                   "Two-way tables: any figure over any two inputs, one engine call each",
+                   ("Type any figure name (as on the Summary sheet) and any two numeric input names (as on the Inputs "
                 "sheet), and the values to try; the table recomputes with the workbook. Unlike an Excel data table it "
-                "is one call, not a recalculation per cell.")  # fmt: skip
+                "is one call, not a recalculation per cell."))  # fmt: skip
     top = 4
     for k, (figure, unit, row_input, row_values, col_input, col_values) in enumerate(TWO_WAY_TABLES, start=1):
         ws.cell(top, 2, f"Table {k}").font = SECTION_FONT

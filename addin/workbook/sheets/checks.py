@@ -17,10 +17,10 @@ from addin.workbook.styles import (
     REFRESH_FONT,
     SCHEDULE,
     SECTION_FONT,
-    TITLE_FONT,
     Layout,
     _name,
     abs_ref,
+    new_sheet,
 )
 from engine import MAX_MONTHS
 
@@ -39,12 +39,13 @@ class Check:
 
 
 def build_checks_sheet(wb: Workbook, layout: Layout) -> None:
-    ws = wb.create_sheet(CHECKS)
-    for col, width in zip("ABCDE", (2, 58, 34, 12, 70)):
-        ws.column_dimensions[col].width = width
-    ws["B1"] = "Checks"
-    ws["B1"].font = TITLE_FONT
-    ws["B2"] = "1 = passes, 0 = fails. Model integrity checks make the master check; input warnings do not block."
+    ws = new_sheet(
+        wb,
+        CHECKS,
+        (2, 58, 34, 12, 70),
+        "Checks",
+        "1 = passes, 0 = fails. Model integrity checks make the master check; input warnings do not block.",
+    )
     tol = "check_tolerance"
 
     def close(a: str, b: str) -> str:

@@ -20,11 +20,11 @@ from addin.workbook.styles import (
     REFRESH_FILL,
     REFRESH_FONT,
     SECTION_FONT,
-    TITLE_FONT,
     Layout,
     _name,
     _style_input,
     abs_ref,
+    new_sheet,
 )
 from engine import MAX_MONTHS
 from engine.risk import DIST_PARAMS
@@ -127,14 +127,11 @@ def _portfolio_risk_charts(wb: Workbook, layout: Layout, ws: Any, first: int, n_
 def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tuple[str, str], ...] = RISK_ROWS,
           charts: Callable[[Workbook, Layout, Any, int], None] | None = None) -> None:  # fmt: skip
     """The Risk block: one row per driver (distribution and parameters); blank = the documented default."""
-    ws = wb.create_sheet("Risk")
-    for col, width in zip("ABCDEFGH", (2, 64, 40, 18, 18, 18, 18, 40)):
-        ws.column_dimensions[col].width = width
-    ws["B1"] = "Risk: distributions of the simulation's drivers (blank = the default in column B)"
-    ws["B1"].font = TITLE_FONT
-    ws["B2"] = ("Distribution: fixed (value), normal (mean, sd), lognormal (mean, sd_log), triangular (low, mode, high), "
+    ws = new_sheet(wb, "Risk", (2, 64, 40, 18, 18, 18, 18, 40),
+                   "Risk: distributions of the simulation's drivers (blank = the default in column B)",
+                   ("Distribution: fixed (value), normal (mean, sd), lognormal (mean, sd_log), triangular (low, mode, high), "
                 "uniform (low, high), discrete (values, probabilities: text lists such as 0, 1, 3 and 0.7, 0.2, 0.1). "
-                "Scalar drivers take a value in the first parameter.")  # fmt: skip
+                "Scalar drivers take a value in the first parameter."))  # fmt: skip
     for j, h in enumerate(("Driver", "Name", "Distribution", "Parameter 1", "Parameter 2", "Parameter 3"), start=2):
         c = ws.cell(4, j, h)
         c.font, c.fill = HEADER_FONT, HEADER_FILL
