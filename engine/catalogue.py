@@ -17,8 +17,11 @@ class GpuSpec:
     """One row of the GPU catalogue (``engine/data/gpus.csv``).
 
     Attributes are per GPU: ``tdp_w`` in watts, ``server_kw_per_gpu`` the
-    server's wall power divided by its GPUs (kW, before network overhead and
-    PUE), ``dense_bf16_tflops``/``dense_fp8_tflops`` dense (not sparse) peak
+    server's nameplate (maximum) wall power divided by its GPUs (kW, before
+    network overhead and PUE), ``typical_kw_per_gpu`` the facility power per
+    GPU, all-in, that operators and filings report for running sites (kW, read
+    at the reference PUE 1.2 and 10% network overhead; ``power_source`` says
+    where), ``dense_bf16_tflops``/``dense_fp8_tflops`` dense (not sparse) peak
     TFLOPS, ``hbm_gb`` memory in GB.
     """
 
@@ -27,11 +30,26 @@ class GpuSpec:
     architecture: str
     tdp_w: float
     server_kw_per_gpu: float
+    typical_kw_per_gpu: float
     dense_bf16_tflops: float
     dense_fp8_tflops: float
     hbm_gb: float
     source: str
     source_date: str
+    power_source: str = ""
+    power_source_date: str = ""
+
+    @property
+    def draw_kw_per_gpu(self) -> float:
+        """The typical server draw per GPU (kW): the all-in record without the reference network overhead and PUE,
+        so that another PUE or overhead moves the all-in figure (1.5 / (1.1 x 1.2) = 1.136 kW for H100, 89% of
+        its 1.275 kW nameplate: real servers draw below their maximum)."""
+        return self.typical_kw_per_gpu / ((1.0 + REFERENCE_NETWORK_OVERHEAD_PCT / 100.0) * REFERENCE_PUE)
+
+
+REFERENCE_PUE = 1.2
+REFERENCE_NETWORK_OVERHEAD_PCT = 10.0
+"""The PUE and network overhead at which the catalogue's ``typical_kw_per_gpu`` is read (the model's defaults)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,7 @@ GPU_SPEC_FIELDS = (
     "architecture",
     "tdp_w",
     "server_kw_per_gpu",
+    "typical_kw_per_gpu",
     "dense_bf16_tflops",
     "dense_fp8_tflops",
     "hbm_gb",
@@ -84,11 +103,14 @@ def gpu_catalogue() -> dict[str, GpuSpec]:
             architecture=r["architecture"],
             tdp_w=float(r["tdp_w"]),
             server_kw_per_gpu=float(r["server_kw_per_gpu"]),
+            typical_kw_per_gpu=float(r["typical_kw_per_gpu"]),
             dense_bf16_tflops=float(r["dense_bf16_tflops"]),
             dense_fp8_tflops=float(r["dense_fp8_tflops"]),
             hbm_gb=float(r["hbm_gb"]),
             source=r["source"],
             source_date=r["source_date"],
+            power_source=r["power_source"],
+            power_source_date=r["power_source_date"],
         )
     return out
 

@@ -41,13 +41,15 @@ def consistency_warnings(terms: DealTerms) -> list[InputWarning]:
         pue = float(np.broadcast_to(terms.pue, over.shape)[i])
         ovh = float(np.broadcast_to(terms.network_overhead_pct, over.shape)[i])
         feeds = int(np.floor(mw[i] * 1000.0 / kw[i]))
+        how = (f"kw_per_gpu {kw[i]:g} kW all-in" if terms.kw_per_gpu is not None else
+               f"{kw[i]:.3f} kW all-in ({cap.draw_kw_per_gpu:.3f} kW typical server draw x (1 + {ovh:g}% network) x "
+               f"PUE {pue:g})")  # fmt: skip
         out.append(
             InputWarning(
                 "gpu_count" if not terms.fleet else "fleet",
                 "power",
-                f"{gpus[i]:,.0f} GPUs x {kw[i]:.3f} kW all-in ({cap.server_kw_per_gpu:.3f} kW server x "
-                f"(1 + {ovh:g}% network) x PUE {pue:g}) = {need_mw[i]:,.1f} MW, more than facility_mw "
-                f"{mw[i]:,.1f} MW; that power feeds {feeds:,} GPUs{note}",
+                f"{gpus[i]:,.0f} GPUs x {how} = {need_mw[i]:,.1f} MW, more than facility_mw {mw[i]:,.1f} MW; that "
+                f"power feeds {feeds:,} GPUs (powered_gpus; usd_per_powered_gpu_hour prices those){note}",
             )
         )
     for f in FIELDS:

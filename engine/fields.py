@@ -152,6 +152,17 @@ FIELDS: tuple[Field, ...] = (
         default_source="SemiAnalysis '100k H100 Clusters' (Jun 2024): 5-15%",
     ),
     Field(
+        "kw_per_gpu",
+        "number",
+        "Facility kW per GPU, all-in (replaces the catalogue, PUE and network overhead)",
+        "kW",
+        minimum=0,
+        min_exclusive=True,
+        maximum=100,
+        section="Capacity",
+        blank_means="the catalogue's typical draw x (1 + network overhead) x PUE (H100 1.5 kW at PUE 1.2 and 10%)",
+    ),
+    Field(
         "gpu_sku",
         "sku",
         "GPU model (catalogue SKU)",

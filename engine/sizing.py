@@ -25,8 +25,11 @@ _ROUND_TRIP_TOLERANCE = 1e-12
 def kw_per_gpu(server_kw_per_gpu: ArrayLike, network_overhead_pct: ArrayLike, pue: ArrayLike) -> np.ndarray:
     """All-in facility kW per GPU = server kW x (1 + network overhead) x PUE.
 
-    >>> round(float(kw_per_gpu(1.275, 10, 1.2)), 4)
-    1.683
+    The server kW is the typical draw (``GpuSpec.draw_kw_per_gpu``), not the nameplate: for H100 at PUE 1.2 and
+    10% overhead, 1.136 kW gives 1.5 kW all-in, Colossus's 300 MW for 200,000 GPUs.
+
+    >>> round(float(kw_per_gpu(1.5 / 1.32, 10, 1.2)), 4)
+    1.5
     """
     return np.asarray(server_kw_per_gpu, float) * (1.0 + np.asarray(network_overhead_pct, float) / 100.0) * np.asarray(pue, float)
 
@@ -34,8 +37,8 @@ def kw_per_gpu(server_kw_per_gpu: ArrayLike, network_overhead_pct: ArrayLike, pu
 def gpus_from_mw(facility_mw: ArrayLike, kw_per_gpu_all_in: ArrayLike) -> np.ndarray:
     """GPUs a facility can feed = floor(facility MW x 1000 / all-in kW per GPU).
 
-    >>> int(gpus_from_mw(300, 1.683))
-    178253
+    >>> int(gpus_from_mw(300, 1.5))
+    200000
     """
     exact = np.asarray(facility_mw, float) * 1000.0 / np.asarray(kw_per_gpu_all_in, float)
     return np.floor(exact * (1.0 + _ROUND_TRIP_TOLERANCE))
@@ -44,8 +47,8 @@ def gpus_from_mw(facility_mw: ArrayLike, kw_per_gpu_all_in: ArrayLike) -> np.nda
 def mw_from_gpus(gpus: ArrayLike, kw_per_gpu_all_in: ArrayLike) -> np.ndarray:
     """Facility MW needed = GPUs x all-in kW per GPU / 1000.
 
-    >>> round(float(mw_from_gpus(220_000, 1.683)), 2)
-    370.26
+    >>> round(float(mw_from_gpus(220_000, 1.5)), 2)
+    330.0
     """
     return np.asarray(gpus, float) * np.asarray(kw_per_gpu_all_in, float) / 1000.0
 
@@ -111,6 +114,7 @@ class FleetProfile:
     skus: tuple[str, ...]
     counts: tuple[float, ...]
     server_kw_per_gpu: float
+    draw_kw_per_gpu: float
     dense_bf16_tflops: float
     dense_fp8_tflops: float
     tdp_w: float
@@ -133,6 +137,7 @@ def fleet_profile(skus: Sequence[str], counts: Sequence[float] | None = None) ->
         skus=tuple(skus),
         counts=tuple(float(x) for x in w) if counts is not None else (),
         server_kw_per_gpu=blend("server_kw_per_gpu"),
+        draw_kw_per_gpu=blend("draw_kw_per_gpu"),
         dense_bf16_tflops=blend("dense_bf16_tflops"),
         dense_fp8_tflops=blend("dense_fp8_tflops"),
         tdp_w=blend("tdp_w"),
@@ -166,18 +171,23 @@ def size_facility(
     pue: float = 1.2,
     network_overhead_pct: float = 10.0,
     mfu_pct: float = 40.0,
+    *,
+    kw_per_gpu_all_in: float | None = None,
 ) -> SizingResult:
     """Size a facility for a fleet; at most one SKU may have a blank count, which fills the remaining power.
 
+    ``kw_per_gpu_all_in`` (the ``kw_per_gpu`` input) replaces every SKU's typical draw x (1 + overhead) x PUE.
+
     >>> r = size_facility(300, [("H100-SXM", None)])
     >>> int(r.gpus), round(r.kw_per_gpu, 3)
-    (178253, 1.683)
+    (200000, 1.5)
     >>> r = size_facility(300, [("H100-SXM", 100_000), ("GB200", None)])
     >>> int(r.gpus_by_sku["GB200"])
-    59744
+    78575
     """
     cat = gpu_catalogue()
-    kw = {s: float(kw_per_gpu(cat[s].server_kw_per_gpu, network_overhead_pct, pue)) for s, _ in fleet}
+    kw = {s: float(kw_per_gpu(cat[s].draw_kw_per_gpu, network_overhead_pct, pue)) if kw_per_gpu_all_in is None
+          else float(kw_per_gpu_all_in) for s, _ in fleet}  # fmt: skip
     fixed_kw = sum(kw[s] * float(n) for s, n in fleet if n is not None)
     counts: dict[str, float] = {}
     for s, n in fleet:
@@ -190,7 +200,9 @@ def size_facility(
     required_kw = sum(kw[s] * n for s, n in counts.items())
     prof = fleet_profile(list(counts), list(counts.values())) if total > 0 else fleet_profile([fleet[0][0]])
     it = float(it_mw(facility_mw, pue))
-    server_mw = sum(cat[s].server_kw_per_gpu * n for s, n in counts.items()) / 1000.0
+    server_mw = sum(cat[s].draw_kw_per_gpu * n for s, n in counts.items()) / 1000.0  # typical draw, not nameplate
+    if kw_per_gpu_all_in is not None:  # the all-in figure given: the servers' share is what is left after PUE and network
+        server_mw = required_kw / 1000.0 / ((1.0 + network_overhead_pct / 100.0) * pue)
     return SizingResult(
         facility_mw=facility_mw,
         pue=pue,

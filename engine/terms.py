@@ -79,8 +79,9 @@ class DealTerms:
 
     Batch fields are 1-D arrays of length 1 or ``n_scenarios`` (float64 for
     numbers, ``datetime64[M]`` for months); they broadcast against each
-    other. ``gpu_count``, ``notice_days`` and ``lockin_months`` are ``None``
-    when blank (sized from power; no termination right). ``fleet`` is empty
+    other. ``gpu_count``, ``kw_per_gpu``, ``notice_days`` and ``lockin_months``
+    are ``None`` when blank (sized from power; power per GPU from the catalogue;
+    no termination right). ``fleet`` is empty
     for a single-SKU deal, else it replaces ``gpu_sku``/``gpu_count``.
     """
 
@@ -101,6 +102,7 @@ class DealTerms:
     facility_mw: FloatArray
     pue: FloatArray
     network_overhead_pct: FloatArray
+    kw_per_gpu: FloatArray | None
     gpu_sku: str
     gpu_count: FloatArray | None
     mfu_pct: FloatArray

@@ -170,6 +170,10 @@ def size(  # noqa: PLR0917 (typer options are parameters)
     network_overhead_pct: Annotated[
         float, typer.Option("--network-overhead-pct", help="Network and storage share of IT load, %.")
     ] = 10.0,
+    kw_per_gpu: Annotated[
+        float | None,
+        typer.Option("--kw-per-gpu", help="Facility kW per GPU, all-in (replaces the catalogue, PUE and network overhead)."),
+    ] = None,
     gpus: Annotated[
         int | None, typer.Option("--gpus", help="GPU count to check against the power (default: sized from power).")
     ] = None,
@@ -193,11 +197,12 @@ def size(  # noqa: PLR0917 (typer options are parameters)
     pue_v = float(_checked("pue", pue)[0])
     ovh = float(_checked("network_overhead_pct", network_overhead_pct)[0])
     mfu = float(_checked("mfu_pct", mfu_pct)[0])
+    kw_given = None if kw_per_gpu is None else float(_checked("kw_per_gpu", kw_per_gpu)[0])
     if fleet:
         mix = _parse_fleet(fleet)
     else:
         mix = [(_checked("gpu_sku", sku), None if gpus is None else float(_checked("gpu_count", gpus)[0]))]
-    r = size_facility(mw, mix, pue=pue_v, network_overhead_pct=ovh, mfu_pct=mfu)
+    r = size_facility(mw, mix, pue=pue_v, network_overhead_pct=ovh, mfu_pct=mfu, kw_per_gpu_all_in=kw_given)
     result: dict[str, Any] = {
         "facility_mw": r.facility_mw,
         "pue": r.pue,
@@ -250,7 +255,12 @@ def size(  # noqa: PLR0917 (typer options are parameters)
     t = _figure_table(f"Sizing {r.facility_mw:,.0f} MW at PUE {r.pue:g}")
     rows: list[tuple[str, str]] = [
         ("IT load [MW] = facility / PUE", human(r.it_mw, "MW")),
-        ("All-in kW per GPU = server kW x (1 + network) x PUE", human(r.kw_per_gpu, "kW")),
+        (
+            "All-in kW per GPU = typical server draw x (1 + network) x PUE"
+            if kw_given is None
+            else "All-in kW per GPU (--kw-per-gpu)",
+            human(r.kw_per_gpu, "kW"),
+        ),
     ]
     rows += [(f"{k} [GPUs]", human(v, "GPUs")) for k, v in r.gpus_by_sku.items()]
     rows += [

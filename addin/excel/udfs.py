@@ -474,7 +474,7 @@ def _kw(gpu_sku: Any, pue: Any, network_overhead_pct: Any) -> float:
     sku = _arg("gpu_sku", gpu_sku)
     p = _arg("pue", pue, 1.2)
     ovh = _arg("network_overhead_pct", network_overhead_pct, 10.0)
-    return float(kw_per_gpu(gpu_catalogue()[sku].server_kw_per_gpu, ovh, p))
+    return float(kw_per_gpu(gpu_catalogue()[sku].draw_kw_per_gpu, ovh, p))
 
 
 @cell_safe

@@ -105,6 +105,7 @@ def _summary_sheet(wb: Workbook, ctx: ReportContext) -> None:
         ]),
         ("Capacity", [
             ("gpus", f"GPUs [count] ({', '.join(t.skus)})", rec["gpus"], "GPUs"),
+            ("powered_gpus", "GPUs the power feeds [count]", rec["powered_gpus"], "GPUs"),
             ("facility_mw", "Facility power [MW]", rec["facility_mw"], "MW"),
             ("required_facility_mw", "Power the GPUs need [MW]", rec["required_facility_mw"], "MW"),
             ("kw_per_gpu", "All-in kW per GPU [kW]", rec["kw_per_gpu"], "kW"),
@@ -112,6 +113,8 @@ def _summary_sheet(wb: Workbook, ctx: ReportContext) -> None:
         ]),
         ("Unit prices", [
             ("usd_per_gpu_hour", "Price per delivered GPU-hour [$]", rec["usd_per_gpu_hour"], "USD/GPU-hour"),
+            ("usd_per_powered_gpu_hour", "Price per GPU-hour of the GPUs the power feeds [$]", rec["usd_per_powered_gpu_hour"],
+             "USD/GPU-hour"),
             ("usd_per_used_gpu_hour", f"Price per used GPU-hour [$] at {float(t.utilization_pct[0]):g}% use",
              rec["usd_per_used_gpu_hour"], "USD/GPU-hour"),
             ("usd_per_kw_month", "Price per kW-month of facility power [$]", rec["usd_per_kw_month"], "USD/kW-month"),
@@ -167,6 +170,13 @@ def _note(name: str, rec: dict[str, Any]) -> str:
         "breakeven_utilization_pct": ("Above 100%: at any utilisation the deal costs more per used GPU-hour than the market."
                                       if rec["breakeven_utilization_pct"] > 100 else ""),
         "npv_usd": "Present value of what the buyer pays (positive = cost); actual/365 from the first day of the term.",
+        "usd_per_gpu_hour": ("The headline basis: the contracted GPUs, as the contract bills them. The power feeds fewer, "
+                             "so the price per GPU-hour the power can deliver is the line below."
+                             if rec["powered_gpus"] < rec["gpus"] else "The headline basis: the contracted GPUs, all of "
+                             "which the facility's power feeds."),
+        "powered_gpus": (f"floor({rec['facility_mw']:,.0f} MW x 1000 / {rec['kw_per_gpu']:.3f} kW) = {rec['powered_gpus']:,.0f}: "
+                         f"{rec['gpus'] - rec['powered_gpus']:,.0f} contracted GPUs have no power"
+                         if rec["powered_gpus"] < rec["gpus"] else ""),
     }  # fmt: skip
     return notes.get(name, "")
 

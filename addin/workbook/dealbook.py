@@ -25,6 +25,9 @@ from engine.errors import InputError, Issue
 from engine.fields import FIELD_BY_NAME, FIELDS, TABLE_BY_NAME, TABLES, is_percent
 
 SCENARIO_ALTERNATIVES = "cdm_scenario_alternatives"
+ADDED_LATER = frozenset({"kw_per_gpu"})
+"""Inputs added after the first deal workbooks shipped: a workbook without the defined name reads them blank (the
+default); a missing name of any other input is damage and is reported."""
 
 
 def open_workbook(path: Path, keep: bool = False) -> Any:
@@ -90,6 +93,8 @@ def read_deal_lenient(book: Book, scenario: str | None = None) -> tuple[dict[str
     merged = getattr(book, "merged_cells", None)
     if merged is not None:
         for f in FIELDS:
+            if f.name in ADDED_LATER and not book.has_name(f.name):
+                continue
             for cell, rng in merged(f.name):
                 problems.append(Issue(f.name, "merged", f"{f.name}'s cell {cell} is inside the merged range {rng}: "
                                                         "unmerge it so the value can be read", rng))  # fmt: skip
@@ -107,6 +112,9 @@ def read_cells(book: Book, scenario: str | None = None) -> tuple[dict[str, objec
         base: dict[str, Any] = {}
         where: dict[str, str] = {}
         for f in FIELDS:
+            if f.name in ADDED_LATER and not book.has_name(f.name):  # a workbook made before the input existed
+                base[f.name], where[f.name] = None, f"{f.name} (not in this workbook: blank)"
+                continue
             base[f.name] = book.read(f.name)[0][0]
             where[f.name] = _cell_address(book, f.name)
         for table in TABLES:

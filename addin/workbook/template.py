@@ -423,7 +423,9 @@ def _summary(wb: Workbook, layout: Layout) -> None:
         layout.summary_rows[f"seller:{name}"] = row
         row += 1
     row += 1
-    ws.cell(row, 2, "Sizing (first SKU of the deal, power in use)").font = SECTION_FONT
+    ws.cell(
+        row, 2, "Sizing from the catalogue (first SKU of the deal, power in use; kw_per_gpu, if given, is in the figures above)"
+    ).font = SECTION_FONT
     row += 1
     live = {key: f"{quote_sheetname(SCENARIOS)}!$D${r}" for key, r in layout.scenario_rows.items()}
     fleet1, default_sku = live["fleet[1].gpu_sku"], layout.default_cells["gpu_sku"]  # the engine's order: fleet, SKU, default
@@ -432,7 +434,12 @@ def _summary(wb: Workbook, layout: Layout) -> None:
     args = f"{live['pue']},{live['network_overhead_pct']}"
     sizing = [
         ("GPU model", "sizing_gpu_sku", f"={sku}", "SKU"),
-        ("All-in kW per GPU", "sizing_kw_per_gpu", f"=CDM_KW_PER_GPU({sku},{args})", "kW"),
+        (
+            "All-in kW per GPU (catalogue: typical draw x (1 + network) x PUE)",
+            "sizing_kw_per_gpu",
+            f"=CDM_KW_PER_GPU({sku},{args})",
+            "kW",
+        ),
         ("GPUs the facility can feed", "sizing_gpus_from_mw", f"=CDM_GPUS_FROM_MW({live['facility_mw']},{sku},{args})", "GPUs"),
         ("Facility MW those GPUs need", "sizing_mw_from_gpus", f"=CDM_MW_FROM_GPUS(sizing_gpus_from_mw,{sku},{args})", "MW"),
         ("IT load", "sizing_it_mw", '=CDM_INPUT(cdm_deal,"facility_mw")/CDM_INPUT(cdm_deal,"pue")', "MW"),

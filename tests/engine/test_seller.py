@@ -68,9 +68,10 @@ def test_irr_matches_numpy_financial() -> None:
 
 def test_cash_costs_by_hand() -> None:
     s = seller_summary(build_schedule(build_terms(SMALL)))
-    # power: min(1,000 x 1.683 kW, 2,000 kW) = 1,683 kW x hours x $0.07; hours Jan 2026 - Dec 2030 = 1,826 days x 24
+    # power: min(1,000 x 1.5 kW (H100 typical all-in), 2,000 kW) = 1,500 kW x hours x $0.07; hours Jan 2026 -
+    # Dec 2030 = 1,826 days x 24
     hours = 1826 * 24
-    assert s["power_usd"][0] == pytest.approx(1000 * 1.275 * 1.1 * 1.2 * hours * 0.07, rel=1e-12)
+    assert s["power_usd"][0] == pytest.approx(1000 * 1.5 * hours * 0.07, rel=1e-12)
     assert s["other_opex_usd"][0] == pytest.approx(1000 * hours * 0.1, rel=1e-12)
     assert s["ebitda_usd"][0] == pytest.approx(60 * 3e6 - s["power_usd"][0] - s["other_opex_usd"][0], rel=1e-12)
     # residual: 20% of $50M GPU capex + the data centre's book value ($20M - 60 months x $83,333.33)
@@ -105,10 +106,11 @@ def test_seed_figures_anthropic() -> None:
     sch = build_schedule(src.terms())
     rec = seller_summary(sch).record(0)
     # deal-facts 4A: electricity is about 1.2% of the fee. Power drawn is capped by the 300 MW facility:
-    # ramp months draw half the fleet's 380.7 MW = 190.3 MW; then 300 MW for the rest of the term.
+    # the fleet needs 200,000 Hopper x 1.5 kW + 20,000 GB200 x 1.909 kW = 300 + 38.18 = 338.18 MW; ramp months
+    # draw half of it, 169.09 MW; then 300 MW for the rest of the term.
     ramp_hours = (31 + 30) * 24
     full_hours = 1127 * 24 - ramp_hours
-    power = (380.688 / 2 * 1000 * ramp_hours + 300_000 * full_hours) * 0.068
+    power = (338.18 / 2 * 1000 * ramp_hours + 300_000 * full_hours) * 0.068
     assert rec["power_usd"] == pytest.approx(power, rel=1e-9)
     assert rec["power_share_of_fee_pct"] == pytest.approx(power / 45e9 * 100, rel=1e-9)
     assert 1.1 < rec["power_share_of_fee_pct"] < 1.3

@@ -35,17 +35,18 @@ def test_deal_facts_physical_check() -> None:
 
 
 def test_mixed_fleet_fills_remaining_power() -> None:
-    # 100k H100 need 168.3 MW; GB200 all-in 1.67 x 1.1 x 1.2 = 2.2044 kW; 131.7 MW / 2.2044 kW = 59,744
+    # 100k H100 need 100,000 x 1.5 kW = 150 MW; GB200 all-in 1.909 kW (SpaceX S-1: 210 MW for 110k);
+    # 150,000 kW / 1.909 kW = 78,575.2 -> 78,575
     r = size_facility(300, [("H100-SXM", 100_000), ("GB200", None)])
-    assert r.gpus_by_sku["GB200"] == 59_744
+    assert r.gpus_by_sku["GB200"] == 78_575
     assert r.required_facility_mw <= 300
 
 
 def test_fleet_over_power_reports_negative_headroom() -> None:
     r = size_facility(300, [("H100-SXM", 150_000), ("H200-SXM", 50_000), ("GB200", 20_000)])
-    # 200,000 x 1.683 + 20,000 x 2.2044 = 336,600 + 44,088 kW = 380.688 MW
-    assert r.required_facility_mw == pytest.approx(380.688, rel=1e-12)
-    assert r.power_headroom_mw == pytest.approx(-80.688, rel=1e-12)
+    # 200,000 x 1.5 + 20,000 x 1.909 = 300,000 + 38,180 kW = 338.18 MW
+    assert r.required_facility_mw == pytest.approx(338.18, rel=1e-12)
+    assert r.power_headroom_mw == pytest.approx(-38.18, rel=1e-12)
 
 
 def test_flops_and_training_time() -> None:
@@ -53,3 +54,30 @@ def test_flops_and_training_time() -> None:
     assert float(flops_per_month(100_000, 989, 40)) == pytest.approx(100_000 * 989e12 * 0.4 * 730 * 3600, rel=1e-15)
     # 1e26 / (100,000 x 989e12 x 0.4) s = 2,527.8 s x ... = 29.26 days
     assert float(training_days(1e26, 100_000, 989, 40)) == pytest.approx(1e26 / (100_000 * 989e12 * 0.4) / 86400, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("sku", "mw", "low", "high"),
+    [("H100-SXM", 300, 187_500, 220_600), ("GB200", 210, 105_000, 117_000), ("GB300", 220, 104_000, 122_000)],
+)
+def test_default_power_per_gpu_agrees_with_the_record(sku: str, mw: float, low: int, high: int) -> None:
+    """Colossus (300 MW for 200,000 Hopper) and the SpaceX S-1 (210 MW for ~110k GB200, 220 MW for ~110k GB300):
+    the defaults (PUE 1.2, 10% network) size those sites inside the recorded ranges (1.36-1.6 kW for Hopper)."""
+    r = size_facility(mw, [(sku, None)])
+    assert low <= r.gpus <= high, (sku, r.gpus)
+    # 300,000 / 1.5 = 200,000; 210,000 / 1.909 = 110,005.2; 220,000 / 2.0 = 110,000
+    assert r.gpus == {"H100-SXM": 200_000, "GB200": 110_005, "GB300": 110_000}[sku]
+
+
+def test_pue_and_network_still_move_the_default() -> None:
+    # H100 typical draw 1.5 / 1.32 = 1.13636 kW; at PUE 1.4 and 5%: 1.13636 x 1.05 x 1.4 = 1.67045 kW
+    r = size_facility(300, [("H100-SXM", None)], pue=1.4, network_overhead_pct=5)
+    assert r.kw_per_gpu == pytest.approx(1.5 / 1.32 * 1.05 * 1.4, rel=1e-12)
+    assert r.gpus == 179_591  # 300,000 / 1.670454... = 179,591.8
+
+
+def test_kw_per_gpu_given_replaces_catalogue_pue_and_network() -> None:
+    # 300 MW / 1.36 kW = 220,588.2: the announced 220,000 Hopper fit, whatever the PUE
+    r = size_facility(300, [("H100-SXM", None)], pue=1.4, kw_per_gpu_all_in=1.36)
+    assert r.kw_per_gpu == pytest.approx(1.36, rel=1e-15) and r.gpus == 220_588
+    assert r.gpu_server_mw == pytest.approx(220_588 * 1.36 / 1000 / (1.1 * 1.4), rel=1e-12)

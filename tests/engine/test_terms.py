@@ -135,8 +135,10 @@ def test_power_inconsistency_is_a_warning_with_arithmetic() -> None:
 
     t = build_terms({**BASE, "gpu_count": 220_000})
     (w,) = [w for w in consistency_warnings(t) if w.rule == "power"]
-    # 220,000 x 1.275 x 1.1 x 1.2 / 1000 = 370.26 MW > 300 MW; 300,000 / 1.683 = 178,253.1
-    assert "220,000 GPUs x 1.683 kW" in w.message and "370.3 MW" in w.message and "178,253 GPUs" in w.message
+    # H100 typical all-in 1.5 kW (Colossus: 300 MW for 200,000): 220,000 x 1.5 / 1000 = 330.0 MW > 300 MW;
+    # 300,000 / 1.5 = 200,000; the typical server draw is 1.5 / (1.1 x 1.2) = 1.136 kW
+    assert "220,000 GPUs x 1.500 kW" in w.message and "1.136 kW typical server draw" in w.message
+    assert "330.0 MW" in w.message and "feeds 200,000 GPUs" in w.message
 
 
 def test_fraction_typed_as_percent_is_a_warning() -> None:

@@ -54,7 +54,7 @@ CALC_INPUTS: tuple[str, ...] = (
     "start_month", "end_month", "monthly_fee_usd", "ramp_months", "ramp_fee_fraction", "ramp_capacity_fraction",
     "escalator_pct_per_year", "take_or_pay_min_pct", "utilization_pct", "expected_uptime_pct", "prepayment_pct",
     "discount_rate_pct", "payment_timing", "notice_days", "lockin_months", "gpu_sku", "gpu_count", "facility_mw",
-    "pue", "network_overhead_pct", "sla_policy", "delivery_delay_months", "late_capacity_pct",
+    "pue", "network_overhead_pct", "kw_per_gpu", "sla_policy", "delivery_delay_months", "late_capacity_pct",
 )  # fmt: skip
 
 ENGINE_ONLY = (
@@ -79,17 +79,21 @@ def reference_blocks(wb: Workbook, layout: Layout, ws: Worksheet, row: int) -> i
     row += 2
     ws.cell(row, 2, "GPU catalogue (engine/data/gpus.csv: change it there, then rebuild)").font = SECTION_FONT
     row += 1
-    for j, h in enumerate(("GPU model", "", "kW", "Server kW per GPU", "", "Source"), start=2):
+    for j, h in enumerate(("GPU model", "", "kW", "Typical server draw per GPU", "", "Source"), start=2):
         ws.cell(row, j, h).font = HEADER_FONT
     first = row + 1
     for sku, spec in gpu_catalogue().items():
         row += 1
         ws.cell(row, 2, sku)
         ws.cell(row, 4, "kW")
-        ws.cell(row, 5, float(spec.server_kw_per_gpu)).number_format = "0.000"
-        ws.cell(row, 7, f"{spec.source} ({spec.source_date})").alignment = WRAP
+        ws.cell(row, 5, spec.draw_kw_per_gpu).number_format = "0.000"
+        ws.cell(
+            row,
+            7,
+            f"{spec.typical_kw_per_gpu:g} kW all-in at PUE 1.2 and 10% network: {spec.power_source} ({spec.power_source_date})",
+        ).alignment = WRAP
     _name(wb, layout, "cdm_catalogue_skus", abs_ref(INPUTS, 2, first, 2, row))
-    _name(wb, layout, "cdm_catalogue_server_kw", abs_ref(INPUTS, 5, first, 5, row))
+    _name(wb, layout, "cdm_catalogue_draw_kw", abs_ref(INPUTS, 5, first, 5, row))
     return row
 
 
@@ -213,14 +217,18 @@ def build_calc_sheet(wb: Workbook, layout: Layout) -> None:
     s.scalar("months_billed", "Months billed", "months",
              f"=(YEAR({end})-YEAR({start}))*months_per_year+MONTH({end})-MONTH({start})+1", "0")  # fmt: skip
     sku = s.e("gpu_sku")
-    s.scalar("server_kw_per_gpu", "Server kW per GPU (catalogue, GPU model in use)", "kW",
-             f"=INDEX(cdm_catalogue_server_kw,MATCH({sku},cdm_catalogue_skus,0))", "0.000")  # fmt: skip
-    s.scalar("kw_per_gpu", "All-in facility kW per GPU = server kW x (1 + network) x PUE", "kW",
-             f"={s.e('server_kw_per_gpu')}*(1+{s.e('network_overhead_pct')}/percent)*{s.e('pue')}", "0.000")  # fmt: skip
-    power_fed = f"INT({s.e('facility_mw')}*kw_per_mw/{s.e('kw_per_gpu')}*(1+sizing_tolerance))"
+    s.scalar("draw_kw_per_gpu", "Typical server draw per GPU (catalogue, GPU model in use)", "kW",
+             f"=INDEX(cdm_catalogue_draw_kw,MATCH({sku},cdm_catalogue_skus,0))", "0.000")  # fmt: skip
+    given = s.e("kw_per_gpu")
+    s.scalar("kw_per_gpu_in_use", "All-in facility kW per GPU = kw_per_gpu, else draw x (1 + network) x PUE", "kW",
+             f"=IF(ISNUMBER({given}),{given},{s.e('draw_kw_per_gpu')}*(1+{s.e('network_overhead_pct')}/percent)*{s.e('pue')})",
+             "0.000")  # fmt: skip
+    power_fed = f"INT({s.e('facility_mw')}*kw_per_mw/{s.e('kw_per_gpu_in_use')}*(1+sizing_tolerance))"
     gpu_count, fleet = s.e("gpu_count"), s.e("fleet_gpus")
     s.scalar("gpus", "Contracted GPUs (fleet table, else gpu_count, else what the power feeds)", "GPUs",
              f"=IF({fleet}>0,{fleet},IF(ISNUMBER({gpu_count}),{gpu_count},{power_fed}))", "#,##0")  # fmt: skip
+    s.scalar("powered_gpus", "GPUs the power feeds = min(contracted, what the facility's power feeds)", "GPUs",
+             f"=MIN({s.e('gpus')},{power_fed})", "#,##0")  # fmt: skip
     lock, notice, day1 = s.e("lockin_months"), s.e("notice_days"), s.e("first_day")
     s.scalar("exit_date", "Earliest exit date = lock-in end + notice (blank: no exit right)", "date",
              f'=IF(AND(ISNUMBER({lock}),ISNUMBER({notice})),EDATE({day1},{lock})+{notice},"")', "d mmm yyyy")  # fmt: skip
