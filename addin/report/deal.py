@@ -487,7 +487,7 @@ def _claims_sheet(wb: Workbook, verdicts: list[Verdict], claims_file: Path | Non
     ws = wb.create_sheet("Claims")
     put(ws, 1, 1, "Public claims against what the model computes from the terms", font=TITLE)
     put(ws, 2, 1, f"Claims from {claims_file.name if claims_file else 'no claims file'} (workbooks/claims/); "
-                  "seed reports in shared/seeds/, facts in shared/reference/deal-facts.md.", font=SUBTITLE)  # fmt: skip
+                  "each names the filing or publication it comes from.", font=SUBTITLE)  # fmt: skip
     headers = ("#", "Claim", "Source", "Model figure", "Model value", "Verdict", "Arithmetic")
     widths = (4, 46, 30, 22, 16, 14, 90)
     for j, (h, w) in enumerate(zip(headers, widths), start=1):

@@ -12,7 +12,7 @@ reference sheet has no figure):
 
 * market reserved and spot prices: separate geometric random walks, monthly
   steps, annual volatility 40% each (H100 moved about 40% in a year both ways,
-  deal-facts section 4E), correlation -0.3 (they moved in opposite
+  SemiAnalysis via theinformationmachine.fyi, Oct 2025 - Jun 2026), correlation -0.3 (they moved in opposite
   directions), no drift; start at the deal's market price and at spot = market
   x 2.42 / 2.65 (the H100 ratio in June 2026) unless the spot start is given;
 * utilisation: triangular from base - 20 points to min(base + 5, 100), mode base;

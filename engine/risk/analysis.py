@@ -49,7 +49,7 @@ TORNADO_OUTPUTS = ("npv_usd", "usd_per_used_gpu_hour")
 def tornado(terms: DealTerms, model: RiskModel, outputs: tuple[str, ...] = TORNADO_OUTPUTS) -> list[dict[str, float | str]]:
     """Each driver alone at its 5th and 95th percentile (others at base): one vectorised engine call.
 
-    Percentiles of each driver come from 20,000 draws of its distribution (seed 0).
+    Percentiles of each driver come from 20,000 draws of its distribution (a generator seeded with zero).
     """
     rng = np.random.default_rng(0)
     assert model.utilization is not None and model.discount_rate_pct is not None
