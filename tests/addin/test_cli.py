@@ -61,7 +61,7 @@ def test_schedule_table_and_json() -> None:
 def test_size_command() -> None:
     res = runner.invoke(app, ["size", "--facility-mw", "300", "--sku", "H100-SXM", "--pue", "1.2", "--json"])
     assert res.exit_code == 0
-    assert json.loads(res.stdout)["gpus"] == 178_253
+    assert json.loads(res.stdout)["gpus"] == 200_000  # 300,000 kW / 1.5 kW (Colossus: 300 MW for 200,000 Hopper)
     res = runner.invoke(
         app,
         [
@@ -78,9 +78,10 @@ def test_size_command() -> None:
         ],
     )
     rec = json.loads(res.stdout)
-    # the budget rents at the fleet's count-weighted rent: (2.65 x 100,000 + 4.54 x 59,744) / 159,744 = 3.3569 $/GPU-hour,
-    # so floor(1.25e9 / (3.3569... x 730)) = 510,098 GPUs (it was 646,161 at the first SKU's $2.65, issue 12.4)
-    assert rec["gpus_by_sku"]["GB200"] == 59_744 and rec["training_days"] > 0 and rec["gpus_for_budget"] == 510_098
+    # 100,000 H100 x 1.5 kW = 150 MW; the other 150 MW feed floor(150,000 / 1.909) = 78,575 GB200.
+    # the budget rents at the fleet's count-weighted rent: (2.65 x 100,000 + 4.54 x 78,575) / 178,575 = 3.4816 $/GPU-hour,
+    # so floor(1.25e9 / (3.4816... x 730)) = 491,819 GPUs (never the first SKU's $2.65 alone, issue 12.4)
+    assert rec["gpus_by_sku"]["GB200"] == 78_575 and rec["training_days"] > 0 and rec["gpus_for_budget"] == 491_819
 
 
 @pytest.mark.parametrize(

@@ -104,8 +104,8 @@ def test_seller_breakeven_is_none_when_the_npv_is_positive_at_a_price_of_zero() 
 
 
 def test_mw_from_gpus_refuses_what_gpus_from_mw_would_refuse() -> None:
-    """12.9: 1e9 H100 need 1.683 million MW (1.275 kW x 1.1 x 1.2 each), more than a facility_mw may be."""
-    assert str(udfs.cdm_mw_from_gpus(1e9, "H100-SXM")).startswith("CDM error: gpus 1,000,000,000 need 1,683,000 MW")
+    """12.9: 1e9 H100 need 1.5 million MW (1.5 kW all-in each, Colossus's figure), more than a facility_mw may be."""
+    assert str(udfs.cdm_mw_from_gpus(1e9, "H100-SXM")).startswith("CDM error: gpus 1,000,000,000 need 1,500,000 MW")
     mw = udfs.cdm_mw_from_gpus(100_000, "H100-SXM")
-    assert mw == pytest.approx(100_000 * 1.275 * 1.1 * 1.2 / 1000)
+    assert mw == pytest.approx(100_000 * 1.5 / 1000)
     assert isinstance(udfs.cdm_gpus_from_mw(mw, "H100-SXM"), float)

@@ -97,7 +97,7 @@ def test_refresh_writes_messages_comparison_and_stamp(copy: Path) -> None:
     stamp = book.read("cdm_run_stamp")[0][0]
     assert stamp.startswith("Refreshed 2026-11-23 12:00 UTC by Compute Deal Model") and "inputs SHA-256" in stamp
     messages = book.read("cdm_messages")
-    assert messages[0][0] == "warning" and messages[0][1].startswith("Inputs!") and "380.7 MW" in messages[0][3]
+    assert messages[0][0] == "warning" and messages[0][1].startswith("Inputs!") and "338.2 MW" in messages[0][3]
     table = book.read("cdm_scenario_results")
     assert table[0][2:] == ["Base case", "Press: full rate from July", "Press: 300-400k GPUs", "S-1: Colossus I and II",
                             "Announced: 220k Hopper at 1.36 kW"]  # fmt: skip

@@ -107,17 +107,17 @@ def test_claims_verdicts_match_hand_arithmetic() -> None:
     # 37 months x $1.25B - 2 x $0.625B of ramp = $45.0B >= $40B
     v = verdicts["Total revenue for xAI projected to exceed $40 billion over the life of the deal"]
     assert v.consistent and v.model_value == 45e9
-    # 300,000 kW / (1.311 kW x 1.1 x 1.2 = 1.7304 kW, the fleet's blend) = 173,370 GPUs: not 300k-400k
+    # 300,000 kW / (338,180 kW / 220,000 = 1.5372 kW, the fleet's blend of 1.5 and 1.909) = 195,162 GPUs: not 300k-400k
     v = verdicts["300 MW of Colossus 1 powers 300,000-400,000 GPUs"]
-    assert not v.consistent and v.model_value == 173_370
+    assert not v.consistent and v.model_value == 195_162
     # $1.25B / ($3.1286 fleet-weighted market x 730 h) = 547,308 GPUs: more than 400k, so inconsistent
     v = verdicts["$1.25 billion a month buys north of 300,000 to 400,000 GPUs at current H100/H200 rates"]
     assert not v.consistent and v.model_value == pytest.approx(
         1.25e9 / ((150_000 * 2.65 + 50_000 * 4.0 + 20_000 * 4.54) / 220_000 * 730), abs=1
     )
-    # 150k x 1.683 + 50k x 1.683 + 20k x 2.2044 kW = 380.7 MW > 300 MW
+    # 150k x 1.5 + 50k x 1.5 + 20k x 1.909 kW = 338.18 MW > 300 MW
     v = verdicts["300 MW of compute capacity from Colossus 1, with >220,000 GPUs"]
-    assert not v.consistent and v.model_value == pytest.approx(380.688)
+    assert not v.consistent and v.model_value == pytest.approx(338.18)
     # spot: $2.42 / $4.03 - 1 = -40%, not +40%
     v = verdicts["Spot-market volatility that has already spiked 40% year-over-year"]
     assert not v.consistent and v.model_value == pytest.approx((2.42 / 4.03 - 1) * 100)

@@ -49,9 +49,10 @@ def test_deal_functions_equal_the_engine() -> None:
     assert udfs.cdm_breakeven_utilization(DEAL) == rec["breakeven_utilization_pct"]
     assert udfs.cdm_input(DEAL, "pue") == 1.2
     assert udfs.cdm_summary(DEAL, "exit_date") == 46325.0  # 2026-10-30
-    assert udfs.cdm_check(DEAL).startswith("OK, 2 warnings: 200,000 GPUs x 1.683 kW")  # 336.6 MW > 300 MW
+    # 200,000 x 1.5 kW = 300 MW: the fleet fits the facility exactly (Colossus's own ratio), so only the price warns
+    assert udfs.cdm_check(DEAL).startswith("OK, 1 warning: at 100% utilisation each used GPU-hour costs $8.55")
     cheap = [*DEAL[:3], ["monthly_fee_usd", 1e8], *DEAL[4:8], ["market_usd_per_gpu_hour", 2.0], ["gpu_count", None]]
-    assert udfs.cdm_check(cheap) == "OK"  # 178,253 GPUs at 1e8 a month: $0.78 per GPU-hour, under the $2 market
+    assert udfs.cdm_check(cheap) == "OK"  # 200,000 GPUs at 1e8 a month: $0.68 per GPU-hour, under the $2 market
     # an NPV at another rate equals the engine run at that rate
     assert udfs.cdm_npv(DEAL, 12) == evaluate({**RAW, "discount_rate_pct": 12})["npv_usd"][0]
 
@@ -98,10 +99,11 @@ def test_internal_errors_never_escape() -> None:
 
 
 def test_sizing_functions() -> None:
-    # 1.275 x 1.1 x 1.2 = 1.683 kW; floor(300,000 / 1.683) = 178,253
-    assert udfs.cdm_kw_per_gpu("H100-SXM") == pytest.approx(1.683)
-    assert udfs.cdm_gpus_from_mw(300, "H100-SXM", None, None) == 178_253
-    assert udfs.cdm_mw_from_gpus(178_253, "H100-SXM") == pytest.approx(178_253 * 1.683 / 1000)
+    # H100 1.5 kW all-in at PUE 1.2 and 10% (Colossus: 300 MW for 200,000); floor(300,000 / 1.5) = 200,000
+    assert udfs.cdm_kw_per_gpu("H100-SXM") == pytest.approx(1.5)
+    assert udfs.cdm_kw_per_gpu("H100-SXM", 1.4, 5) == pytest.approx(1.5 / 1.32 * 1.05 * 1.4)  # PUE and network move it
+    assert udfs.cdm_gpus_from_mw(300, "H100-SXM", None, None) == 200_000
+    assert udfs.cdm_mw_from_gpus(200_000, "H100-SXM") == pytest.approx(300.0)
     assert udfs.cdm_gpu_spec("H100-SXM", "tdp_w") == 700.0
     assert udfs.cdm_version() == udfs.package_version()
 
