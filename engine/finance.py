@@ -55,4 +55,24 @@ def monthly_irr_annualised(cash_flows: np.ndarray) -> float | None:
     r = float(npf.irr(flows))
     if not np.isfinite(r) or r <= -1.0:
         return None
+    r = _polish(flows, r)
     return ((1.0 + r) ** 12 - 1.0) * 100.0
+
+
+def _polish(flows: np.ndarray, r: float) -> float:
+    """Newton steps on NPV(r) = sum of flow_k x (1 + r)^-k from numpy-financial's root: its polynomial-root solver
+    leaves errors of ~1e-12 that differ between numpy builds; a few steps take the root to machine precision, so
+    the same flows give the same IRR on every platform."""
+    k = np.arange(flows.size, dtype=float)
+    for _ in range(4):
+        disc = (1.0 + r) ** -k
+        slope = -float(np.dot(k * flows, disc)) / (1.0 + r)
+        if slope == 0.0 or not np.isfinite(slope):
+            break
+        step = float(np.dot(flows, disc)) / slope
+        if not np.isfinite(step) or abs(step) > 1e-6 * max(1.0, abs(r)):  # not near a root: keep numpy-financial's
+            break
+        r -= step
+        if abs(step) <= 1e-16 * max(1.0, abs(r)):
+            break
+    return r

@@ -62,7 +62,9 @@ def _encode(value: Any) -> tuple[bytes, bytes] | None:
     if isinstance(value, (int, float)):
         if not math.isfinite(float(value)):
             return b' t="e"', b"#NUM!"
-        return b"", repr(float(value)).encode() if isinstance(value, float) else str(value).encode()
+        # 15 significant digits, Excel's precision: the last bits of a computed float may differ between builds of
+        # numpy and the C library, and a stored workbook should not
+        return b"", repr(float(f"{value:.15g}")).encode() if isinstance(value, float) else str(value).encode()
     return b' t="str"', escape(str(value)).encode("utf-8")
 
 
