@@ -76,6 +76,16 @@ def new_sheet(wb: Workbook, name: str, widths: tuple[float, ...], title: str, no
     return ws
 
 
+def zero_blank(fmt: str) -> str:
+    """A number format that shows zero as blank (months past the term are zero)."""
+    if fmt == "General":
+        return '0.###;-0.###;""'
+    sections = fmt.split(";")
+    positive = sections[0]
+    negative = sections[1] if len(sections) > 1 else "-" + positive
+    return f'{positive};{negative};""'
+
+
 def _name(wb: Workbook, layout: Layout, name: str, ref: str) -> None:
     wb.defined_names[name] = DefinedName(name, attr_text=ref)
     layout.names[name] = ref

@@ -66,6 +66,7 @@ from addin.workbook.styles import (
     abs_ref,
     default_value,
     new_sheet,
+    zero_blank,
 )
 from engine import COLUMNS, FIELDS, MAX_MONTHS, METRICS, TABLES
 from engine.errors import CdmError
@@ -360,10 +361,10 @@ def _schedule(wb: Workbook, layout: Layout) -> None:
         ws.cell(row, 4, c.unit)
         if name in summed:
             t = ws.cell(row, 5, f"=SUM({get_column_letter(FIRST_MONTH_COL)}{row}:{get_column_letter(last)}{row})")
-            t.number_format = _zero_blank(EXCEL_FORMATS.get(c.unit, "General"))
+            t.number_format = zero_blank(EXCEL_FORMATS.get(c.unit, "General"))
             t.font = HEADER_FONT
         layout.schedule_rows[name] = row
-        fmt = _zero_blank(EXCEL_FORMATS.get(c.unit, "General"))
+        fmt = zero_blank(EXCEL_FORMATS.get(c.unit, "General"))
         for k in range(MAX_MONTHS):
             ws.cell(row, FIRST_MONTH_COL + k).number_format = fmt
     last_row = first_row + len(SCHEDULE_ROWS) - 1
@@ -371,16 +372,6 @@ def _schedule(wb: Workbook, layout: Layout) -> None:
     ws.cell(first_row, FIRST_MONTH_COL).value = ArrayFormula(ref, "=CDM_SCHEDULE(cdm_deal)")
     _name(wb, layout, "cdm_schedule", abs_ref(SCHEDULE, FIRST_MONTH_COL, first_row, last, last_row))
     ws.freeze_panes = ws.cell(first_row, FIRST_MONTH_COL)
-
-
-def _zero_blank(fmt: str) -> str:
-    """A number format that shows zero as blank (months past the term are zero)."""
-    if fmt == "General":
-        return '0.###;-0.###;""'
-    sections = fmt.split(";")
-    positive = sections[0]
-    negative = sections[1] if len(sections) > 1 else "-" + positive
-    return f'{positive};{negative};""'
 
 
 def _summary(wb: Workbook, layout: Layout) -> None:

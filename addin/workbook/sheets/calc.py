@@ -30,6 +30,7 @@ from addin.workbook.styles import (
     Layout,
     _name,
     abs_ref,
+    zero_blank,
 )
 from engine import MAX_MONTHS, TABLES
 from engine.catalogue import gpu_catalogue
@@ -137,7 +138,7 @@ class _Sheet:
         ws.cell(self.row, 2, label)
         ws.cell(self.row, 3, name)
         ws.cell(self.row, 4, unit)
-        number_format = fmt or _zero_blank(EXCEL_FORMATS.get(unit, "General"))
+        number_format = fmt or zero_blank(EXCEL_FORMATS.get(unit, "General"))
         if total:
             first, last = get_column_letter(FIRST_MONTH_COL), get_column_letter(LAST_MONTH_COL)
             t = ws.cell(self.row, 5, f"=SUM({first}{self.row}:{last}{self.row})")
@@ -148,13 +149,6 @@ class _Sheet:
             c.number_format = number_format
         self.at[name] = self.row
         self.row += 1
-
-
-def _zero_blank(fmt: str) -> str:
-    if fmt == "General":
-        return '0.######;-0.######;""'
-    positive, *rest = fmt.split(";")
-    return f'{positive};{rest[0] if rest else "-" + positive};""'
 
 
 def _in_use(layout: Layout, key: str) -> str:
