@@ -23,6 +23,7 @@ MSG_CONTROL_CHAR = (
     "{field} holds the control character {code} at position {at}, which a workbook cannot store: remove it; got {value}"
 )
 MSG_NOT_MONTH = "{field} must be a month (a date, or text like 2026-05), got {value}"
+MSG_NOT_DATE = "{field} must be a date (a date, or text like 2026-05-01; a month alone is its first day), got {value}"
 MSG_NOT_FINITE = "{field} must be a finite number, got {value}"
 MSG_MIN = "{field} must be >= {bound}, got {value}"
 MSG_MIN_EXCLUSIVE = "{field} must be > {bound}, got {value}"

@@ -17,7 +17,7 @@ MAX_MONTHS = 120
 class Field:
     """One scalar input of a deal.
 
-    ``kind`` is one of ``text``, ``month``, ``number``, ``integer``,
+    ``kind`` is one of ``text``, ``month``, ``date``, ``number``, ``integer``,
     ``choice``, ``sku``. ``default`` is used when the value is blank;
     ``None`` with ``required=False`` means "blank is meaningful" (explained in
     ``blank_means``). ``batch`` fields may be given as a 1-D array of scenario
@@ -245,6 +245,25 @@ FIELDS: tuple[Field, ...] = (
         maximum=100,
         section="Market",
         default_source="cost of debt 9% (CoreWeave 9% notes due 2031; range 6-15%)",
+    ),
+    Field(
+        "valuation_date",
+        "date",
+        "Valuation date (every NPV is discounted to it)",
+        "date",
+        section="Market",
+        blank_means="the first day of start_month (a scenario takes the base case's)",
+    ),
+    Field(
+        "fiscal_year_end_month",
+        "integer",
+        "Fiscal year ends with month (1-12; 12 = calendar year)",
+        "month number",
+        default=12,
+        minimum=1,
+        maximum=12,
+        batch=False,
+        section="Market",
     ),
     Field(
         "payment_timing",

@@ -64,7 +64,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("equity_payment_usd", "USD", "Equity payment"),
     Column("revenue_share_payment_usd", "USD", "Revenue-share payment"),
     Column("payment_date", "date", "Payment date"),
-    Column("year_fraction", "years", "Years from the first day of start_month (actual/365)"),
+    Column("year_fraction", "years", "Years from the valuation date to the payment (actual/365)"),
     Column("discount_factor", "x", "Discount factor"),
     Column("present_value_usd", "USD", "Present value of the payments"),
     Column("firm_fraction", "fraction", "Share of the month inside the firm period"),
@@ -159,6 +159,7 @@ class Schedule:
     f_payment_date: np.ndarray
     f_year_fraction: np.ndarray
     f_discount_factor: np.ndarray
+    f_start_discount: np.ndarray
     f_firm_fraction: np.ndarray
 
     @property
@@ -208,11 +209,16 @@ class Schedule:
     def total_present_value_usd(self) -> np.ndarray:
         per_scenario, over_time = self._net_split
         monthly = sum_months(self.n_scenarios, *per_scenario, *over_time, self.f_discount_factor, 1.0 - self.f_prepay_share)
-        return monthly + self.total_prepayment_usd  # the prepayment is paid at t = 0
+        return monthly + self.total_prepayment_usd * self.start_discount_factor  # the prepayment is paid on day one
 
     @cached_property
     def total_prepayment_usd(self) -> np.ndarray:
         return np.broadcast_to(self.f_prepay_share[:, 0], (self.n_scenarios,)) * self.total_net_fee_usd
+
+    @cached_property
+    def start_discount_factor(self) -> np.ndarray:
+        """(n,): the discount factor of the first day of start_month (when the prepayment is paid) at the valuation date."""
+        return np.broadcast_to(self.f_start_discount[:, 0], (self.n_scenarios,))
 
     @cached_property
     def total_delivered_gpu_hours(self) -> np.ndarray:
@@ -358,7 +364,8 @@ class Schedule:
 
     @cached_property
     def present_value_usd(self) -> np.ndarray:
-        return self._full(product(self.net_fee_usd, 1.0 - self.f_prepay_share, self.f_discount_factor) + self.prepayment_usd)
+        return self._full(product(self.net_fee_usd, 1.0 - self.f_prepay_share, self.f_discount_factor)
+                          + self.prepayment_usd * self.f_start_discount)  # fmt: skip
 
     @cached_property
     def firm_fraction(self) -> np.ndarray:
@@ -552,11 +559,15 @@ def build_schedule(terms: DealTerms, *, require_delivery: bool = True) -> Schedu
     usage_factor = np.minimum(np.maximum(_col(terms.utilization_pct), _col(terms.take_or_pay_min_pct)) / 100.0, 1.0)
     credit_share = _col(credit_pct_for_uptime(terms.expected_uptime_pct, terms.sla_tiers)) / 100.0
 
-    # Dates and discounting (XNPV convention: actual/365 from the first day of start_month).
+    # Dates and discounting (XNPV convention: actual/365 from the valuation date, by default the first day of
+    # start_month; a payment before the valuation date is carried forward at the same rate, as XNPV does).
     pay_day_int = next_day0_int - 1 if terms.payment_timing == "arrears" else day0_int
-    year_frac = (pay_day_int - day0_int[:, :1]) / 365.0
-    disc = np.multiply(np.log1p(_col(terms.discount_rate_pct) / 100.0), -year_frac)  # (1 + r)^-t as exp(-t ln(1 + r))
+    valuation_day = _col(terms.valuation_date).astype(np.int64)
+    year_frac = (pay_day_int - valuation_day) / 365.0
+    log_rate = np.log1p(_col(terms.discount_rate_pct) / 100.0)
+    disc = np.multiply(log_rate, -year_frac)  # (1 + r)^-t as exp(-t ln(1 + r))
     np.exp(disc, out=disc)
+    start_disc = np.exp(-log_rate * (day0_int[:, :1] - valuation_day) / 365.0)  # the prepayment's, paid on day one
 
     # Firm period: fees accrued before the earliest exit date, pro rata by day.
     if terms.notice_days is None or terms.lockin_months is None:
@@ -592,6 +603,7 @@ def build_schedule(terms: DealTerms, *, require_delivery: bool = True) -> Schedu
         f_payment_date=pay_day_int.astype("datetime64[D]"),
         f_year_fraction=year_frac,
         f_discount_factor=disc,
+        f_start_discount=start_disc,
         f_firm_fraction=firm_fraction,
     )
     schedule.__dict__["total_delivered_gpu_hours"] = total_delivered  # already summed from the same factors

@@ -129,6 +129,7 @@ class SellerModel:
         self.capex = capex
         self.tax_rate = _col(np.broadcast_to(t.seller_tax_rate_pct, (n,))) / 100.0
         self.discount = schedule.discount_factor
+        self.capex_discount = schedule.start_discount_factor  # capex is paid on the first day of start_month
 
     def case(self, revenue: np.ndarray) -> SellerCase:
         """Every monthly figure for a revenue path (n, m)."""
@@ -152,8 +153,9 @@ class SellerModel:
         )  # fmt: skip
 
     def project_npv(self, case: SellerCase) -> np.ndarray:
-        """NPV of the project flows at the deal's discount rate (XNPV convention, capex at t = 0)."""
-        return (case.project_fcf_usd * self.discount).sum(axis=1) - self.capex
+        """NPV of the project flows at the deal's discount rate on its valuation date (XNPV convention, capex paid
+        on the first day of start_month)."""
+        return (case.project_fcf_usd * self.discount).sum(axis=1) - self.capex * self.capex_discount
 
     def breakeven_usd_per_gpu_hour(self) -> np.ndarray:
         """The price per delivered GPU-hour at which the project NPV is zero (every scenario at once).
@@ -313,7 +315,7 @@ class SellerSummary:
         discounted at the buyer's rate; against the contract's payments at the same rate."""
         s, model = self.schedule, self.model
         monthly_cost = model.cash_costs - model.end * _col(model.residual)
-        build_pv = (monthly_cost * model.discount).sum(axis=1) + model.capex
+        build_pv = (monthly_cost * model.discount).sum(axis=1) + model.capex * model.capex_discount
         contract_pv = s.total_present_value_usd
         hours_pv = (s.delivered_gpu_hours * model.discount).sum(axis=1)
         build_per_hour = build_pv / hours_pv
@@ -321,7 +323,7 @@ class SellerSummary:
         market = np.broadcast_to(s.terms.market_usd_per_gpu_hour, (s.n_scenarios,))
         # the term a contract must run for building to have been cheaper: cumulative contract payments
         # (PV) reach the build's capex plus its running costs (PV); no resale credited (conservative)
-        build_cum = model.capex[:, None] + np.cumsum(model.cash_costs * model.discount, axis=1)
+        build_cum = (model.capex * model.capex_discount)[:, None] + np.cumsum(model.cash_costs * model.discount, axis=1)
         contract_cum = np.cumsum(s.present_value_usd, axis=1)
         ahead = (build_cum <= contract_cum) & s.active
         crossover = np.where(ahead.any(axis=1), np.argmax(ahead, axis=1) + 1.0, np.nan)

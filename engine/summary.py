@@ -7,6 +7,7 @@ them once, with unit and label, for the CLI, the templates and the report.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from engine.checks import consistency_warnings, result_warnings
 from engine.errors import InputError, InputWarning, Issue
 from engine.finance import monthly_irr_annualised
+from engine.obligations import obligations_by_period
 from engine.schedule import Schedule
 from engine.sizing import flops_per_month
 
@@ -88,6 +90,16 @@ class Summary:
         rec = {k: v for k, v in self.record(i).items() if k != "warnings"}
         return pd.Series(rec, name=rec.get("deal_name"), dtype=object)
 
+    @cached_property
+    def obligations(self) -> dict[str, np.ndarray]:
+        """Payments due by period from the valuation date (``engine.obligations``): key -> (n_scenarios,)."""
+        return obligations_by_period(self.schedule)
+
+    @cached_property
+    def firm_obligations(self) -> dict[str, np.ndarray]:
+        """Firm payments (before the earliest exit) due by period from the valuation date."""
+        return obligations_by_period(self.schedule, firm=True)
+
     def record(self, i: int = 0) -> dict[str, Any]:
         """Scenario ``i`` as a JSON-ready dict: the DESIGN keys plus dates, SKUs and IRR.
 
@@ -111,6 +123,9 @@ class Summary:
         )[keep]
         out["irr_vs_market_pct"] = monthly_irr_annualised(benefit)
         out["exit_date"] = _exit_date(s, i)
+        out["valuation_date"] = str(np.broadcast_to(t.valuation_date, (t.n_scenarios,))[i])
+        for prefix, periods in (("", self.obligations), ("firm_", self.firm_obligations)):
+            out[f"{prefix}obligations_by_period_usd"] = {k: float(v[i]) for k, v in periods.items()}
         out["warnings"] = [w.message for w in self.warnings]
         return out
 

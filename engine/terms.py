@@ -71,6 +71,7 @@ class StepUp:
 
 FloatArray = np.ndarray
 MonthArray = np.ndarray
+DayArray = np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,6 +112,8 @@ class DealTerms:
     sla_policy: str
     market_usd_per_gpu_hour: FloatArray
     discount_rate_pct: FloatArray
+    valuation_date: DayArray
+    fiscal_year_end_month: float
     payment_timing: str
     notice_days: FloatArray | None
     lockin_months: FloatArray | None
@@ -201,6 +204,41 @@ def _month_from_scalar(v: object) -> np.datetime64 | None:
                 continue
             return np.datetime64(f"{d.year:04d}-{d.month:02d}", "M")
     return None
+
+
+def _day_from_scalar(v: object) -> np.datetime64 | None:
+    if isinstance(v, np.datetime64):
+        return v.astype("datetime64[D]")
+    if isinstance(v, (dt.date, dt.datetime)):
+        return np.datetime64(f"{v.year:04d}-{v.month:02d}-{v.day:02d}", "D")
+    if isinstance(v, str):
+        s = v.strip()
+        if len(s) > 32:
+            return None
+        for fmt in ("%Y-%m-%d", "%Y-%m"):  # a month alone is its first day
+            try:
+                d = dt.datetime.strptime(s, fmt)
+            except ValueError:
+                continue
+            return np.datetime64(f"{d.year:04d}-{d.month:02d}-{d.day:02d}", "D")
+    return None
+
+
+def _parse_date(c: _Collector, f: Field, v: object, name: str) -> np.ndarray | None:
+    if isinstance(v, np.ndarray) and (v.ndim != 1 or not f.batch):
+        c.add(name, "shape", E.MSG_NOT_1D, shape=v.shape)
+        return None
+    if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.datetime64):
+        days = v.astype("datetime64[D]")
+    else:
+        given = list(v) if isinstance(v, np.ndarray) else [v]
+        out = [_day_from_scalar(x) for x in given]
+        bad = [x for x, d in zip(given, out, strict=True) if d is None]
+        if bad:
+            c.add(name, "type", E.MSG_NOT_DATE, bad[0])
+            return None
+        days = np.array(out, dtype="datetime64[D]")
+    return days if _months_in_range(c, name, days.astype("datetime64[M]")) is not None else None
 
 
 def _is_number(v: object) -> bool:
@@ -370,6 +408,9 @@ def parse_value(c: _Collector, f: Field, v: object, name: str | None = None) -> 
     if f.kind == "month":
         m = _parse_month(c, f, v, name)
         return m if f.batch or m is None else m[0]
+    if f.kind == "date":
+        d = _parse_date(c, f, v, name)
+        return d if f.batch or d is None else d[0]
     if f.kind in ("number", "integer"):
         arr = _parse_number(c, f, v, name)
         return arr if f.batch or arr is None else float(arr[0])
@@ -555,6 +596,8 @@ def _defaults(values: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -
             values[f.name] = np.array([float(d)]) if isinstance(d, (int, float)) else d
     if values["delivery_due_month"] is None:
         values["delivery_due_month"] = values["start_month"]
+    if values["valuation_date"] is None:
+        values["valuation_date"] = values["start_month"].astype("datetime64[D]")
     if values["notice_days"] is not None and values["lockin_months"] is None:
         values["lockin_months"] = np.array([0.0])
     if values["market_usd_per_gpu_hour"] is None:

@@ -26,13 +26,15 @@ from engine import METRICS, CdmError, InputError, build_schedule, build_terms, s
 from engine.catalogue import GPU_SPEC_FIELDS, gpu_catalogue
 from engine.errors import Issue
 from engine.fields import FIELD_BY_NAME, MAX_MONTHS
+from engine.obligations import OBLIGATION_FIGURES
 from engine.sizing import gpus_from_mw, kw_per_gpu, mw_from_gpus
 from engine.summary import Summary
 from engine.terms import _Collector, parse_value
 
 ERROR_PREFIX = "CDM error: "
-TEXT_FIGURES = ("deal_name", "buyer", "vendor", "start_month", "end_month", "exit_date")
-OTHER_FIGURES = ("irr_vs_market_pct",)
+TEXT_FIGURES = ("deal_name", "buyer", "vendor", "start_month", "end_month", "exit_date", "valuation_date")
+DATE_FIGURES = ("start_month", "end_month", "exit_date", "valuation_date")
+OTHER_FIGURES = ("irr_vs_market_pct", *OBLIGATION_FIGURES)
 FIGURES = tuple(m.name for m in METRICS) + OTHER_FIGURES + TEXT_FIGURES
 
 P = ParamSpec("P")
@@ -217,10 +219,15 @@ def cdm_summary(deal: Any, figure: Any) -> float | str:
     name = str(scalar(figure)).strip()
     if name not in FIGURES:
         raise CdmError(f"unknown figure {name!r}; known figures: {', '.join(FIGURES)}")
-    value = CACHE.record(CACHE.key_of_block(deal))[name]
+    record = CACHE.record(CACHE.key_of_block(deal))
+    if name in OBLIGATION_FIGURES:  # obligations_within_1_year_usd -> record["obligations_by_period_usd"]["within_1_year"]
+        group, _, period = name.removesuffix("_usd").partition("obligations_")
+        value = record[f"{group}obligations_by_period_usd"][period]
+    else:
+        value = record[name]
     if value is None:
         return "n/a"
-    if name in ("start_month", "end_month", "exit_date"):
+    if name in DATE_FIGURES:
         return date_to_serial(np.datetime64(value, "D"))
     return value if isinstance(value, str) else float(value)
 

@@ -93,9 +93,10 @@ def cell_to_raw(name: str, value: object) -> object:
     if isinstance(value, dt.datetime):
         value = value.date() if value.time() == dt.time(0) else value
     kind = _kind(name)
-    if kind == "month" and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if kind in ("month", "date") and isinstance(value, (int, float)) and not isinstance(value, bool):
         if not (MIN_DATE_SERIAL <= value <= MAX_DATE_SERIAL) or not math.isfinite(value):
-            raise InputError(Issue(name, "type", f"{name} must be a month (a date, or text like 2026-05), got {value:g}", value))
+            what = "a month (a date, or text like 2026-05)" if kind == "month" else "a date (or text like 2026-05-01)"
+            raise InputError(Issue(name, "type", f"{name} must be {what}, got {value:g}", value))
         return serial_to_date(value)
     if isinstance(value, str):
         text = value.strip()

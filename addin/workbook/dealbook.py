@@ -25,7 +25,7 @@ from engine.errors import InputError, Issue
 from engine.fields import FIELD_BY_NAME, FIELDS, TABLE_BY_NAME, TABLES, is_percent
 
 SCENARIO_ALTERNATIVES = "cdm_scenario_alternatives"
-ADDED_LATER = frozenset({"kw_per_gpu"})
+ADDED_LATER = frozenset({"kw_per_gpu", "valuation_date", "fiscal_year_end_month"})
 """Inputs added after the first deal workbooks shipped: a workbook without the defined name reads them blank (the
 default); a missing name of any other input is damage and is reported."""
 
@@ -148,6 +148,9 @@ def read_cells(book: Book, scenario: str | None = None) -> tuple[dict[str, objec
                 table = str(key).split("[", 1)[0]
                 if table != str(key) and where.get(table, "").startswith(_cell_address(book, table).split("!")[0]):
                     where[table] = cell  # a table overridden by the scenario is located at its first changed cell
+    if idx > 0 and is_empty_cell(values.get("valuation_date")) and not is_empty_cell(base.get("start_month")):
+        values["valuation_date"] = base["start_month"]  # a scenario is valued on the base case's date
+        where["valuation_date"] = _cell_address(book, "start_month")
     _percent_to_whole(book, values, where)
     if sources:
         values["sources"] = sources

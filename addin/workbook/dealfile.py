@@ -293,6 +293,10 @@ def with_scenario(src: DealSource, scenario: str) -> DealSource:
     # the scenario's own values are located where the scenario sets them, not at the base case's line
     prefix = f"scenarios.{match}."
     own = {k[len(prefix) :]: v for k, v in src.locations.items() if k.startswith(prefix)}
+    if raw.get("valuation_date") in (None, "") and src.raw.get("start_month") not in (None, ""):
+        raw["valuation_date"] = src.raw["start_month"]  # a scenario is valued on the base case's date
+        if "start_month" in src.locations:
+            own["valuation_date"] = src.locations["start_month"]
     return DealSource(path=src.path, raw=raw, locations={**src.locations, **own}, kind=src.kind, scenario=match,
                       scenarios=src.scenarios, risk=src.risk)  # fmt: skip
 

@@ -108,6 +108,8 @@ def _fmt_for(f: Field, percent: bool = False) -> str | None:
         return PERCENT_FORMAT
     if f.kind == "month":
         return "mmm yyyy"
+    if f.kind == "date":
+        return "d mmm yyyy"
     if f.kind == "integer":
         return "#,##0"
     if f.kind == "number":
@@ -138,7 +140,7 @@ def _validation(f: Field, percent: bool = False) -> DataValidation | None:
                                 formula1=str(lo), allow_blank=True)  # fmt: skip
         else:
             return None
-    elif f.kind == "month":
+    elif f.kind in ("month", "date"):
         dv = DataValidation(type="date", operator="between", formula1="36526", formula2="73051", allow_blank=True)
     else:
         return None
@@ -154,6 +156,8 @@ def _rule_text(f: Field) -> str:
         return f"{f.name} must be one of the listed values"
     if f.kind == "month":
         return f"{f.name} must be a date (the month is used, the day ignored)"
+    if f.kind == "date":
+        return f"{f.name} must be a date"
     if f.minimum is not None:
         parts.append(f"{'>' if f.min_exclusive else '>='} {f.minimum}")
     if f.maximum is not None:
@@ -190,6 +194,9 @@ def _cell_value(f: Field | None, value: object, percent: bool = False) -> object
     if f is not None and f.kind == "month":
         s = str(value)
         return dt.date(int(s[:4]), int(s[5:7]), 1)
+    if f is not None and f.kind == "date" and not isinstance(value, dt.date):
+        s = str(value)
+        return dt.date(int(s[:4]), int(s[5:7]), int(s[8:10]) if len(s) >= 10 else 1)
     return value
 
 

@@ -71,6 +71,7 @@ from addin.workbook.styles import (
 from engine import COLUMNS, FIELDS, MAX_MONTHS, METRICS, TABLES
 from engine.errors import CdmError
 from engine.fields import Field, is_percent
+from engine.obligations import OBLIGATION_FIGURES, obligation_label
 
 # ------------------------------------------------------------------ sheets
 
@@ -303,7 +304,11 @@ def _scenarios(wb: Workbook, layout: Layout, scenarios: dict[str, dict[str, obje
         ws.cell(row, 2, f.label if "[" not in key else key.split(".")[0].replace("[", " row ").rstrip("]") + ": " + f.label)
         ws.cell(row, 3, key)
         base = layout.input_cells[key]
-        link = ws.cell(row, 5, f'=IF({base}="","",{base})')
+        if key == "valuation_date":  # blank: the base case's first day, which every scenario then shares
+            start = layout.input_cells["start_month"]
+            link = ws.cell(row, 5, f'=IF({base}="",IF({start}="","",DATE(YEAR({start}),MONTH({start}),1)),{base})')
+        else:
+            link = ws.cell(row, 5, f'=IF({base}="","",{base})')
         link.font = LINK_FONT
         pick = f"INDEX($E{row}:${last_alt}{row},1,scenario_index)"
         in_use = f'IF({pick}="",$E{row},{pick})'
@@ -391,7 +396,9 @@ def _summary(wb: Workbook, layout: Layout) -> None:
     row = 6
     input_names = {f.name for f in FIELDS}
     extras = [("irr_vs_market_pct", "%", "IRR vs market (used hours at market price - payments)"),
-              ("exit_date", "date", "Earliest exit date (blank: no termination right)")]  # fmt: skip
+              ("exit_date", "date", "Earliest exit date (blank: no termination right)"),
+              ("valuation_date", "date", "Valuation date (every NPV is discounted to it)")]  # fmt: skip
+    extras += [(name, "USD", obligation_label(name)) for name in OBLIGATION_FIGURES]
     for name, unit, label in [(m.name, m.unit, m.label) for m in METRICS] + extras:
         ws.cell(row, 2, label)
         ws.cell(row, 3, name)

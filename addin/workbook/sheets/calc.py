@@ -54,8 +54,8 @@ CONSTANTS: tuple[tuple[str, str, float, str], ...] = (
 CALC_INPUTS: tuple[str, ...] = (
     "start_month", "end_month", "monthly_fee_usd", "ramp_months", "ramp_fee_fraction", "ramp_capacity_fraction",
     "escalator_pct_per_year", "take_or_pay_min_pct", "utilization_pct", "expected_uptime_pct", "prepayment_pct",
-    "discount_rate_pct", "payment_timing", "notice_days", "lockin_months", "gpu_sku", "gpu_count", "facility_mw",
-    "pue", "network_overhead_pct", "kw_per_gpu", "sla_policy", "delivery_delay_months", "late_capacity_pct",
+    "discount_rate_pct", "valuation_date", "payment_timing", "notice_days", "lockin_months", "gpu_sku", "gpu_count",
+    "facility_mw", "pue", "network_overhead_pct", "kw_per_gpu", "sla_policy", "delivery_delay_months", "late_capacity_pct",
 )  # fmt: skip
 
 ENGINE_ONLY = (
@@ -180,7 +180,7 @@ def build_calc_sheet(wb: Workbook, layout: Layout) -> None:
         default = layout.default_cells.get(name)
         fallback = default if default is not None else '""'
         f = FIELD_BY_NAME[name]
-        fmt = "mmm yyyy" if f.kind == "month" else ('0.0##"%"' if "_pct" in name else None)
+        fmt = {"month": "mmm yyyy", "date": "d mmm yyyy"}.get(f.kind) or ('0.0##"%"' if "_pct" in name else None)
         s.scalar(name, f.label, f.unit, f'=IF(OR({live}="",{live}="-"),{fallback},{live})', fmt, link=True)
     fleet_counts = [_in_use(layout, f"fleet[{i}].gpu_count") for i in range(1, _max_rows("fleet") + 1)]
     s.scalar("fleet_gpus", "Mixed-fleet GPUs (sum of the fleet table's counts)", "GPUs", f"=SUM({','.join(fleet_counts)})",
@@ -208,6 +208,9 @@ def build_calc_sheet(wb: Workbook, layout: Layout) -> None:
     s.section("Term, power and GPUs")
     start, end = s.e("start_month"), s.e("end_month")
     s.scalar("first_day", "First day of the term", "date", f"=DATE(YEAR({start}),MONTH({start}),1)", "d mmm yyyy")
+    given_day = s.e("valuation_date")
+    s.scalar("valuation_day", "Valuation date (blank: the first day of the term)", "date",
+             f"=IF(ISNUMBER({given_day}),{given_day},{s.e('first_day')})", "d mmm yyyy")  # fmt: skip
     s.scalar("months_billed", "Months billed", "months",
              f"=(YEAR({end})-YEAR({start}))*months_per_year+MONTH({end})-MONTH({start})+1", "0")  # fmt: skip
     sku = s.e("gpu_sku")
@@ -257,16 +260,17 @@ def build_calc_sheet(wb: Workbook, layout: Layout) -> None:
     s.line("payment_date", "Payment date (advance: first day; arrears: last day)", "date",
            f'IF({s.m("in_term", "{c}")}=1,IF({s.e("payment_timing")}="arrears",EOMONTH({s.m("service_month", "{c}")},0),'
            f'{s.m("service_month", "{c}")}),0)', fmt='d mmm yyyy;;""')  # fmt: skip
-    s.line("year_fraction", "Years from the first day = days / day-count basis", "years",
-           f"IF({s.m('in_term', '{c}')}=1,({s.m('payment_date', '{c}')}-{s.e('first_day')})/day_count_basis,0)",
+    s.line("year_fraction", "Years from the valuation date = days / day-count basis", "years",
+           f"IF({s.m('in_term', '{c}')}=1,({s.m('payment_date', '{c}')}-{s.e('valuation_day')})/day_count_basis,0)",
            fmt='0.0000;-0.0000;""')  # fmt: skip
     s.line("discount_factor", "Discount factor = (1 + discount rate)^-years", "x",
            f"IF({s.m('in_term', '{c}')}=1,(1+{s.e('discount_rate_pct')}/percent)^(-{s.m('year_fraction', '{c}')}),0)",
            fmt='0.0000;-0.0000;""')  # fmt: skip
     prepay = f"{s.e('prepayment_pct')}/percent"
-    s.line("present_value_usd", "Present value = net fee x (1 - prepaid share) x discount factor (+ the prepayment in month 1)",
-           "USD", f"{s.m('net_fee_usd', '{c}')}*(1-{prepay})*{s.m('discount_factor', '{c}')}"
-                  f"+IF({k}=1,{prepay}*{s.e('net_fee_usd')},0)", total=True)  # fmt: skip
+    day_one = f"(1+{s.e('discount_rate_pct')}/percent)^(-({s.e('first_day')}-{s.e('valuation_day')})/day_count_basis)"
+    s.line("present_value_usd", "Present value = net fee x (1 - prepaid share) x discount factor (+ the prepayment, paid on "
+           "the first day, in month 1)", "USD", f"{s.m('net_fee_usd', '{c}')}*(1-{prepay})*{s.m('discount_factor', '{c}')}"
+                  f"+IF({k}=1,{prepay}*{s.e('net_fee_usd')}*{day_one},0)", total=True)  # fmt: skip
     exit_ = s.e("exit_date")
     s.line("firm_fraction", "Firm fraction = share of the month before the exit date", "fraction",
            f'IF({s.m("in_term", "{c}")}=0,0,IF({exit_}="",1,MAX(0,MIN(1,({exit_}-{s.m("service_month", "{c}")})'
