@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -136,21 +137,33 @@ def _report_all(folder: Path, out_dir: Path, pdf: bool, as_json: bool = False) -
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
+VALUATION_HELP = "Value every deal's NPV on this date (YYYY-MM-DD); default: the first day of the earliest start month."
+
+
 @app.command()
 @guarded
 def compare(
     deals: Annotated[list[Path], typer.Argument(help="Deal files or workbooks to put side by side.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The comparison workbook to write (.xlsx).")],
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write a PDF beside it (needs LibreOffice).")] = False,
+    valuation_date: Annotated[
+        str | None,
+        typer.Option("--valuation-date", help=VALUATION_HELP),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Put several deals side by side: $/GPU-hour, $/kW-month, firm share, NPV per GW, premium to market."""
+    """Put several deals side by side, every NPV on one date: $/GPU-hour, $/kW-month, firm share, NPV per GW, premium."""
     from addin.report.common import check_output, save_report
     from addin.report.compare import build_comparison, evaluate_sources
 
     for deal in deals:
         check_output(deal, output)
-    compared = evaluate_sources([load_deal(deal) for deal in deals])
+    if valuation_date is not None:
+        try:
+            valuation_date = dt.date.fromisoformat(valuation_date.strip()).isoformat()
+        except ValueError:
+            raise CdmError(f"--valuation-date must be a date like 2026-05-01, got {valuation_date!r}") from None
+    compared = evaluate_sources([load_deal(deal) for deal in deals], valuation_date)
     save_report(build_comparison(compared, _command_line()), output)
     written = [str(output), *(_pdf_beside(output) if pdf else [])]
     if as_json:

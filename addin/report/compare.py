@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment
@@ -14,8 +15,9 @@ from openpyxl.utils import get_column_letter
 from addin.report.common import BAD_FILL, BOLD, FORMATS, HEADER_FILL, SECTION, SUBTITLE, TITLE, WRAP, _print_setup, put
 from addin.version import package_version
 from addin.workbook.dealfile import DealSource
-from engine import build_schedule, summarize
+from engine import build_schedule, build_terms, summarize
 from engine.summary import Summary
+from engine.terms import DealTerms
 
 MEASURES: tuple[tuple[str, str, str], ...] = (
     # (key, label, format)
@@ -27,12 +29,14 @@ MEASURES: tuple[tuple[str, str, str], ...] = (
     ("annual_run_rate_usd", "Annual run rate [$B]", "USD"),
     ("firm_share_pct", "Firm share of net TCV [%]", "%"),
     ("firm_commitment_usd", "Firm commitment [$B]", "USD"),
+    ("valuation_date", "Valuation date (every deal's NPV)", "text"),
     ("npv_usd", "NPV of payments [$B]", "USD"),
     ("npv_per_gw_usd", "NPV per GW of facility power [$B]", "USD"),
     ("facility_mw", "Facility power [MW]", "MW"),
     ("gpus", "GPUs", "GPUs"),
     ("gpu_skus", "GPU models", "text"),
     ("usd_per_gpu_hour", "$ per delivered GPU-hour", "USD/GPU-hour"),
+    ("usd_per_powered_gpu_hour", "$ per GPU-hour of the GPUs the power feeds", "USD/GPU-hour"),
     ("usd_per_kw_month", "$ per kW-month of facility power", "USD/kW-month"),
     ("market_usd_per_gpu_hour", "Market reference [$/GPU-hour]", "USD/GPU-hour"),
     ("premium_to_market_pct", "Premium to market [%]", "%"),
@@ -61,8 +65,19 @@ class Compared:
         }
 
 
-def evaluate_sources(sources: list[DealSource]) -> list[Compared]:
-    return [Compared(src, summarize(build_schedule(src.terms()))) for src in sources]
+def common_valuation_date(terms: list[DealTerms], given: str | None = None) -> str:
+    """The one date every compared deal is valued on: ``given``, else the first day of the earliest start month."""
+    if given is not None:
+        return given
+    return str(min(np.asarray(t.start_month, "datetime64[M]").min() for t in terms).astype("datetime64[D]"))
+
+
+def evaluate_sources(sources: list[DealSource], valuation_date: str | None = None) -> list[Compared]:
+    """Each deal's summary, every NPV on one valuation date (``valuation_date``, else the earliest start)."""
+    terms = [src.terms() for src in sources]
+    on = common_valuation_date(terms, valuation_date)
+    return [Compared(src, summarize(build_schedule(build_terms({**t.raw, "valuation_date": on}))))
+            for src, t in zip(sources, terms, strict=True)]  # fmt: skip
 
 
 def build_comparison(deals: list[Compared], command_line: str = "", now: dt.datetime | None = None) -> Workbook:
