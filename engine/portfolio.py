@@ -16,6 +16,8 @@ Definitions (docs/how-to/portfolios.md):
   ``revenue_doubling_months``; shortfall = demand - supply where positive; GPUs to sign in a quarter =
   the rise in the largest shortfall so far (in GPUs of 730 hours) over that quarter (quarters of three
   months from the first; a last partial quarter, 14 months giving 4 quarters and 2 months, is a fifth);
+* portfolio NPV = the sum of each contract's NPV (all its payments, at its own discount rate) on the portfolio's
+  ``valuation_date`` (blank: the first day of ``start_month``);
 * burn-to-revenue multiple = all contracted fees from ``start_month`` / annualised revenue at ``start_month``;
 * warrant ownership = ``warrant_value_usd`` / ``post_money_valuation_usd``; its worth at a later valuation
   = ownership x that valuation;
@@ -39,7 +41,7 @@ from engine.fields import Field
 from engine.schedule import build_schedule, credit_pct_for_uptime
 from engine.sizing import HOURS_PER_AVERAGE_MONTH
 from engine.summary import Summary, summarize
-from engine.terms import DealTerms, _Collector, is_blank, parse_value
+from engine.terms import DealTerms, _Collector, build_terms, is_blank, parse_value
 
 BUCKETS = (("next_12_months", 0, 12), ("years_1_to_3", 12, 36), ("years_3_to_5", 36, 60), ("beyond_5_years", 60, 10**6))
 
@@ -82,6 +84,12 @@ class Portfolio:
     reliance: tuple[str, str] | None = None
     outages: tuple[Outage, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
+    valuation_date: np.datetime64 | None = None
+
+    @property
+    def valuation_day(self) -> np.datetime64:
+        """The portfolio NPV's date: ``valuation_date``, else the first day of ``start_month``."""
+        return self.valuation_date if self.valuation_date is not None else self.start_month.astype("datetime64[D]")
 
     def month_label(self, months_from_start: float) -> str:
         """``2026-04`` for a month index on the timeline; ``none`` past its end (no shortfall within it)."""
@@ -143,6 +151,14 @@ class PortfolioResult:
         self.vendor_gpu_hours = member @ self.gpu_hours
         self.total_fee = self.fee.sum(axis=0)
         self.total_gpu_hours = self.gpu_hours.sum(axis=0)
+
+    # ---------------------------------------------------------------- value
+    def npv_usd(self) -> float:
+        """Every payment of every contract (its whole term, not only the months shown) discounted at the contract's own
+        rate to the portfolio's valuation date, summed."""
+        on = str(self.portfolio.valuation_day)
+        return float(sum(summarize(build_schedule(build_terms({**t.raw, "valuation_date": on})))["npv_usd"][0]
+                         for t in self.portfolio.contracts))  # fmt: skip
 
     # ---------------------------------------------------------------- concentration
     @staticmethod
@@ -275,6 +291,8 @@ PORTFOLIO_FIELDS: tuple[Field, ...] = (
     Field("portfolio_name", "text", "Portfolio name", "text", required=True, batch=False, section="Portfolio"),
     Field("start_month", "month", "First month of the portfolio view", "month", required=True, batch=False, section="Portfolio"),
     Field("months", "integer", "Months shown", "months", default=60, minimum=1, maximum=120, batch=False, section="Portfolio"),
+    Field("valuation_date", "date", "Valuation date of the portfolio NPV", "date", batch=False, section="Portfolio",
+          blank_means="the first day of start_month"),
     Field("revenue_usd_per_year", "number", "Annualised revenue at the start", "USD/year", required=True, minimum=0,
           min_exclusive=True, maximum=1e14, section="Demand"),
     Field("revenue_doubling_months", "number", "Revenue (and compute demand) doubling time", "months", default=12.0,
@@ -380,6 +398,7 @@ def build_portfolio(raw: dict[str, Any], contracts: Sequence[DealTerms]) -> Port
     return Portfolio(
         name=v["portfolio_name"],
         start_month=np.datetime64(v["start_month"], "M"),
+        valuation_date=None if v["valuation_date"] is None else np.datetime64(v["valuation_date"], "D"),
         n_months=months,
         contracts=tuple(contracts),
         demand=Demand(

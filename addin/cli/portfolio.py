@@ -59,6 +59,7 @@ def _show_portfolio(rec: dict[str, Any]) -> None:
     _show(t)
     f = _figure_table("Portfolio figures")
     rows = [
+        (f"NPV of every contract's payments on {rec['valuation_date']}", human(rec["npv_usd"], "USD")),
         ("Fees in the view", human(rec["total_fees_usd"], "USD")),
         ("Firm commitments", human(rec["firm_commitment_usd"], "USD")),
     ]

@@ -91,6 +91,8 @@ def build_portfolio_report(path: Path, command_line: str = "", now: dt.datetime 
     buckets = rec["commitments_by_period_usd"]
     firm_buckets = rec["firm_commitments_by_period_usd"]
     rows: list[tuple[str, str, Any, str]] = [
+        ("valuation_date", "Valuation date of the NPV", dt.date.fromisoformat(rec["valuation_date"]), "date"),
+        ("npv_usd", "NPV of every contract's payments on that date [$B]", rec["npv_usd"], "USD"),
         ("total_fees_usd", "Fees in the view [$B]", rec["total_fees_usd"], "USD"),
         ("firm_commitment_usd", "Firm commitments [$B]", rec["firm_commitment_usd"], "USD"),
     ]
@@ -112,7 +114,7 @@ def build_portfolio_report(path: Path, command_line: str = "", now: dt.datetime 
     row = 4
     for name, label, value, unit in rows:
         put(ws, row, 1, label)
-        put(ws, row, 2, value, {"x2": "0.00", "month": "mmm yyyy"}.get(unit, FORMATS.get(unit, "General")))
+        put(ws, row, 2, value, {"x2": "0.00", "month": "mmm yyyy", "date": "d mmm yyyy"}.get(unit, FORMATS.get(unit, "General")))
         _name(wb, f"portfolio_{name}", ws, row, 2)
         row += 1
     _print_setup(ws)

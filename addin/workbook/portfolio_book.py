@@ -142,7 +142,7 @@ def flat_figures(r: PortfolioResult) -> dict[str, Any]:
 
     rec = portfolio_record(r)
     out: dict[str, Any] = {
-        k: rec[k] for k in ("total_fees_usd", "firm_commitment_usd", "hhi_avg", "hhi_max", "burn_to_revenue_multiple")
+        k: rec[k] for k in ("npv_usd", "total_fees_usd", "firm_commitment_usd", "hhi_avg", "hhi_max", "burn_to_revenue_multiple")
     }
     out.update({f"commitments_{k}_usd": v for k, v in rec["commitments_by_period_usd"].items()})
     out.update({f"firm_commitments_{k}_usd": v for k, v in rec["firm_commitments_by_period_usd"].items()})
@@ -154,7 +154,7 @@ def flat_figures(r: PortfolioResult) -> dict[str, Any]:
     return out
 
 
-FIGURES = ("total_fees_usd", "firm_commitment_usd", "commitments_next_12_months_usd", "commitments_years_1_to_3_usd",
+FIGURES = ("npv_usd", "total_fees_usd", "firm_commitment_usd", "commitments_next_12_months_usd", "commitments_years_1_to_3_usd",
            "commitments_years_3_to_5_usd", "commitments_beyond_5_years_usd", "firm_commitments_next_12_months_usd",
            "firm_commitments_years_1_to_3_usd", "firm_commitments_years_3_to_5_usd", "firm_commitments_beyond_5_years_usd",
            "hhi_avg", "hhi_max", "reliance_ratio_avg", "burn_to_revenue_multiple", "first_shortfall_month",

@@ -102,6 +102,8 @@ def portfolio_record(r: PortfolioResult) -> dict[str, Any]:
              "usd_per_gpu_hour": float(s["usd_per_gpu_hour"][0])}
             for t, s in zip(p.contracts, r.summaries)
         ],
+        "valuation_date": str(p.valuation_day),
+        "npv_usd": r.npv_usd(),
         "total_fees_usd": float(r.total_fee.sum()),
         "firm_commitment_usd": float(r.firm.sum()),
         "commitments_by_period_usd": r.commitment_buckets(),
