@@ -49,6 +49,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("contracted_gpus", "GPUs", "Contracted GPUs"),
     Column("delivered_gpus", "GPUs", "Delivered GPUs"),
     Column("delivered_mw", "MW", "Delivered facility power"),
+    Column("mw_over_facility", "MW", "Delivered MW above the facility's power (a flag: the power cannot feed it)"),
     Column("delivered_gpu_hours", "GPU-hours", "Delivered GPU-hours"),
     Column("used_gpu_hours", "GPU-hours", "Used GPU-hours"),
     Column("escalator_factor", "x", "Escalator factor"),
@@ -287,6 +288,11 @@ class Schedule:
         return self._full(product(self.f_gpus, self.f_capacity_fraction, self.f_kw_per_gpu / 1000.0))
 
     @cached_property
+    def mw_over_facility(self) -> np.ndarray:
+        over = self.delivered_mw - _col(np.asarray(self.terms.facility_mw, float))
+        return self._full(np.maximum(over, 0.0) * self.f_active)
+
+    @cached_property
     def delivered_gpu_hours(self) -> np.ndarray:
         return self._full(product(*self._delivered_factors()))
 
@@ -448,7 +454,7 @@ class _Points(Schedule):
 
 # columns whose value at a month is a product of that month's factors alone (readable with Schedule.at)
 POINTWISE = (frozenset(c.name for c in COLUMNS) | {"active"}) - {
-    "month_index", "cumulative_fee_usd", "prepayment_usd", "cash_payment_usd", "equity_payment_usd",
+    "month_index", "mw_over_facility", "cumulative_fee_usd", "prepayment_usd", "cash_payment_usd", "equity_payment_usd",
     "revenue_share_payment_usd", "present_value_usd",
 }  # fmt: skip
 

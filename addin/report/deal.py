@@ -46,9 +46,11 @@ from addin.report.common import (
     put_histogram,
     risk_sheet,
 )
+from addin.report.scenarios import scenarios_sheet
 from addin.report.sensitivity import _sensitivity_sheet
 from addin.version import package_version
 from addin.workbook.dealfile import DealSource
+from addin.workbook.load import load_scenarios
 from addin.workbook.sheets.risk import fan_chart, histogram_chart, tornado_chart
 from engine import FIELDS, build_schedule, summarize
 from engine.catalogue import gpu_catalogue, market_prices
@@ -100,7 +102,10 @@ def _summary_sheet(wb: Workbook, ctx: ReportContext) -> None:
             ("net_tcv_usd", "Net TCV [$B] (after ramp, cuts and credits)", rec["net_tcv_usd"], "USD"),
             ("firm_commitment_usd", "Firm commitment [$B] (before the earliest exit)", rec["firm_commitment_usd"], "USD"),
             ("firm_share_pct", "Firm share of net TCV [%]", rec["firm_share_pct"], "%"),
-            ("npv_usd", f"NPV of payments [$B] at {float(t.discount_rate_pct[0]):g}% (XNPV)", rec["npv_usd"], "USD"),
+            ("valuation_date", "Valuation date (every NPV is discounted to it)",
+             dt.date.fromisoformat(rec["valuation_date"]), "date"),
+            ("npv_usd", f"NPV of payments [$B] at {float(t.discount_rate_pct[0]):g}% (XNPV) on {rec['valuation_date']}",
+             rec["npv_usd"], "USD"),
             ("annual_run_rate_usd", "Annual run rate [$B/year]", rec["annual_run_rate_usd"], "USD/year"),
         ]),
         ("Capacity", [
@@ -137,6 +142,7 @@ def _summary_sheet(wb: Workbook, ctx: ReportContext) -> None:
             _name(wb, name, ws, row, 3)
             row += 1
         row += 1
+    row = _obligations_block(wb, ws, rec, row)
     put(ws, row, 2, "Overall check", font=SECTION)
     row += 1
     put(ws, row, 2, "Model integrity checks")
@@ -158,6 +164,32 @@ def _summary_sheet(wb: Workbook, ctx: ReportContext) -> None:
     _print_setup(ws)
 
 
+def _obligations_block(wb: Workbook, ws: Worksheet, rec: dict[str, Any], row: int) -> int:
+    """Payments due by period from the valuation date, all and firm, as a lessee's obligations note shows them."""
+    from engine.obligations import PERIOD_LABELS
+
+    put(ws, row, 2, f"Payments due by period from {rec['valuation_date']} [$B]", font=SECTION)
+    put(ws, row, 3, "All payments", font=BOLD).alignment = Alignment(horizontal="right")
+    put(ws, row, 4, "Firm", font=BOLD).alignment = Alignment(horizontal="right")
+    row += 1
+    every, firm = rec["obligations_by_period_usd"], rec["firm_obligations_by_period_usd"]
+    for key, label in PERIOD_LABELS.items():
+        put(ws, row, 2, f"Due {label}")
+        put(ws, row, 3, every[key], FORMATS["USD"])
+        put(ws, row, 4, firm[key], FORMATS["USD"])
+        _name(wb, f"obligations_{key}_usd", ws, row, 3)
+        _name(wb, f"firm_obligations_{key}_usd", ws, row, 4)
+        row += 1
+    put(ws, row, 2, "Total", font=BOLD)
+    put(ws, row, 3, sum(every.values()), FORMATS["USD"], BOLD)
+    put(ws, row, 4, sum(firm.values()), FORMATS["USD"], BOLD)
+    before = rec["net_tcv_usd"] - sum(every.values())
+    put(ws, row, 5, "Equals net TCV and the firm commitment: no payment falls before the valuation date." if abs(before) <=
+        1e-9 * max(rec["net_tcv_usd"], 1.0) else f"Payments dated before the valuation date ({before / 1e9:,.2f} $B) are "
+        "in no period.").alignment = WRAP  # fmt: skip
+    return row + 2
+
+
 def _date_or_text(value: str | None) -> Any:
     return dt.date.fromisoformat(value) if value else "no termination right"
 
@@ -169,7 +201,8 @@ def _note(name: str, rec: dict[str, Any]) -> str:
                                  if rec["required_facility_mw"] > rec["facility_mw"] * (1 + 1e-9) else ""),
         "breakeven_utilization_pct": ("Above 100%: at any utilisation the deal costs more per used GPU-hour than the market."
                                       if rec["breakeven_utilization_pct"] > 100 else ""),
-        "npv_usd": "Present value of what the buyer pays (positive = cost); actual/365 from the first day of the term.",
+        "npv_usd": "Present value of what the buyer pays (positive = cost); actual/365 from the valuation date.",
+        "valuation_date": "Blank: the term's first day; scenarios share the base case's.",
         "usd_per_gpu_hour": ("The headline basis: the contracted GPUs, as the contract bills them. The power feeds fewer, "
                              "so the price per GPU-hour the power can deliver is the line below."
                              if rec["powered_gpus"] < rec["gpus"] else "The headline basis: the contracted GPUs, all of "
@@ -212,6 +245,7 @@ SCHEDULE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("delivered_gpus", "Delivered GPUs", "GPUs"),
     ("gpus_power_feeds", "GPUs the power feeds", "GPUs"),
     ("delivered_mw", "Delivered MW", "MW"),
+    ("mw_over_facility", "MW above the facility's power (flag)", "MW"),
     ("delivered_gpu_hours", "Delivered GPU-hours (M)", "GPU-hours-m"),
     ("list_fee_usd", "List fee ($M)", "USDm"),
     ("reductions_usd", "Ramp, delivery, usage and SLA cuts ($M)", "USDm"),
@@ -274,15 +308,43 @@ def _schedule_sheet(wb: Workbook, s: Summary) -> tuple[Worksheet, int, int]:
                 v = dt.date.fromisoformat(str(v))
             else:
                 v = float(v)
-            put(ws, first + i, j, v, FORMATS[fmt])
+            c = put(ws, first + i, j, v, FORMATS[fmt])
+            if key == "mw_over_facility" and v > 0:
+                c.fill = BAD_FILL
     total_row = first + n
     put(ws, total_row, 1, "Total", font=BOLD)
     for j, (key, _, fmt) in enumerate(SCHEDULE_COLUMNS, start=1):
         if key in TOTALLED:
             put(ws, total_row, j, float(rows[key].sum()), FORMATS[fmt], BOLD)
+    if rows["mw_over_facility"].max() > 0:
+        put(ws, total_row + 1, 1, "Shaded: the contracted GPUs need more power than the facility has in these months; "
+            "the power-fed basis (Summary) prices only the GPUs it feeds.", font=SUBTITLE)  # fmt: skip
+    _fiscal_years(ws, s, total_row + 3)
     ws.freeze_panes = ws.cell(first, 2)
     _print_setup(ws, f"{SCHEDULE_HEADER_ROW}:{SCHEDULE_HEADER_ROW}")
     return ws, first, total_row - 1
+
+
+FISCAL_COLUMNS = (("net_fee_usd", "Net fee ($M)"), ("firm_fee_usd", "Firm part ($M)"),
+                  ("present_value_usd", "Present value ($M)"), ("delivered_gpu_hours", "Delivered GPU-hours (M)"))  # fmt: skip
+
+
+def _fiscal_years(ws: Worksheet, s: Summary, row: int) -> None:
+    """Fiscal-year subtotals of the schedule under it (``fiscal_year_end_month``; 12 = calendar years)."""
+    from engine.obligations import fiscal_year_totals
+
+    t = s.schedule.terms
+    end = int(np.asarray(t.fiscal_year_end_month).reshape(-1)[0])
+    when = "calendar years" if end == 12 else f"fiscal years ending in {dt.date(2000, end, 1):%B}"
+    put(ws, row, 1, f"Subtotals by {when} (FY = the year it ends in)", font=SECTION)
+    put(ws, row + 1, 1, "Fiscal year", font=BOLD).fill = HEADER_FILL
+    for j, (_, header) in enumerate(FISCAL_COLUMNS, start=2):
+        put(ws, row + 1, j, header, font=BOLD).fill = HEADER_FILL
+    totals = fiscal_year_totals(s.schedule, tuple(k for k, _ in FISCAL_COLUMNS))
+    for i, (year, sums) in enumerate(totals.items(), start=row + 2):
+        put(ws, i, 1, f"FY{year}")
+        for j, (key, _) in enumerate(FISCAL_COLUMNS, start=2):
+            put(ws, i, j, sums[key], FORMATS["GPU-hours-m" if key == "delivered_gpu_hours" else "USDm"])
 
 
 def _col_of(key: str) -> int:
@@ -605,6 +667,7 @@ def build_report(src: DealSource, command_line: str = "", now: dt.datetime | Non
     ctx = ReportContext(src, summary, verdicts, command_line, now or dt.datetime.now(dt.UTC), file_sha256(src.path))
     wb = Workbook()
     _summary_sheet(wb, ctx)
+    scenarios_sheet(wb, load_scenarios(src.path))
     sched, first, last = _schedule_sheet(wb, summary)
     _charts_sheet(wb, sched, first, last)
     _sensitivity_sheet(wb, dict(src.raw), summary)

@@ -273,3 +273,25 @@ def load_workbook_deal(path: Path, scenario: str | None = None) -> DealSource:
     risk, risk_where = read_risk(OpenpyxlBook(wb))
     return DealSource(path=path, raw=raw, locations={**where, **risk_where}, kind="xlsx", scenario=name, cell_issues=problems,
                       risk=risk)  # fmt: skip
+
+
+def load_workbook_scenarios(path: Path) -> list[DealSource]:
+    """The base case and every scenario column that changes an input, each as a DealSource (the file opened once)."""
+    wb = open_workbook(path)
+    book = OpenpyxlBook(wb)
+    try:
+        names = [str(v).strip() if not is_empty_cell(v) else "" for v in book.read("cdm_scenario_names")[0]]
+        alternatives = book.read(SCENARIO_ALTERNATIVES)
+    except NameError_ as exc:
+        raise DealFileError(path, str(exc)) from None
+    used = [BASE_CASE] + [n for j, n in enumerate(names[1:]) if n and any(
+        j < len(row) and not is_empty_cell(row[j]) for row in alternatives)]  # fmt: skip
+    out = []
+    for name in used:
+        try:
+            raw, where, chosen, problems = read_deal_lenient(book, name)
+        except InputError as exc:
+            exc.source = DealSource(path=path, raw={}, locations=getattr(exc, "where", {}), kind="xlsx")  # type: ignore[attr-defined]
+            raise
+        out.append(DealSource(path=path, raw=raw, locations=where, kind="xlsx", scenario=chosen, cell_issues=problems))
+    return out

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from addin.workbook.dealbook import load_workbook_deal
-from addin.workbook.dealfile import DealFileError, DealSource, load_toml_deal, with_scenario
+from addin.workbook.dealbook import load_workbook_deal, load_workbook_scenarios
+from addin.workbook.dealfile import BASE_CASE, DealFileError, DealSource, load_toml_deal, with_scenario
 
 
 def _toml_loader(path: Path, scenario: str | None) -> DealSource:
@@ -33,3 +33,14 @@ def load_deal(path: Path | str, scenario: str | None = None) -> DealSource:
     if loader is None:
         raise DealFileError(p, f"unknown file type {p.suffix or '(none)'}; expected one of {', '.join(sorted(LOADERS))}")
     return loader(p, scenario)
+
+
+def load_scenarios(path: Path | str) -> list[DealSource]:
+    """The deal's base case and each of its scenarios (a workbook's columns that change an input), in order."""
+    p = Path(path)
+    if p.suffix.lower() == ".toml":
+        src = load_toml_deal(p)
+        return [src, *(with_scenario(src, name) for name in src.scenarios if name.strip().lower() != BASE_CASE.lower())]
+    if p.suffix.lower() in LOADERS:
+        return load_workbook_scenarios(p)
+    return [load_deal(p)]
