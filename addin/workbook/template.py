@@ -30,6 +30,7 @@ from addin.workbook.cells import NIL_MARK, write_cell
 from addin.workbook.fmt import EXCEL_FORMATS
 from addin.workbook.sheets.calc import build_calc_sheet, reference_blocks
 from addin.workbook.sheets.checks import build_checks_sheet
+from addin.workbook.sheets.fiscal import fiscal_years, flag_over_power
 from addin.workbook.sheets.printing import print_deal_workbook
 from addin.workbook.sheets.risk import _risk, _risk_charts
 from addin.workbook.styles import (
@@ -376,6 +377,8 @@ def _schedule(wb: Workbook, layout: Layout) -> None:
     ref = f"{get_column_letter(FIRST_MONTH_COL)}{first_row}:{get_column_letter(last)}{last_row}"
     ws.cell(first_row, FIRST_MONTH_COL).value = ArrayFormula(ref, "=CDM_SCHEDULE(cdm_deal)")
     _name(wb, layout, "cdm_schedule", abs_ref(SCHEDULE, FIRST_MONTH_COL, first_row, last, last_row))
+    flag_over_power(ws, layout, FIRST_MONTH_COL)
+    fiscal_years(ws, layout, FIRST_MONTH_COL, last_row + 2)
     ws.freeze_panes = ws.cell(first_row, FIRST_MONTH_COL)
 
 
