@@ -56,7 +56,9 @@ def _report_one(deal: Path, output: Path, pdf: bool, scenario: str | None = None
         wb, rec = build_portfolio_report(deal, command_line=_command_line())
         save_report(wb, output)
         pdfs = _pdf_beside(output) if pdf else []
-        return {"claims": 0, "inconsistent": 0, "notes": [f"wrote {p}" for p in pdfs], "pdf": pdfs, "warnings": 0,
+        claims = rec.get("claims", [])
+        return {"claims": len(claims), "inconsistent": sum(c["verdict"] == "inconsistent" for c in claims),
+                "notes": [f"wrote {p}" for p in pdfs], "pdf": pdfs, "warnings": 0,
                 "portfolio": rec["portfolio_name"]}  # fmt: skip
     src = load_deal(deal, scenario)
     src.validate()
@@ -65,7 +67,7 @@ def _report_one(deal: Path, output: Path, pdf: bool, scenario: str | None = None
     if not quiet:
         _warn(src, ctx.summary)
     pdfs = _pdf_beside(output) if pdf else []
-    return {"claims": len(ctx.verdicts), "inconsistent": sum(not v.consistent for v in ctx.verdicts),
+    return {"claims": len(ctx.verdicts), "inconsistent": sum(v.inconsistent for v in ctx.verdicts),
             "notes": [f"wrote {p}" for p in pdfs], "pdf": pdfs, "warnings": len(ctx.summary.warnings)}  # fmt: skip
 
 

@@ -1,10 +1,12 @@
 """Public claims about a deal, checked against what the model computes from its terms.
 
-Claims are data (``workbooks/claims/<deal>.toml``): the claim's words, its
-source, the quantity it is about and a test (``approx`` within a tolerance,
-``at_least``, ``at_most``, ``between``). This module knows how to compute each
-quantity and how to say its arithmetic in words; the verdict is
-*consistent* or *inconsistent*.
+Claims are data (``workbooks/claims/*.toml``, found by the ``deal_name`` or ``portfolio_name`` inside the file,
+so a renamed copy of a deal keeps its claims): the claim's words, its public source, the quantity it is about
+and a test (``approx`` within a tolerance, ``at_least`` for a floor such as "north of" or ">",
+``at_most``, ``between``). This module knows how to compute each quantity and how to say its arithmetic in
+words. The verdict is *consistent* or *inconsistent*; a claim that only restates an input of the deal
+(``restates_input``) is labelled *input (restated)* and is not counted as a finding; a claim the data cannot
+test (no figures a year apart for a year-on-year claim) is *not testable*, with the reason.
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from openpyxl import Workbook
+from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter
 
+from addin.report.common import BAD_FILL, BOLD, FORMATS, GOOD_FILL, HEADER_FILL, SUBTITLE, TITLE, WRAP, _print_setup, put
 from addin.workbook.dealfile import DealFileError, read_text_file
 from addin.workbook.fmt import human
 from engine.catalogue import market_history
+from engine.errors import CdmError
 from engine.sizing import HOURS_PER_AVERAGE_MONTH, gpus_for_budget, gpus_from_mw
 from engine.summary import Summary
 
@@ -36,6 +44,13 @@ class Claim:
     low: float | None = None
     high: float | None = None
     tolerance_pct: float = 0.0
+    restates_input: str = ""
+    contract: str = ""
+
+
+NEUTRAL_FILL = PatternFill("solid", fgColor="EDEDED")
+RESTATED = "input (restated)"
+UNTESTABLE = "not testable"
 
 
 @dataclass(frozen=True)
@@ -48,7 +63,21 @@ class Verdict:
 
     @property
     def verdict(self) -> str:
+        """consistent, inconsistent, input (restated) or not testable."""
+        if self.claim.restates_input:
+            return RESTATED
+        if not np.isfinite(self.model_value):
+            return UNTESTABLE
         return "consistent" if self.consistent else "inconsistent"
+
+    @property
+    def inconsistent(self) -> bool:
+        """A finding against the terms (restated inputs and untestable claims are not findings)."""
+        return self.verdict == "inconsistent"
+
+    @property
+    def tested(self) -> bool:
+        return self.verdict in ("consistent", "inconsistent")
 
 
 def _f(summary: Summary, name: str) -> float:
@@ -145,7 +174,33 @@ def _spot_change(_: Summary) -> tuple[float, str]:
                f"to ${r1.usd_per_gpu_hour:.2f} ({r1.month}): {r_change:+.0f}%")  # fmt: skip
 
 
-QUANTITIES: dict[str, tuple[str, str, Callable[[Summary], tuple[float, str]]]] = {
+def _spot_change_yoy(_: Summary) -> tuple[float, str]:
+    """H100 spot a year apart (11 to 13 months), else NaN with what the record does show."""
+    hist = [p for p in market_history() if p.gpu_sku == "H100-SXM"]
+    spot = sorted((p for p in hist if p.kind == "spot"), key=lambda p: p.month)
+    reserved = sorted((p for p in hist if p.kind == "reserved_1yr"), key=lambda p: p.month)
+    last = spot[-1]
+
+    def months_between(a: str, b: str) -> int:
+        return (int(b[:4]) - int(a[:4])) * 12 + int(b[5:7]) - int(a[5:7])
+
+    before = [p for p in spot if 11 <= months_between(p.month, last.month) <= 13]
+    if before:
+        v = (last.usd_per_gpu_hour / before[-1].usd_per_gpu_hour - 1.0) * 100.0
+        return v, (f"H100 spot ${before[-1].usd_per_gpu_hour:.2f} ({before[-1].month}) to ${last.usd_per_gpu_hour:.2f} "
+                   f"({last.month}): {v:+.0f}% year on year")  # fmt: skip
+    peak = max(spot, key=lambda p: p.usd_per_gpu_hour)
+    r0, r1 = reserved[0], reserved[1]
+    return float("nan"), (
+        f"the record has H100 spot prices for {', '.join(p.month for p in spot)} only, none a year before {last.month}; "
+        f"what it does show: spot fell {(1 - last.usd_per_gpu_hour / peak.usd_per_gpu_hour) * 100:.0f}% from its "
+        f"{peak.month} peak (${peak.usd_per_gpu_hour:.2f}) to ${last.usd_per_gpu_hour:.2f}, and the 1-year reserved rate "
+        f"rose {(r1.usd_per_gpu_hour / r0.usd_per_gpu_hour - 1) * 100:+.0f}% from ${r0.usd_per_gpu_hour:.2f} ({r0.month}) "
+        f"to ${r1.usd_per_gpu_hour:.2f} ({r1.month}), over {months_between(r0.month, r1.month)} months"
+    )
+
+
+QUANTITIES: dict[str, tuple[str, str, Callable[[Any], tuple[float, str]]]] = {
     "annual_run_rate_usd": ("Annual run rate", "USD", _annual),
     "net_tcv_usd": ("Net TCV", "USD", _net),
     "firm_commitment_usd": ("Firm commitment", "USD", _firm),
@@ -156,8 +211,60 @@ QUANTITIES: dict[str, tuple[str, str, Callable[[Summary], tuple[float, str]]]] =
     "gpus_fed_by_facility": ("GPUs the facility's power feeds", "GPUs", _fed),
     "gpus_bought_at_market": ("GPUs the fee rents at the market rate", "GPUs", _bought),
     "h100_spot_change_pct": ("H100 spot price change from its peak", "%", _spot_change),
+    "h100_spot_change_yoy_pct": ("H100 spot price change, year on year", "%", _spot_change_yoy),
 }
 """Quantity name -> (label, unit, function returning the value and its arithmetic in words)."""
+
+
+def _contract_index(r: Any, claim: Claim) -> int:
+    names = [t.deal_name for t in r.portfolio.contracts]
+    if claim.contract not in names:
+        raise CdmError(f"claim {claim.claim!r} names contract {claim.contract!r}, which is not in the portfolio: "
+                       f"{', '.join(names)}")  # fmt: skip
+    return names.index(claim.contract)
+
+
+def _burn(r: Any, _: Claim) -> tuple[float, str]:
+    fees = float(r.total_fee.sum())
+    revenue = float(np.asarray(r.portfolio.demand.revenue_usd_per_year).reshape(-1)[0])
+    v = fees / revenue
+    return v, (f"fees contracted in the {r.portfolio.n_months}-month view {human(fees, 'USD')} / annualised revenue "
+               f"{human(revenue, 'USD')} at {r.portfolio.start_month} = {v:.1f}x")  # fmt: skip
+
+
+def _contract_tcv(r: Any, claim: Claim) -> tuple[float, str]:
+    i = _contract_index(r, claim)
+    t = r.portfolio.contracts[i]
+    v = float(r.summaries[i]["net_tcv_usd"][0])
+    months = int(np.asarray(t.months_billed).reshape(-1)[0])
+    fee = float(np.asarray(t.monthly_fee_usd).reshape(-1)[0])
+    return v, f"{claim.contract}: {months} months x {human(fee, 'USD')} a month, net of its cuts = {human(v, 'USD')}"
+
+
+def _warrant(r: Any, claim: Claim) -> tuple[float, str]:
+    i = _contract_index(r, claim)
+    value = float(np.asarray(r.portfolio.contracts[i].warrant_value_usd).reshape(-1)[0])
+    post = r.portfolio.post_money_valuation_usd
+    v = value / post * 100.0 if post > 0 else float("nan")
+    return v, f"{claim.contract}: warrants {human(value, 'USD')} / post-money {human(post, 'USD')} = {v:.1f}%"
+
+
+def _doubling(r: Any, _: Claim) -> tuple[float, str]:
+    v = float(np.asarray(r.portfolio.demand.revenue_doubling_months).reshape(-1)[0])
+    return v, f"revenue_doubling_months = {v:g} months (the demand input)"
+
+
+PORTFOLIO_QUANTITIES: dict[str, tuple[str, str, Callable[[Any, Claim], tuple[float, str]]]] = {
+    "burn_to_revenue_multiple": ("Burn-to-revenue multiple", "multiple", _burn),
+    "contract_net_tcv_usd": ("A contract's net TCV", "USD", _contract_tcv),
+    "warrant_ownership_pct": ("A contract's warrants as a share of the post-money valuation", "%", _warrant),
+    "revenue_doubling_months": ("Revenue doubling time", "months", _doubling),
+}
+"""Portfolio claims: quantity -> (label, unit, function of the PortfolioResult and the claim)."""
+
+
+def quantity_label(name: str) -> str:
+    return (QUANTITIES.get(name) or PORTFOLIO_QUANTITIES[name])[0]
 
 
 def load_claims(path: Path) -> list[Claim]:
@@ -166,6 +273,7 @@ def load_claims(path: Path) -> list[Claim]:
         data = tomllib.loads(read_text_file(path))
     except tomllib.TOMLDecodeError as exc:
         raise DealFileError(path, f"cannot be read as a claims file: {exc}") from None
+    known = PORTFOLIO_QUANTITIES if "portfolio_name" in data else QUANTITIES
     out = []
     for i, row in enumerate(data.get("claims", []), start=1):
         where = f"claim {i}"
@@ -174,8 +282,8 @@ def load_claims(path: Path) -> list[Claim]:
         unknown = set(row) - set(Claim.__dataclass_fields__)
         if unknown:
             raise DealFileError(path, f"{where} has unknown keys: {', '.join(sorted(unknown))}")
-        if row.get("quantity") not in QUANTITIES:
-            raise DealFileError(path, f"{where}: quantity must be one of {', '.join(QUANTITIES)}, got {row.get('quantity')!r}")
+        if row.get("quantity") not in known:
+            raise DealFileError(path, f"{where}: quantity must be one of {', '.join(known)}, got {row.get('quantity')!r}")
         if row.get("test") not in TESTS:
             raise DealFileError(path, f"{where}: test must be one of {', '.join(TESTS)}, got {row.get('test')!r}")
         need = ("low", "high") if row["test"] == "between" else ("value",)
@@ -188,14 +296,30 @@ def load_claims(path: Path) -> list[Claim]:
     return out
 
 
-def claims_for(deal_path: Path) -> Path:
-    """The claims file of a deal file or deal workbook (by stem)."""
-    return CLAIMS_DIR / f"{deal_path.stem}.toml"
+def claims_for(name: str, folder: Path = CLAIMS_DIR) -> Path | None:
+    """The claims file whose ``deal_name`` (or ``portfolio_name``) is ``name`` (case and spaces aside), if any."""
+    wanted = " ".join(name.split()).lower()
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            data = tomllib.loads(read_text_file(path))
+        except (tomllib.TOMLDecodeError, DealFileError):
+            continue
+        key = data.get("deal_name", data.get("portfolio_name"))
+        if isinstance(key, str) and " ".join(key.split()).lower() == wanted:
+            return path
+    return None
 
 
-def check_claim(claim: Claim, summary: Summary) -> Verdict:
-    _, unit, fn = QUANTITIES[claim.quantity]
-    value, words = fn(summary)
+def check_claim(claim: Claim, subject: Any) -> Verdict:
+    """The verdict on one claim; ``subject`` is a deal's Summary or, for a portfolio claim, its PortfolioResult."""
+    if claim.quantity in PORTFOLIO_QUANTITIES:
+        _, unit, portfolio_fn = PORTFOLIO_QUANTITIES[claim.quantity]
+        value, words = portfolio_fn(subject, claim)
+    else:
+        _, unit, fn = QUANTITIES[claim.quantity]
+        value, words = fn(subject)
+    if not np.isfinite(value):
+        return Verdict(claim, value, unit, False, f"{words}; so the claim cannot be tested against the record.")
     if claim.test == "approx":
         target = float(claim.value or 0.0)
         gap = (value / target - 1.0) * 100.0 if target else float("inf")
@@ -211,8 +335,44 @@ def check_claim(claim: Claim, summary: Summary) -> Verdict:
     else:
         ok = float(claim.low or 0.0) <= value <= float(claim.high or 0.0)
         said = f"the claim says {human(claim.low, unit)} to {human(claim.high, unit)}"
+    if claim.restates_input:
+        said += f" (it restates the input {claim.restates_input}, so it is no finding)"
     return Verdict(claim, value, unit, ok, f"{words}; {said}.")
 
 
-def check_claims(claims: list[Claim], summary: Summary) -> list[Verdict]:
-    return [check_claim(c, summary) for c in claims]
+def check_claims(claims: list[Claim], subject: Any) -> list[Verdict]:
+    return [check_claim(c, subject) for c in claims]
+
+
+def claims_sheet(wb: Workbook, verdicts: list[Verdict], claims_file: Path | None, what: str = "deal") -> None:
+    """The Claims sheet of a deal or portfolio report: each claim, its source, the model's figure and the verdict."""
+    ws = wb.create_sheet("Claims")
+    put(ws, 1, 1, f"Public claims against what the model computes from the {what}'s terms", font=TITLE)
+    tested = [v for v in verdicts if v.tested]
+    put(ws, 2, 1, f"Claims from {claims_file.name if claims_file else 'no claims file'} (workbooks/claims/, found by the "
+                  f"{what}'s name); each names the filing or publication it comes from. {sum(v.inconsistent for v in tested)}"
+                  f" of {len(tested)} tested claims are inconsistent; restated inputs and untestable claims are no findings.",
+        font=SUBTITLE)  # fmt: skip
+    headers = ("#", "Claim", "Source", "Model figure", "Model value", "Verdict", "Arithmetic")
+    widths = (4, 46, 30, 22, 16, 14, 90)
+    for j, (h, w) in enumerate(zip(headers, widths), start=1):
+        c = put(ws, 4, j, h, font=BOLD)
+        c.fill = HEADER_FILL
+        ws.column_dimensions[get_column_letter(j)].width = w
+    if not verdicts:
+        put(ws, 5, 2, f"No claims recorded for this {what}.")
+    for i, v in enumerate(verdicts, start=1):
+        r = 4 + i
+        put(ws, r, 1, i)
+        put(ws, r, 2, v.claim.claim)
+        put(ws, r, 3, v.claim.source)
+        put(ws, r, 4, quantity_label(v.claim.quantity))
+        put(ws, r, 5, v.model_value if np.isfinite(v.model_value) else "n/a", FORMATS.get(v.unit, "#,##0.0"))
+        c = put(ws, r, 6, v.verdict, font=BOLD)
+        c.fill = BAD_FILL if v.inconsistent else (GOOD_FILL if v.verdict == "consistent" else NEUTRAL_FILL)
+        put(ws, r, 7, v.arithmetic)
+        for col in range(1, 8):
+            ws.cell(r, col).alignment = WRAP
+        ws.row_dimensions[r].height = 60
+    ws.freeze_panes = "B5"
+    _print_setup(ws, "4:4")

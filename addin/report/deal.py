@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from addin.report.claims import QUANTITIES, Verdict, check_claims, claims_for, load_claims
+from addin.report.claims import Verdict, check_claims, claims_for, claims_sheet, load_claims
 from addin.report.common import (
     BAD_FILL,
     BOLD,
@@ -84,12 +83,13 @@ def _summary_sheet(wb: Workbook, ctx: ReportContext) -> None:
     put(ws, 2, 2, f"{t.buyer or 'Buyer'} buys compute from {t.vendor or 'the vendor'}, {rec['start_month']} to "
                   f"{rec['end_month']}{scenario}. Generated {ctx.generated:%Y-%m-%d %H:%M} UTC from {ctx.source.path.name}.",
         font=SUBTITLE)  # fmt: skip
-    n_bad = sum(not v.consistent for v in ctx.verdicts)
+    n_bad = sum(v.inconsistent for v in ctx.verdicts)
+    n_tested = sum(v.tested for v in ctx.verdicts)
     checks_ok, check_notes = integrity_checks(s)
     flag = "OK" if checks_ok else "FAILED"
     warnings = s.warnings
     put(ws, 3, 2, f"Model checks: {flag}. Input warnings: {len(warnings)}. Public claims inconsistent with the terms: "
-                  f"{n_bad} of {len(ctx.verdicts)}.", font=BOLD)  # fmt: skip
+                  f"{n_bad} of {n_tested} tested.", font=BOLD)  # fmt: skip
     ws.cell(3, 2).fill = GOOD_FILL if checks_ok else BAD_FILL
     sections: list[tuple[str, list[tuple[str, str, Any, str]]]] = [
         ("Term", [
@@ -160,7 +160,7 @@ def _summary_sheet(wb: Workbook, ctx: ReportContext) -> None:
         ws.row_dimensions[row].height = 30
         row += 1
     put(ws, row, 2, "Claims inconsistent with the terms (see Claims)")
-    put(ws, row, 3, f"{n_bad} of {len(ctx.verdicts)}")
+    put(ws, row, 3, f"{sum(v.inconsistent for v in ctx.verdicts)} of {sum(v.tested for v in ctx.verdicts)} tested")
     _print_setup(ws)
 
 
@@ -545,36 +545,6 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
 # ------------------------------------------------------------------ Claims, Assumptions, About
 
 
-def _claims_sheet(wb: Workbook, verdicts: list[Verdict], claims_file: Path | None) -> None:
-    ws = wb.create_sheet("Claims")
-    put(ws, 1, 1, "Public claims against what the model computes from the terms", font=TITLE)
-    put(ws, 2, 1, f"Claims from {claims_file.name if claims_file else 'no claims file'} (workbooks/claims/); "
-                  "each names the filing or publication it comes from.", font=SUBTITLE)  # fmt: skip
-    headers = ("#", "Claim", "Source", "Model figure", "Model value", "Verdict", "Arithmetic")
-    widths = (4, 46, 30, 22, 16, 14, 90)
-    for j, (h, w) in enumerate(zip(headers, widths), start=1):
-        c = put(ws, 4, j, h, font=BOLD)
-        c.fill = HEADER_FILL
-        ws.column_dimensions[get_column_letter(j)].width = w
-    if not verdicts:
-        put(ws, 5, 2, "No claims recorded for this deal.")
-    for i, v in enumerate(verdicts, start=1):
-        r = 4 + i
-        put(ws, r, 1, i)
-        put(ws, r, 2, v.claim.claim)
-        put(ws, r, 3, v.claim.source)
-        put(ws, r, 4, QUANTITIES[v.claim.quantity][0])
-        put(ws, r, 5, v.model_value, FORMATS.get(v.unit, "#,##0"))
-        c = put(ws, r, 6, v.verdict, font=BOLD)
-        c.fill = GOOD_FILL if v.consistent else BAD_FILL
-        put(ws, r, 7, v.arithmetic)
-        for col in range(1, 8):
-            ws.cell(r, col).alignment = WRAP
-        ws.row_dimensions[r].height = 48
-    ws.freeze_panes = "B5"
-    _print_setup(ws, "4:4")
-
-
 def _assumptions_sheet(wb: Workbook, src: DealSource, s: Summary) -> None:
     ws = wb.create_sheet("Assumptions")
     t = s.schedule.terms
@@ -662,8 +632,8 @@ def build_report(src: DealSource, command_line: str = "", now: dt.datetime | Non
     """The report workbook of one deal (validated; InputError if its inputs are bad)."""
     terms = src.terms()
     summary = summarize(build_schedule(terms))
-    claims_file = claims_for(src.path)
-    verdicts = check_claims(load_claims(claims_file), summary) if claims_file.exists() else []
+    claims_file = claims_for(terms.deal_name)
+    verdicts = check_claims(load_claims(claims_file), summary) if claims_file is not None else []
     ctx = ReportContext(src, summary, verdicts, command_line, now or dt.datetime.now(dt.UTC), file_sha256(src.path))
     wb = Workbook()
     _summary_sheet(wb, ctx)
@@ -673,7 +643,7 @@ def build_report(src: DealSource, command_line: str = "", now: dt.datetime | Non
     _sensitivity_sheet(wb, dict(src.raw), summary)
     _seller_sheet(wb, summary)
     _risk_sheet(wb, summary, src.risk)
-    _claims_sheet(wb, verdicts, claims_file if claims_file.exists() else None)
+    claims_sheet(wb, verdicts, claims_file)
     _assumptions_sheet(wb, src, summary)
     _about_sheet(wb, ctx)
     wb.properties.creator = "Compute Deal Model"

@@ -12,6 +12,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
+from addin.report.claims import check_claims, claims_for, claims_sheet, load_claims
 from addin.report.common import BOLD, FORMATS, HEADER_FILL, SECTION, SUBTITLE, TITLE, WRAP, _name, _print_setup, file_sha256, put
 from addin.version import package_version
 from addin.workbook.portfolio_file import portfolio_record
@@ -217,6 +218,11 @@ def build_portfolio_report(path: Path, command_line: str = "", now: dt.datetime 
     _print_setup(vs)
 
     _risk_sheet(wb, path, r)
+
+    claims_file = claims_for(p.name)
+    verdicts = check_claims(load_claims(claims_file), r) if claims_file is not None else []
+    claims_sheet(wb, verdicts, claims_file, what="portfolio")
+    rec["claims"] = [{"claim": v.claim.claim, "verdict": v.verdict, "model_value": v.model_value} for v in verdicts]
 
     ab = wb.create_sheet("About")
     ab.column_dimensions["A"].width = 28

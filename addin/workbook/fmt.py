@@ -66,6 +66,8 @@ def human(value: float | int | None, unit: str) -> str:
         return f"{v:,.3f}"
     if unit == "months":
         return f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}"
+    if unit == "multiple":
+        return f"{v:,.1f}x"
     if unit == "MW":
         return f"{v:,.1f}"
     if unit == "PFLOPS":

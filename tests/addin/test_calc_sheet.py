@@ -41,6 +41,18 @@ VARIANTS: dict[str, dict[str, object]] = {
         "pue": 1.3,
         "network_overhead_pct": 5,
     },
+    "valued-before-the-start-prepaid": {  # valuation date 10 months before the term: the prepayment is discounted too
+        **BASE,
+        "valuation_date": "2025-05-17",
+        "prepayment_pct": 35,
+        "payment_timing": "arrears",
+        "facility_mw": 100,
+    },
+    "valued-inside-the-term": {  # payments before the valuation date are carried forward, as XNPV does
+        **BASE,
+        "valuation_date": "2027-08-09",
+        "facility_mw": 100,
+    },
     "usage-below-take-or-pay": {
         **BASE,
         "utilization_pct": 55,
