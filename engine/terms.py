@@ -188,81 +188,43 @@ class _Collector:
         self.warnings.append(InputWarning(fld, rule, message))
 
 
-def _month_from_scalar(v: object) -> np.datetime64 | None:
-    if isinstance(v, np.datetime64):
-        return v.astype("datetime64[M]")
-    if isinstance(v, (dt.date, dt.datetime)):
-        return np.datetime64(f"{v.year:04d}-{v.month:02d}", "M")
-    if isinstance(v, str):
-        s = v.strip()
-        if len(s) > 32:  # no month is written longer; strptime need not see a page of text
-            return None
-        for fmt in ("%Y-%m", "%Y-%m-%d"):
-            try:
-                d = dt.datetime.strptime(s, fmt)
-            except ValueError:
-                continue
-            return np.datetime64(f"{d.year:04d}-{d.month:02d}", "M")
-    return None
-
-
 def _day_from_scalar(v: object) -> np.datetime64 | None:
+    """A date from a date, a datetime64 or text (2026-05-01; a month alone, 2026-05, is its first day)."""
     if isinstance(v, np.datetime64):
         return v.astype("datetime64[D]")
     if isinstance(v, (dt.date, dt.datetime)):
         return np.datetime64(f"{v.year:04d}-{v.month:02d}-{v.day:02d}", "D")
-    if isinstance(v, str):
-        s = v.strip()
-        if len(s) > 32:
-            return None
-        for fmt in ("%Y-%m-%d", "%Y-%m"):  # a month alone is its first day
+    if isinstance(v, str) and len(v.strip()) <= 32:  # no date is written longer; strptime need not see a page of text
+        for fmt in ("%Y-%m-%d", "%Y-%m"):
             try:
-                d = dt.datetime.strptime(s, fmt)
+                d = dt.datetime.strptime(v.strip(), fmt)
             except ValueError:
                 continue
             return np.datetime64(f"{d.year:04d}-{d.month:02d}-{d.day:02d}", "D")
     return None
 
 
-def _parse_date(c: _Collector, f: Field, v: object, name: str) -> np.ndarray | None:
+def _parse_dates(c: _Collector, f: Field, v: object, name: str) -> np.ndarray | None:
+    """A month (``datetime64[M]``) or date (``datetime64[D]``) array of shape (k,), checked for type and range."""
+    unit, message = ("M", E.MSG_NOT_MONTH) if f.kind == "month" else ("D", E.MSG_NOT_DATE)
     if isinstance(v, np.ndarray) and (v.ndim != 1 or not f.batch):
         c.add(name, "shape", E.MSG_NOT_1D, shape=v.shape)
         return None
     if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.datetime64):
-        days = v.astype("datetime64[D]")
+        out = v.astype(f"datetime64[{unit}]")
     else:
         given = list(v) if isinstance(v, np.ndarray) else [v]
-        out = [_day_from_scalar(x) for x in given]
-        bad = [x for x, d in zip(given, out, strict=True) if d is None]
+        parsed = [_day_from_scalar(x) for x in given]
+        bad = [x for x, d in zip(given, parsed, strict=True) if d is None]
         if bad:
-            c.add(name, "type", E.MSG_NOT_DATE, bad[0])
+            c.add(name, "type", message, bad[0])
             return None
-        days = np.array(out, dtype="datetime64[D]")
-    return days if _months_in_range(c, name, days.astype("datetime64[M]")) is not None else None
+        out = np.array(parsed, dtype="datetime64[D]").astype(f"datetime64[{unit}]")
+    return out if _months_in_range(c, name, out.astype("datetime64[M]")) is not None else None
 
 
 def _is_number(v: object) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-
-
-def _parse_month(c: _Collector, f: Field, v: object, name: str) -> np.ndarray | None:
-    if isinstance(v, np.ndarray) and v.ndim == 1 and f.batch:
-        if np.issubdtype(v.dtype, np.datetime64):
-            return _months_in_range(c, name, v.astype("datetime64[M]"))
-        out = [_month_from_scalar(x) for x in v]
-        bad = [x for x, m in zip(v, out, strict=True) if m is None]
-        if bad:
-            c.add(name, "type", E.MSG_NOT_MONTH, bad[0])
-            return None
-        return _months_in_range(c, name, np.array(out, dtype="datetime64[M]"))
-    if isinstance(v, np.ndarray):
-        c.add(name, "shape", E.MSG_NOT_1D, shape=v.shape)
-        return None
-    m = _month_from_scalar(v)
-    if m is None:
-        c.add(name, "type", E.MSG_NOT_MONTH, v)
-        return None
-    return _months_in_range(c, name, np.array([m], dtype="datetime64[M]"))
 
 
 FIRST_MONTH = np.datetime64("1900-03", "M")
@@ -405,12 +367,9 @@ def _parse_choice(c: _Collector, f: Field, v: object, name: str) -> str | None:
 def parse_value(c: _Collector, f: Field, v: object, name: str | None = None) -> Any:
     """Parse one non-blank raw value of field ``f``; ``None`` after recording an issue."""
     name = name or f.name
-    if f.kind == "month":
-        m = _parse_month(c, f, v, name)
+    if f.kind in ("month", "date"):
+        m = _parse_dates(c, f, v, name)
         return m if f.batch or m is None else m[0]
-    if f.kind == "date":
-        d = _parse_date(c, f, v, name)
-        return d if f.batch or d is None else d[0]
     if f.kind in ("number", "integer"):
         arr = _parse_number(c, f, v, name)
         return arr if f.batch or arr is None else float(arr[0])

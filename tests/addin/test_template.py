@@ -120,7 +120,7 @@ def test_schedule_is_one_fixed_size_array_formula() -> None:
 
     last_row = 6 + len(SCHEDULE_ROWS) - 1  # one row per line item from row 6; months F..DU = 120 columns
     assert arrays[0].text == "=CDM_SCHEDULE(cdm_deal)" and arrays[0].ref == f"F6:DU{last_row}"
-    assert len(SCHEDULE_ROWS) == 29
+    assert len(SCHEDULE_ROWS) == 30  # 29 lines and mw_over_facility
 
 
 def named(path: Path, name: str) -> tuple[str, str]:

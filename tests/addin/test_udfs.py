@@ -180,3 +180,19 @@ def test_cdm_table_equals_single_runs_and_is_cached() -> None:
 def test_cdm_table_errors_are_cell_text(args: tuple[Any, ...], expected: str) -> None:
     out = udfs.cdm_table(DEAL, *args)
     assert isinstance(out, str) and out.startswith("CDM error: ") and expected in out, out
+
+
+def test_valuation_date_and_obligations_by_name() -> None:
+    # blank valuation date: 1 May 2026 (serial 46143); payments May 2026-Apr 2027 (two ramp months at half) in year one
+    assert udfs.cdm_summary(DEAL, "valuation_date") == 46143.0
+    assert udfs.cdm_summary(DEAL, "obligations_within_1_year_usd") == 10 * 1.25e9 + 2 * 0.625e9
+    assert udfs.cdm_summary(DEAL, "obligations_years_1_to_3_usd") == 24 * 1.25e9
+    assert udfs.cdm_summary(DEAL, "obligations_years_3_to_5_usd") == 1.25e9  # May 2029, the 37th month
+    firm = evaluate(RAW).record(0)["firm_commitment_usd"]
+    assert udfs.cdm_summary(DEAL, "firm_obligations_within_1_year_usd") == pytest.approx(firm)
+    # a valuation date typed as a date cell (an Excel serial): 1 May 2025 moves the NPV by exactly 1.09^-1
+    later = [*DEAL[:-1], ["valuation_date", 45778.0], [None, None]]
+    assert udfs.cdm_npv(later) == pytest.approx(udfs.cdm_npv(DEAL) / 1.09, rel=1e-12)
+    assert udfs.cdm_summary([*DEAL[:-1], ["valuation_date", "soon"]], "npv_usd").startswith(
+        "CDM error: valuation_date must be a date"
+    )
