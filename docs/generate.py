@@ -137,12 +137,16 @@ def outputs_page() -> str:
     out.extend(f"| `{m.name}` | {_cell(m.label)} | {_cell(m.unit)} |\n" for m in METRICS)
     out.append("| `irr_vs_market_pct` | IRR of the deal against renting at the market price | %/year |\n")
     out.append("| `exit_date` | the earliest date the buyer can be out (blank: no termination right) | date |\n")
-    out.append("| `valuation_date` | the date every NPV is discounted to (input `valuation_date`; blank: the first day of "
-               "`start_month`, and a scenario takes the base case's) | date |\n")
+    out.append(
+        "| `valuation_date` | the date every NPV is discounted to (input `valuation_date`; blank: the first day of "
+        "`start_month`, and a scenario takes the base case's) | date |\n"
+    )
     for group, what in (("obligations_by_period_usd", "payments"), ("firm_obligations_by_period_usd", "firm payments")):
         keys = ", ".join(f"`{k}`" for k, _, _ in PERIODS)
-        out.append(f"| `{group}` | {what} due by period from the valuation date, keys {keys} (flat names for "
-                   f"`CDM_SUMMARY` and the Summary sheet: `{group.replace('by_period_', PERIODS[0][0] + '_')}`...) | USD |\n")
+        out.append(
+            f"| `{group}` | {what} due by period from the valuation date, keys {keys} (flat names for "
+            f"`CDM_SUMMARY` and the Summary sheet: `{group.replace('by_period_', PERIODS[0][0] + '_')}`...) | USD |\n"
+        )
     out.append("| `warnings` | every input warning, with its arithmetic | text |\n")
     out.append("\n## Seller side (`cdm summary --side seller --json`, `CDM_SELLER`)\n\n| key | figure | unit |\n|---|---|---|\n")
     out.extend(f"| `{name}` | {_cell(label)} | {_cell(unit)} |\n" for name, unit, label in SELLER_FIGURES)

@@ -134,8 +134,11 @@ def schedule(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = Fal
     t = Table(title=f"{s.schedule.terms.deal_name}: monthly schedule (USD millions)", pad_edge=False, padding=(0, 1))
     for _, header, _ in SCHEDULE_TABLE_COLUMNS:
         t.add_column(header, justify="right", no_wrap=True)
+    over = row["mw_over_facility"] > 0
     for k in range(row["month"].size):
-        t.add_row(*(_cell(row[name][k], kind) for name, _, kind in SCHEDULE_TABLE_COLUMNS))
+        cells = [_cell(row[name][k], kind) for name, _, kind in SCHEDULE_TABLE_COLUMNS]
+        cells[0] += " *" if over[k] else ""
+        t.add_row(*cells)
     summed = {"delivered_gpu_hours", "list_fee_usd", "reductions_usd", "net_fee_usd", "present_value_usd"}
     t.add_row(
         *(
@@ -145,6 +148,10 @@ def schedule(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = Fal
         style="bold",
     )
     _show(t)
+    if over.any():
+        worst = float(row["mw_over_facility"].max())
+        out.print(f"* {int(over.sum())} months deliver more MW than the facility has (up to {worst:,.1f} MW over): the power "
+                  "cannot feed every contracted GPU (see powered_gpus)", highlight=False)  # fmt: skip
 
 
 def _parse_fleet(text: str) -> list[tuple[str, float | None]]:
