@@ -349,13 +349,14 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "seller_dc_capex_usd_per_mw",
         "number",
-        "Seller: data-centre build cost per MW (owned)",
+        "Seller: data-centre build cost per MW of IT load (owned; applied to facility MW / PUE)",
         "USD/MW",
         default=11.7e6,
         minimum=0,
         maximum=1e9,
         section="Seller",
-        default_source="Cushman & Wakefield Data Center Development Cost Guide 2025: $11.7M/MW ($9.3-15.0M)",
+        default_source="Cushman & Wakefield Data Center Development Cost Guide 2025 (Jan 2025): $11.7M per MW of "
+        "critical (IT) load, range $9.3-15.0M, excluding IT equipment",
     ),
     Field(
         "seller_colocation_usd_per_kw_month",

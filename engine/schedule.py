@@ -217,6 +217,13 @@ class Schedule:
         return np.broadcast_to(self.f_prepay_share[:, 0], (self.n_scenarios,)) * self.total_net_fee_usd
 
     @cached_property
+    def total_used_value_present_usd(self) -> np.ndarray:
+        """(n,): each month's used GPU-hours at the market price, discounted on that month's payment date."""
+        used = sum_months(self.n_scenarios, *self._delivered_factors(), self.f_discount_factor)
+        market = np.asarray(self.terms.market_usd_per_gpu_hour, float)
+        return used * np.broadcast_to(self.f_utilization[:, 0], (self.n_scenarios,)) * market
+
+    @cached_property
     def start_discount_factor(self) -> np.ndarray:
         """(n,): the discount factor of the first day of start_month (when the prepayment is paid) at the valuation date."""
         return np.broadcast_to(self.f_start_discount[:, 0], (self.n_scenarios,))

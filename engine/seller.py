@@ -22,6 +22,8 @@ on the last payment date. Conventions (docs/how-to/seller.md):
 * project (unlevered) flows: -capex, EBITDA - tax on EBIT, + residual; equity
   flows: -(capex - debt), EBITDA - interest - principal - tax on (EBIT -
   interest), + residual - balance outstanding;
+* data-centre capex (an owned site) = IT MW (facility MW / PUE) x ``seller_dc_capex_usd_per_mw``, the cost
+  guides' basis (per MW of critical load);
 * residual = resale of the GPUs (``seller_residual_value_pct`` of GPU capex)
   plus the data centre's book value (an owned site keeps its undepreciated value).
 """
@@ -34,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy_financial as npf
 
-from engine.finance import monthly_irr_annualised
+from engine.finance import xirr
 from engine.schedule import Schedule
 
 BREAKEVEN_ITERATIONS = 100
@@ -90,7 +92,8 @@ class SellerModel:
 
         gpus = np.broadcast_to(_col(schedule.capacity.gpus), (n, 1))
         self.gpu_capex = (gpus * _col(t.seller_capex_usd_per_gpu))[:, 0]
-        dc_capex = np.broadcast_to(_col(t.facility_mw) * _col(t.seller_dc_capex_usd_per_mw), (n, 1))[:, 0]
+        it_mw = _col(t.facility_mw) / _col(t.pue)  # the cost guides quote per MW of IT (critical) load
+        dc_capex = np.broadcast_to(it_mw * _col(t.seller_dc_capex_usd_per_mw), (n, 1))[:, 0]
         self.dc_capex = dc_capex if owned else np.zeros(n)
         capex = self.gpu_capex + self.dc_capex
 
@@ -228,8 +231,8 @@ SELLER_FIGURES: tuple[tuple[str, str, str], ...] = (
     ("debt_usd", "USD", "Debt raised"),
     ("residual_usd", "USD", "Residual value at the end"),
     ("project_npv_usd", "USD", "Project NPV at the discount rate"),
-    ("project_irr_pct", "%", "Project IRR (annual)"),
-    ("equity_irr_pct", "%", "Equity IRR (annual)"),
+    ("project_irr_pct", "%", "Project IRR (annual, XIRR on the dated flows the NPV discounts)"),
+    ("equity_irr_pct", "%", "Equity IRR (annual, XIRR on dated flows)"),
     ("payback_month", "months", "Payback month (cumulative project cash flow turns positive)"),
     ("breakeven_usd_per_gpu_hour", "USD/GPU-hour", "Break-even price per delivered GPU-hour (project NPV = 0)"),
     ("power_share_of_fee_pct", "%", "Power as a share of the fee"),
@@ -297,10 +300,15 @@ class SellerSummary:
         del n
 
     def _irr(self, flows: np.ndarray, initial: np.ndarray) -> np.ndarray:
+        """XIRR of -initial on the first day of start_month and each month's flow on its payment date: the same dated
+        flows the NPV discounts, so the NPV at this rate is zero."""
+        s = self.schedule
+        start = np.broadcast_to(np.asarray(s.terms.start_month, "datetime64[M]").astype("datetime64[D]"), (s.n_scenarios,))
         out = np.full(flows.shape[0], np.nan)
         for i in range(flows.shape[0]):
-            keep = self.schedule.active[i]
-            irr = monthly_irr_annualised(np.concatenate([[-initial[i]], flows[i][keep]]))
+            keep = s.active[i]
+            days = (s.payment_date[i][keep] - start[i]).astype(np.int64).astype(float)
+            irr = xirr(np.concatenate([[-initial[i]], flows[i][keep]]), np.concatenate([[0.0], days]))
             out[i] = np.nan if irr is None else irr
         return out
 

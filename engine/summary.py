@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.checks import consistency_warnings, result_warnings
 from engine.errors import InputError, InputWarning, Issue
-from engine.finance import monthly_irr_annualised
+from engine.finance import xirr
 from engine.obligations import obligations_by_period
 from engine.schedule import Schedule
 from engine.sizing import flops_per_month
@@ -37,6 +37,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("firm_share_pct", "%", "Firm share of net TCV"),
     Metric("firm_months", "months", "Firm period"),
     Metric("npv_usd", "USD", "NPV of payments (XNPV convention)"),
+    Metric("market_npv_usd", "USD", "NPV of the used GPU-hours at the market price, on the same payment dates"),
+    Metric("npv_over_market_usd", "USD", "NPV of payments less the market NPV (above 0: the deal costs more than renting)"),
     Metric("annual_run_rate_usd", "USD/year", "Annual run rate (full-rate fee x 12)"),
     Metric("gpus", "GPUs", "GPUs"),
     Metric("powered_gpus", "GPUs", "GPUs the facility's power feeds (at most the contracted GPUs)"),
@@ -103,8 +105,9 @@ class Summary:
     def record(self, i: int = 0) -> dict[str, Any]:
         """Scenario ``i`` as a JSON-ready dict: the DESIGN keys plus dates, SKUs and IRR.
 
-        ``irr_vs_market_pct`` is the annual IRR of (used GPU-hours at market
-        price - payments); ``None`` when those flows never change sign.
+        ``irr_vs_market_pct`` is the annual XIRR of (used GPU-hours at market
+        price - payments) on the payment dates the NPV uses (the prepayment on
+        day one); ``None`` when those flows never change sign.
         """
         t = self.schedule.terms
         s = self.schedule
@@ -121,7 +124,12 @@ class Summary:
             - s.cash_payment_usd[i]
             - s.equity_payment_usd[i]
         )[keep]
-        out["irr_vs_market_pct"] = monthly_irr_annualised(benefit)
+        # dated as the NPV dates them: each month on its payment date, the prepaid part (in month 1's payments) on day one
+        prepaid = float(s.prepayment_usd[i][0]) * (1.0 - float(np.broadcast_to(s.f_revenue_share[:, 0], (t.n_scenarios,))[i]))
+        benefit[0] += prepaid
+        start = np.broadcast_to(np.asarray(t.start_month, "datetime64[M]"), (t.n_scenarios,))[i].astype("datetime64[D]")
+        days = (s.payment_date[i][keep] - start).astype(np.int64).astype(float)
+        out["irr_vs_market_pct"] = xirr(np.concatenate([[-prepaid], benefit]), np.concatenate([[0.0], days]))
         out["exit_date"] = _exit_date(s, i)
         out["valuation_date"] = str(np.broadcast_to(t.valuation_date, (t.n_scenarios,))[i])
         for prefix, periods in (("", self.obligations), ("firm_", self.firm_obligations)):
@@ -180,6 +188,8 @@ def summarize(schedule: Schedule, *, require_finite: bool = True) -> Summary:
         "firm_share_pct": np.divide(firm, net, out=np.zeros(n), where=net != 0) * 100.0,
         "firm_months": schedule.total_firm_months,
         "npv_usd": schedule.total_present_value_usd,
+        "market_npv_usd": schedule.total_used_value_present_usd,
+        "npv_over_market_usd": schedule.total_present_value_usd - schedule.total_used_value_present_usd,
         "annual_run_rate_usd": fee * 12.0,
         "gpus": gpus,
         "powered_gpus": vec(cap.powered_gpus),

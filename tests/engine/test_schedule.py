@@ -166,8 +166,18 @@ def test_irr_vs_market_exists_with_a_prepayment_below_market() -> None:
     s = evaluate(raw)
     rec = s.record(0)
     sch = s.schedule
-    flows = sch.used_gpu_hours[0] * 2.0 - sch.cash_payment_usd[0] - sch.equity_payment_usd[0]
-    assert rec["irr_vs_market_pct"] == pytest.approx(((1 + npf.irr(flows)) ** 12 - 1) * 100, rel=1e-12)
+    # dated as the NPV dates them: the prepayment (20% of 24 x $1M = $4.8M) on 1 Jan 2026; each month's used hours
+    # at $2 less its $0.8M payment on the month's first day (advance)
+    dates = [dt.date(2026, 1, 1)] + [dt.date(2026 + k // 12, k % 12 + 1, 1) for k in range(24)]
+    flows = np.concatenate([[-4.8e6], sch.used_gpu_hours[0] * 2.0 - 0.8e6])
+    years = np.array([(d - dates[0]).days for d in dates]) / 365.0
+    lo, hi = -0.99, 100.0
+    for _ in range(200):  # a reference XIRR by bisection
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if np.sum(flows * (1 + mid) ** -years) > 0 else (lo, mid)
+    assert rec["irr_vs_market_pct"] == pytest.approx(lo * 100, rel=1e-9)
+    r = rec["irr_vs_market_pct"] / 100
+    assert abs(np.sum(flows * (1 + r) ** -years)) <= 1e-9 * 4.8e6  # the NPV of these flows at their IRR is zero
 
 
 LOOP_CASES = [

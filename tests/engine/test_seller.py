@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,9 @@ def model(**changes: Any) -> SellerModel:
 def test_straight_line_depreciation_by_hand() -> None:
     m = model()
     # GPUs: 1,000 x $50,000 = $50M over 5 years = 60 months: $833,333.33 a month
-    # data centre: 2 MW x $10M = $20M over 20 years = 240 months: $83,333.33 a month
+    # data centre: 2 MW / PUE 1.2 = 1.667 MW of IT load x $10M = $16.67M over 20 years = 240 months: $69,444.44 a month
     np.testing.assert_allclose(m.gpu_depreciation[0], np.full(60, 50e6 / 60))
-    np.testing.assert_allclose(m.depreciation[0], np.full(60, 50e6 / 60 + 20e6 / 240))
+    np.testing.assert_allclose(m.depreciation[0], np.full(60, 50e6 / 60 + 2 / 1.2 * 10e6 / 240))
 
 
 def test_declining_balance_depreciation_by_hand() -> None:
@@ -45,7 +46,7 @@ def test_declining_balance_depreciation_by_hand() -> None:
 
 def test_loan_schedule_matches_numpy_financial() -> None:
     m = model()
-    debt = 0.6 * (50e6 + 20e6)  # 60% of $70M capex = $42M
+    debt = 0.6 * (50e6 + 2 / 1.2 * 10e6)  # 60% of $66.67M capex = $40M
     assert m.debt[0] == pytest.approx(debt)
     rate, n = 0.09 / 12, 48
     payment = -npf.pmt(rate, n, debt)
@@ -58,12 +59,31 @@ def test_loan_schedule_matches_numpy_financial() -> None:
     assert (m.interest[0][n:] == 0).all()
 
 
-def test_irr_matches_numpy_financial() -> None:
+def _xirr_by_bisection(flows: np.ndarray, dates: list[dt.date]) -> float:
+    """A reference XIRR: 200 bisection steps on XNPV with the day counts from ``datetime.date``."""
+    days = np.array([(d - dates[0]).days for d in dates], float) / 365.0
+
+    def npv(r: float) -> float:
+        return float(np.sum(flows * (1 + r) ** -days))
+
+    lo, hi = -0.99, 100.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if npv(mid) > 0 else (lo, mid)
+    return (lo + hi) / 2 * 100.0
+
+
+def test_irr_is_xirr_on_the_payment_dates() -> None:
+    # advance payments: the first month's flow falls on 1 Jan 2026, the day the capex is paid (a monthly IRR would
+    # put it a month later and overstate nothing but the timing); each later flow on the first day of its month
     s = seller_summary(build_schedule(build_terms(SMALL)))
+    dates = [dt.date(2026, 1, 1)] + [dt.date(2026 + k // 12, k % 12 + 1, 1) for k in range(60)]
     flows = np.concatenate([[-s.model.capex[0]], s.case.project_fcf_usd[0]])
-    assert s["project_irr_pct"][0] == pytest.approx(((1 + npf.irr(flows)) ** 12 - 1) * 100, rel=1e-10)
+    assert s["project_irr_pct"][0] == pytest.approx(_xirr_by_bisection(flows, dates), rel=1e-9)
     equity = np.concatenate([[-(s.model.capex[0] - s.model.debt[0])], s.case.equity_fcf_usd[0]])
-    assert s["equity_irr_pct"][0] == pytest.approx(((1 + npf.irr(equity)) ** 12 - 1) * 100, rel=1e-10)
+    assert s["equity_irr_pct"][0] == pytest.approx(_xirr_by_bisection(equity, dates), rel=1e-9)
+    monthly = ((1 + npf.irr(flows)) ** 12 - 1) * 100
+    assert s["project_irr_pct"][0] > monthly  # the same flows, each dated a month earlier than the monthly convention
 
 
 def test_cash_costs_by_hand() -> None:
@@ -75,7 +95,7 @@ def test_cash_costs_by_hand() -> None:
     assert s["other_opex_usd"][0] == pytest.approx(1000 * hours * 0.1, rel=1e-12)
     assert s["ebitda_usd"][0] == pytest.approx(60 * 3e6 - s["power_usd"][0] - s["other_opex_usd"][0], rel=1e-12)
     # residual: 20% of $50M GPU capex + the data centre's book value ($20M - 60 months x $83,333.33)
-    assert s["residual_usd"][0] == pytest.approx(0.2 * 50e6 + 20e6 * (1 - 60 / 240), rel=1e-12)
+    assert s["residual_usd"][0] == pytest.approx(0.2 * 50e6 + 2 / 1.2 * 10e6 * (1 - 60 / 240), rel=1e-12)
 
 
 def test_breakeven_price_plugged_back_gives_zero_npv() -> None:
@@ -114,11 +134,12 @@ def test_seed_figures_anthropic() -> None:
     assert rec["power_usd"] == pytest.approx(power, rel=1e-9)
     assert rec["power_share_of_fee_pct"] == pytest.approx(power / 45e9 * 100, rel=1e-9)
     assert 1.1 < rec["power_share_of_fee_pct"] < 1.3
-    # capex: GPUs (150k x $50k + 50k x $55k + 20k x $41,667) + 300 MW x $11.7M = $11.08B + $3.51B = $14.59B
-    assert rec["capex_usd"] == pytest.approx(150_000 * 50_000 + 50_000 * 55_000 + 20_000 * 41_667 + 300 * 11.7e6)
-    # recovered in about a year and a half: capex / (fee less costs and 21% tax) = 14.59 / (1.22 x 0.79) = 15.1 months,
-    # plus the two half-fee ramp months
-    assert rec["payback_month"] == 16
+    # capex: GPUs (150k x $50k + 50k x $55k + 20k x $41,667) + 300 MW / PUE 1.2 = 250 MW of IT load x $11.7M
+    # = $11.08B + $2.925B = $14.01B (the cost guide quotes per MW of critical load, not of facility power)
+    assert rec["capex_usd"] == pytest.approx(150_000 * 50_000 + 50_000 * 55_000 + 20_000 * 41_667 + 250 * 11.7e6)
+    # recovered in about 15 months: capex / (fee less costs and 21% tax) = 14.01 / (1.22 x 0.79) = 14.5 months, plus
+    # the two half-fee ramp months less what they earn
+    assert rec["payback_month"] == 15
     # the buyer: building costs less than this contract once it runs beyond about 14 months
     assert rec["build_crossover_month"] == 14 and rec["build_saving_npv_usd"] > 0
 
@@ -150,3 +171,34 @@ def test_cli_udf_and_report_agree_with_the_engine(tmp_path: Path) -> None:
         key = name.removeprefix("seller_")
         assert wb[sheet.strip("'")][ref.replace("$", "")].value == pytest.approx(rec[key], rel=1e-12), name
     assert len(wb["Seller"]._charts) == 1
+
+
+def test_data_centre_capex_is_on_it_load() -> None:
+    # an owned 130 MW site at PUE 1.3: 100 MW of IT load x $11.7M = $1.17B, whatever the GPUs
+    m = model(facility_mw=130, pue=1.3, seller_dc_capex_usd_per_mw=11.7e6, seller_facility="owned")
+    assert m.dc_capex[0] == pytest.approx(100 * 11.7e6, rel=1e-12)
+    assert model(facility_mw=130, pue=1.3, seller_facility="colocation").dc_capex[0] == 0.0
+
+
+def test_npv_at_the_project_irr_is_zero() -> None:
+    # the IRR is solved on the dated flows the NPV discounts (XIRR): at that rate the project NPV is zero
+    for changes in ({}, {"payment_timing": "arrears", "prepayment_pct": 15}, {"seller_depreciation_method": "declining"}):
+        raw = {**SMALL, **changes}
+        rec = seller_summary(build_schedule(build_terms(raw))).record(0)
+        assert rec["project_irr_pct"] is not None and rec["project_irr_pct"] < 100, changes
+        at_irr = seller_summary(build_schedule(build_terms({**raw, "discount_rate_pct": rec["project_irr_pct"]}))).record(0)
+        assert abs(at_irr["project_npv_usd"]) <= 1e-6 * rec["capex_usd"], changes
+
+
+def test_seed_project_irr_by_xnpv() -> None:
+    # the seed's IRR (over 100%, beyond the discount-rate input's range) checked by Excel's XNPV on the same dated flows
+    from engine.finance import xnpv
+
+    sch = build_schedule(load_deal(ROOT / "workbooks" / "deals" / "anthropic_xai_colossus1.toml").terms())
+    summary = seller_summary(sch)
+    rec = summary.record(0)
+    keep = sch.active[0]
+    days = (sch.payment_date[0][keep] - np.datetime64("2026-05-01")).astype(int)
+    flows = np.concatenate([[-rec["capex_usd"]], summary.case.project_fcf_usd[0][keep]])
+    npv = xnpv(rec["project_irr_pct"] / 100.0, flows, np.concatenate([[0], days]))
+    assert abs(float(npv)) <= 1e-6 * rec["capex_usd"]

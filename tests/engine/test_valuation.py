@@ -167,3 +167,18 @@ def test_the_portfolio_npv_is_each_contract_on_the_portfolio_date() -> None:
     blank = build_portfolio({"portfolio_name": "p", "start_month": "2026-01", "revenue_usd_per_year": 1e9,
                              "gpu_hours_per_usd": 1.0}, [build_terms(a)])  # fmt: skip
     assert str(blank.valuation_day) == "2026-01-01"
+
+
+def test_market_npv_and_npv_over_market_by_hand() -> None:
+    # Jan-Mar 2026, 1,000 GPUs, January a ramp month at half capacity and half fee, paid in arrears (31 Jan, 28 Feb,
+    # 31 Mar: 30, 58 and 89 days from 1 Jan), 80% used, market $2.00, 9%
+    rec = _record({**ONE, "start_month": "2026-01", "end_month": "2026-03", "monthly_fee_usd": 1e6, "ramp_months": 1,
+                   "ramp_fee_fraction": 0.5, "ramp_capacity_fraction": 0.5, "payment_timing": "arrears",
+                   "utilization_pct": 80, "expected_uptime_pct": 100, "market_usd_per_gpu_hour": 2.0})  # fmt: skip
+    used = [1000 * 744 * 0.5 * 0.8, 1000 * 672 * 0.8, 1000 * 744 * 0.8]  # 297,600, 537,600, 595,200 GPU-hours
+    days = [30, 58, 89]
+    market = sum(u * 2.0 / 1.09 ** (d / 365) for u, d in zip(used, days, strict=True))
+    fees = sum(f / 1.09 ** (d / 365) for f, d in zip((0.5e6, 1e6, 1e6), days, strict=True))
+    assert rec["market_npv_usd"] == pytest.approx(market, rel=1e-12)
+    assert rec["npv_usd"] == pytest.approx(fees, rel=1e-12)
+    assert rec["npv_over_market_usd"] == pytest.approx(fees - market, rel=1e-12)
