@@ -96,12 +96,16 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
             _say("yellow", "note", f"{name} has no value on {st['undefined_paths']:,.0f} of {paths:,} paths (no GPU-hours "
                                    "delivered or used: a delay past the term or outages every day); its statistics "
                                    "cover the other paths")  # fmt: skip
-    tt = Table(title="Tornado: each driver alone at its P5 and P95")
-    for col in ("driver", "low", "high", "NPV at low", "NPV at high", "NPV swing"):
+    tt = Table(title="Tornado: each driver alone at its P5 and P95 (swings; the discount rate, a valuation choice, apart)")
+    for col in ("driver", "low", "high", "NPV", "$/used GPU-h", "premium", "NPV over market"):
         tt.add_column(col, justify="right" if col != "driver" else "left")
     for r in rec["tornado"]:
-        tt.add_row(str(r["driver"]), f"{r['low_input']:,.2f}", f"{r['high_input']:,.2f}", human(r["npv_usd_at_low"], "USD"),
-                   human(r["npv_usd_at_high"], "USD"), human(r["npv_usd_swing"], "USD"))  # fmt: skip
+        if r["group"] == "valuation":
+            tt.add_section()
+        name = f"{r['driver']} (valuation)" if r["group"] == "valuation" else str(r["driver"])
+        tt.add_row(name, f"{r['low_input']:,.2f}", f"{r['high_input']:,.2f}", human(r["npv_usd_swing"], "USD"),
+                   human(r["usd_per_used_gpu_hour_swing"], "USD/GPU-hour"),
+                   f"{r['premium_to_market_pct_swing']:,.1f} pts", human(r["npv_over_market_usd_swing"], "USD"))  # fmt: skip
     _show(tt)
     _correlation_table(rec["rank_correlation"], {"npv_usd": "with NPV", "usd_per_used_gpu_hour": "with $/used GPU-hour"}, paths)
 

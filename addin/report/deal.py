@@ -521,22 +521,27 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
     ws.add_chart(fan_chart(ws, fan_row, len(months), 1), "F20")
     t_row = last + 2
     rows = tornado(terms, model)
-    _header_row(ws, t_row, ["Driver (P5 / P95)", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing"])
+    _header_row(ws, t_row, ["Driver (P5 / P95)", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing",
+                            "$/used GPU-hour swing", "Premium swing [points]", "NPV over market swing"])  # fmt: skip
     for k, r in enumerate(rows, start=t_row + 1):
-        put(ws, k, 1, str(r["driver"]))
+        valuation = r["group"] == "valuation"
+        put(ws, k, 1, f"{r['driver']} (valuation choice, -/+ 1 point)" if valuation else str(r["driver"]))
         put(ws, k, 2, r["low_input"], "#,##0.00")
         put(ws, k, 3, r["high_input"], "#,##0.00")
         put(ws, k, 4, r["npv_usd_at_low"], FORMATS["USD"])
         put(ws, k, 5, r["npv_usd_at_high"], FORMATS["USD"])
         put(ws, k, 6, r["npv_usd_swing"], FORMATS["USD"])
+        put(ws, k, 7, r["usd_per_used_gpu_hour_swing"], FORMATS["USD/GPU-hour"])
+        put(ws, k, 8, r["premium_to_market_pct_swing"], "#,##0.0")
+        put(ws, k, 9, r["npv_over_market_usd_swing"], FORMATS["USD"])
     ws.add_chart(tornado_chart(ws, t_row, len(rows), 1, 6), "F36")
     c_row = t_row + len(rows) + 2
     put(ws, c_row, 1, "Rank correlation of each driver's draws with the outputs across the paths (every driver, outages too)",
         font=SUBTITLE)  # fmt: skip
-    _header_row(ws, c_row + 1, ["Driver", "With NPV", "With $/used GPU-hour"])
+    _header_row(ws, c_row + 1, ["Driver", "With NPV", "With $/used GPU-hour", "With premium to market"])
     for k, r in enumerate(sim.rank_correlation(), start=c_row + 2):
         put(ws, k, 1, str(r["driver"]))
-        for j, out in enumerate(("npv_usd", "usd_per_used_gpu_hour"), start=2):
+        for j, out in enumerate(("npv_usd", "usd_per_used_gpu_hour", "premium_to_market_pct"), start=2):
             value = r[out]
             put(ws, k, j, value if isinstance(value, float) else "n/a", "+0.00;-0.00;0.00")
     _print_setup(ws)

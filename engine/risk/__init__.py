@@ -1,4 +1,4 @@
-"""Monte Carlo risk of a deal and a portfolio: price paths, utilisation, late delivery, outages, discount rate.
+"""Monte Carlo risk of a deal and a portfolio: price paths, utilisation, late delivery, outages (discount rate opt-in).
 
 Everything is drawn with an injected seed, path by path along axis 0,
 one block of :data:`BLOCK_PATHS` paths at a time from its own stream
@@ -18,7 +18,8 @@ reference sheet has no figure):
 * utilisation: triangular from base - 20 points to min(base + 5, 100), mode base;
 * delivery delay: 0, 1 or 3 months with probabilities 0.7, 0.2, 0.1;
 * outages: Poisson, 1 a year, each lasting a whole number of days uniform from 1 to 7;
-* discount rate: normal, sd 1 point.
+* discount rate: fixed at the deal's rate. It is the analyst's valuation choice, not a risk: it is simulated only
+  when the Risk block gives it a distribution (opt in), and the tornado shows it apart, as a "valuation" row.
 
 Per path: the deal is rebuilt with that path's utilisation, delay and
 discount rate (the engine's scenario axis); outages remove GPU-hours and lower

@@ -43,19 +43,28 @@ def rank_correlations(drivers: dict[str, np.ndarray], outputs: dict[str, np.ndar
     return sorted(rows, key=size)
 
 
-TORNADO_OUTPUTS = ("npv_usd", "usd_per_used_gpu_hour")
+TORNADO_OUTPUTS = ("npv_usd", "usd_per_used_gpu_hour", "premium_to_market_pct", "npv_over_market_usd")
+CORRELATION_OUTPUTS = ("npv_usd", "usd_per_used_gpu_hour", "premium_to_market_pct")
+"""Simulated outputs each driver's draws are rank-correlated with (the market NPV is not simulated per path)."""
+VALUATION_SWING_POINTS = 1.0
+"""The discount rate's tornado row when it is not simulated: the deal's rate -/+ 1 point (a valuation choice)."""
 
 
 def tornado(terms: DealTerms, model: RiskModel, outputs: tuple[str, ...] = TORNADO_OUTPUTS) -> list[dict[str, float | str]]:
-    """Each driver alone at its 5th and 95th percentile (others at base): one vectorised engine call.
+    """Each driver alone at its 5th and 95th percentile (others at base), against every output: one vectorised
+    engine call. Rows are the risks, largest swing of the first output first (``group`` "risk"), then the discount
+    rate apart (``group`` "valuation"): the analyst's choice, at its simulated P5/P95 if opted in, else -/+ 1 point.
 
     Percentiles of each driver come from 20,000 draws of its distribution (a generator seeded with zero).
     """
     rng = np.random.default_rng(0)
     assert model.utilization is not None and model.discount_rate_pct is not None
+    rate = model.discount_rate_pct.draw(rng, (20_000,))
+    if model.discount_rate_pct.kind == "fixed":
+        rate = float(np.asarray(terms.discount_rate_pct)[0]) + np.array([-1.0, 1.0]) * VALUATION_SWING_POINTS
     drivers = {
         "utilization_pct": np.clip(model.utilization.draw(rng, (20_000,)), 0.01, 100.0),
-        "discount_rate_pct": np.clip(model.discount_rate_pct.draw(rng, (20_000,)), -50.0, 100.0),
+        "discount_rate_pct": np.clip(rate, -50.0, 100.0),
         "delivery_delay_months": np.clip(np.round(model.delivery_delay_months.draw(rng, (20_000,))), 0, 1200),
     }
     market = float(np.asarray(terms.market_usd_per_gpu_hour)[0])
@@ -65,6 +74,8 @@ def tornado(terms: DealTerms, model: RiskModel, outputs: tuple[str, ...] = TORNA
     base = {k: float(np.asarray(getattr(terms, k))[0]) for k in drivers}
     lows = {k: float(np.percentile(v, 5)) for k, v in drivers.items()}
     highs = {k: float(np.percentile(v, 95)) for k, v in drivers.items()}
+    if model.discount_rate_pct.kind == "fixed":  # not simulated: the valuation row is the rate -/+ 1 point exactly
+        lows["discount_rate_pct"], highs["discount_rate_pct"] = (float(x) for x in drivers["discount_rate_pct"])
     names = list(drivers)
     n = 1 + 2 * len(names)
     arrays = {k: np.full(n, base[k]) for k in names}
@@ -76,13 +87,14 @@ def tornado(terms: DealTerms, model: RiskModel, outputs: tuple[str, ...] = TORNA
     s = summarize(build_schedule(build_terms(terms.raw, **arrays), require_delivery=False), require_finite=False)
     rows: list[dict[str, float | str]] = []
     for i, k in enumerate(names):
-        row: dict[str, float | str] = {"driver": k, "low_input": lows[k], "high_input": highs[k]}
+        group = "valuation" if k == "discount_rate_pct" else "risk"
+        row: dict[str, float | str] = {"driver": k, "group": group, "low_input": lows[k], "high_input": highs[k]}
         for o in outputs:
             row[f"{o}_at_low"] = float(s[o][1 + 2 * i])
             row[f"{o}_at_high"] = float(s[o][2 + 2 * i])
             row[f"{o}_swing"] = abs(float(s[o][2 + 2 * i]) - float(s[o][1 + 2 * i]))
         rows.append(row)
-    return sorted(rows, key=lambda r: -np.nan_to_num(float(r[f"{outputs[0]}_swing"]), nan=-1.0))
+    return sorted(rows, key=lambda r: (r["group"] == "valuation", -np.nan_to_num(float(r[f"{outputs[0]}_swing"]), nan=-1.0)))
 
 
 def data_table(

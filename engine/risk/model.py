@@ -74,8 +74,9 @@ class RiskModel:
 def default_risk(terms: DealTerms) -> RiskModel:
     u = float(np.asarray(terms.utilization_pct)[0])
     r = float(np.asarray(terms.discount_rate_pct)[0])
+    # the discount rate is the analyst's valuation choice, not a risk: fixed unless the Risk block gives a distribution
     return RiskModel(utilization=Dist("triangular", max(u - 20.0, 0.01), u, min(u + 5.0, 100.0)),
-                     discount_rate_pct=Dist("normal", r, 1.0))  # fmt: skip
+                     discount_rate_pct=Dist("fixed", r))  # fmt: skip
 
 
 def fixed_risk(terms: DealTerms) -> RiskModel:

@@ -10,7 +10,7 @@ import numpy as np
 
 from engine.errors import InputError, Issue
 from engine.quantiles import FINE_BINS, KEEP_PATHS, Summary, summarise
-from engine.risk.analysis import CORRELATION_PATHS, TORNADO_OUTPUTS, rank_correlations
+from engine.risk.analysis import CORRELATION_OUTPUTS, CORRELATION_PATHS, rank_correlations
 from engine.risk.model import (
     BLOCK_PATHS,
     DEFAULT_CHUNK_PATHS,
@@ -380,5 +380,5 @@ def simulate(
     fan_sample = np.concatenate(fan)[: min(n_paths, FAN_SAMPLE_PATHS)]
     cut = min(n_paths, CORRELATION_PATHS)
     drivers = {k: np.concatenate([r.drivers[k] for r in sample])[:cut] for k in sample[0].drivers}
-    outs = {k: np.concatenate([r.values[k] for r in sample])[:cut] for k in TORNADO_OUTPUTS}
+    outs = {k: np.concatenate([r.values[k] for r in sample])[:cut] for k in CORRELATION_OUTPUTS}
     return Simulation(n_paths, seed, summary.values, fan_sample, model, summary, drivers, outs)

@@ -357,8 +357,11 @@ def test_report_risk_sheet(tmp_path: Path) -> None:
     ws = wb["Risk"]
     header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Driver" and ws.cell(r, 2).value == "With NPV")
     shown = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(header + 1, header + 6)}
-    expected = {r["driver"]: r["npv_usd"] if r["npv_usd"] is not None else "n/a" for r in sim.rank_correlation()}
-    assert shown == pytest.approx(expected, rel=1e-12) and "outage_days_in_term" in shown  # the cells keep 16 digits
+    expected = {r["driver"]: r["npv_usd"] for r in sim.rank_correlation()}
+    # the discount rate is not simulated by default (a valuation choice): it does not vary, so it has no correlation
+    assert expected.pop("discount_rate_pct") is None and shown.pop("discount_rate_pct") == "n/a"
+    assert shown == pytest.approx({k: v for k, v in expected.items() if k in shown}, rel=1e-12)
+    assert "outage_days_in_term" in shown  # the cells keep 16 digits
 
 
 @pytest.mark.parametrize(
@@ -615,3 +618,24 @@ def test_risk_engine_equals_native_formulas_in_libreoffice(tmp_path: Path) -> No
     for name, start in starts.items():
         np.testing.assert_allclose(values_at(cells, start, 100), engine_values[name], rtol=1e-12, err_msg=name)
     assert engine_values["replacement_cost_usd"].max() > 0  # outages happened, so credits and spot were exercised
+
+
+def test_the_default_simulation_has_no_discount_rate_driver() -> None:
+    from engine.risk import default_risk, tornado
+
+    terms = load_deal(DEAL).terms()
+    model = default_risk(terms)
+    assert model.discount_rate_pct is not None and model.discount_rate_pct.kind == "fixed"
+    sim = simulate(terms, 2_000, 7)
+    correlations = {r["driver"]: r for r in sim.rank_correlation()}
+    assert correlations["discount_rate_pct"]["npv_usd"] is None  # every path is valued at the deal's 9%
+    # the tornado ranks the risks, then shows the discount rate apart at 9% -/+ 1 point, against every output
+    rows = tornado(terms, model)
+    assert [r["group"] for r in rows] == ["risk", "risk", "risk", "valuation"]
+    valuation = rows[-1]
+    assert (valuation["driver"], valuation["low_input"], valuation["high_input"]) == ("discount_rate_pct", 8.0, 10.0)
+    at_8 = evaluate({**terms.raw, "discount_rate_pct": 8.0}).record(0)["npv_usd"]
+    assert valuation["npv_usd_at_low"] == pytest.approx(at_8, rel=1e-12)
+    market = next(r for r in rows if r["driver"] == "market_usd_per_gpu_hour")
+    # the market price moves no fee, so the NPV bar is zero, but it drives the premium and the NPV over market
+    assert market["npv_usd_swing"] == 0 and market["premium_to_market_pct_swing"] > 0 and market["npv_over_market_usd_swing"] > 0

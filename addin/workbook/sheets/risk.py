@@ -40,7 +40,7 @@ RISK_ROWS: tuple[tuple[str, str], ...] = (
     ("utilization_pct", "Utilisation, % (default triangular base-20, base, base+5)"),
     ("delivery_delay_months", "Delivery delay, months (default discrete 0,1,3 at 0.7,0.2,0.1)"),
     ("outage_days", "Outage length, days (default uniform 1 to 8, whole days)"),
-    ("discount_rate_pct", "Discount rate, % (default normal, sd 1 point)"),
+    ("discount_rate_pct", "Discount rate, % (default fixed at the deal's rate: a valuation choice; a distribution opts in)"),
 )
 
 
