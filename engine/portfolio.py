@@ -13,7 +13,8 @@ Definitions (docs/how-to/portfolios.md):
 * reliance ratio A:B = delivered GPU-hours of A / those of B;
 * commitments by bucket: fees due in months [0, 12), [12, 36), [36, 60) and 60 on, from ``start_month``;
 * demand GPU-hours(m) = annualised revenue(m) / 12 x ``gpu_hours_per_usd``, revenue doubling every
-  ``revenue_doubling_months``; shortfall = demand - supply where positive; GPUs to sign in a quarter =
+  ``revenue_doubling_months`` at the start, the doubling time lengthening by ``doubling_slowdown_pct_per_year``
+  a year (:func:`doublings`; growth saturates); shortfall = demand - supply where positive; GPUs to sign in a quarter =
   the rise in the largest shortfall so far (in GPUs of 730 hours) over that quarter (quarters of three
   months from the first; a last partial quarter, 14 months giving 4 quarters and 2 months, is a fifth);
 * portfolio NPV = the sum of each contract's NPV (all its payments, at its own discount rate) on the portfolio's
@@ -57,6 +58,25 @@ class Demand:
     revenue_doubling_months: np.ndarray
     gpu_hours_per_usd: np.ndarray
     table_gpu_hours: np.ndarray | None = None
+    doubling_slowdown_pct_per_year: np.ndarray = field(default_factory=lambda: np.array([0.0]))
+
+
+def doublings(months: np.ndarray, doubling_months: np.ndarray, slowdown_pct_per_year: np.ndarray) -> np.ndarray:
+    """How many times demand has doubled after ``months``, when the doubling time starts at ``doubling_months`` and
+    lengthens by ``slowdown_pct_per_year`` a year: D(u) = D0 (1 + s)^(u / 12), so the count is the integral of 1 / D,
+    12 (1 - (1 + s)^(-t / 12)) / (D0 ln(1 + s)), and t / D0 when s = 0. With s > 0 it never exceeds
+    12 / (D0 ln(1 + s)): growth saturates. Shapes broadcast: months (1, m), the others (n, 1).
+
+    >>> float(doublings(np.array(12.0), np.array(4.5), np.array(0.0)))  # 12 / 4.5
+    2.6666666666666665
+    >>> round(float(doublings(np.array(12.0), np.array(4.5), np.array(100.0))), 6)  # 12 (1 - 1/2) / (4.5 ln 2)
+    1.923593
+    """
+    log_growth = np.log1p(np.asarray(slowdown_pct_per_year, float) / 100.0)
+    t = np.asarray(months, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slowed = 12.0 * -np.expm1(-log_growth * t / 12.0) / (doubling_months * log_growth)
+    return np.where(log_growth > 0, slowed, t / doubling_months)
 
 
 @dataclass(frozen=True)
@@ -234,7 +254,8 @@ class PortfolioResult:
         if d.table_gpu_hours is not None:
             return np.asarray(d.table_gpu_hours, float)[None, :m]
         j = np.arange(m)[None, :]
-        revenue_year = d.revenue_usd_per_year[:, None] * 2.0 ** (j / d.revenue_doubling_months[:, None])
+        growth = doublings(j, d.revenue_doubling_months[:, None], d.doubling_slowdown_pct_per_year[:, None])
+        revenue_year = d.revenue_usd_per_year[:, None] * 2.0**growth
         return revenue_year / 12.0 * d.gpu_hours_per_usd[:, None]
 
     def coverage(self) -> dict[str, np.ndarray]:
@@ -297,6 +318,11 @@ PORTFOLIO_FIELDS: tuple[Field, ...] = (
           min_exclusive=True, maximum=1e14, section="Demand"),
     Field("revenue_doubling_months", "number", "Revenue (and compute demand) doubling time", "months", default=12.0,
           minimum=0.5, maximum=1200, section="Demand"),
+    Field("doubling_slowdown_pct_per_year", "number", "Doubling time lengthens by this much a year (100: it doubles each "
+          "year; 0: constant)", "% per year", default=100.0, minimum=0, maximum=10_000, section="Demand",
+          default_source="calibrated: from 4.5 months, demand reaches about 3.9 GW (2.6M H100-equivalents at 1.5 kW) by "
+          "Dec 2030, within the 'multiple gigawatts' Anthropic announced with Google (6 Apr 2026) and Epoch AI projects "
+          "for frontier training by 2030 (epoch.ai/topics/scaling); a constant 4.5 months asks for 8,800x the start"),
     Field("gpu_hours_per_usd", "number", "GPU-hours of compute each $ of revenue needs", "GPU-hours/USD", required=True,
           minimum=0, min_exclusive=True, maximum=1000, section="Demand"),
     Field("spot_usd_per_gpu_hour", "number", "Spot price to replace lost capacity", "USD/GPU-hour", default=2.42, minimum=0.01,
@@ -384,7 +410,8 @@ def build_portfolio(raw: dict[str, Any], contracts: Sequence[DealTerms]) -> Port
             table_arr = arr.astype(float)
     if c.issues:
         raise InputError(c.issues)
-    demand_arrays = np.broadcast_arrays(v["revenue_usd_per_year"], v["revenue_doubling_months"], v["gpu_hours_per_usd"])
+    demand_arrays = np.broadcast_arrays(v["revenue_usd_per_year"], v["revenue_doubling_months"], v["gpu_hours_per_usd"],
+                                        v["doubling_slowdown_pct_per_year"])  # fmt: skip
     months = int(v["months"])
     if table_arr is not None and table_arr.size < months:
         raise InputError(
@@ -406,6 +433,7 @@ def build_portfolio(raw: dict[str, Any], contracts: Sequence[DealTerms]) -> Port
             revenue_doubling_months=np.asarray(demand_arrays[1], float),
             gpu_hours_per_usd=np.asarray(demand_arrays[2], float),
             table_gpu_hours=table_arr,
+            doubling_slowdown_pct_per_year=np.asarray(demand_arrays[3], float),
         ),
         spot_usd_per_gpu_hour=float(v["spot_usd_per_gpu_hour"]),
         post_money_valuation_usd=float(v["post_money_valuation_usd"]),

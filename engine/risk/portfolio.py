@@ -156,6 +156,7 @@ def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, blocks: 
     = (net fees - outage SLA credits + spot replacement) / used GPU-hours; unused_contracted_pct =
     contracted GPU-hours not used / contracted GPU-hours.
     """
+    from engine.portfolio import doublings
     from engine.sizing import HOURS_PER_AVERAGE_MONTH
 
     risk = risk or PortfolioRisk()
@@ -164,6 +165,7 @@ def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, blocks: 
     base_doubling = float(np.asarray(p.demand.revenue_doubling_months).reshape(-1)[0])
     base_revenue = float(np.asarray(p.demand.revenue_usd_per_year).reshape(-1)[0])
     gph = float(np.asarray(p.demand.gpu_hours_per_usd).reshape(-1)[0])
+    slowdown = float(np.asarray(p.demand.doubling_slowdown_pct_per_year).reshape(-1)[0])
     table = None if p.demand.table_gpu_hours is None else np.asarray(p.demand.table_gpu_hours, float)[:m]
     doubling_dist = risk.revenue_doubling_months or Dist("triangular", 0.75 * base_doubling, base_doubling, 1.5 * base_doubling)
     supply = result.total_gpu_hours[None, :]
@@ -198,7 +200,8 @@ def portfolio_paths(result: Any, seed: int, risk: PortfolioRisk | None, blocks: 
         if table is not None:  # a demand table sets the shape; its level is as uncertain as starting revenue
             demand = level[:, None] * table[None, :]
         else:
-            demand = (base_revenue * level)[:, None] * 2.0 ** (j / doubling[:, None]) / 12.0 * gph
+            growth = doublings(j, doubling[:, None], np.array(slowdown))
+            demand = (base_revenue * level)[:, None] * 2.0**growth / 12.0 * gph
         shortfall = np.maximum(demand - supply, 0.0)
         short = shortfall > 0
         first_shortfall = np.where(short.any(axis=1), np.argmax(short, axis=1), m).astype(float)

@@ -340,3 +340,41 @@ def test_cdm_portfolio_simulate_udf() -> None:
     assert udfs.cdm_portfolio_simulate(inputs, contracts, 3000, 9, bad) == (
         "CDM error: risk.outages_per_year must be a number from 0 to 500, got -4"
     )
+
+
+def test_doublings_by_hand() -> None:
+    from engine.portfolio import doublings
+
+    # constant doubling time: t / D0
+    assert float(doublings(np.array(9.0), np.array(4.5), np.array(0.0))) == 2.0
+    # 100% a year: D(u) = 4.5 x 2^(u/12); integral of 1/D over 24 months = 12 (1 - 2^-2) / (4.5 ln 2) = 2.885390
+    assert float(doublings(np.array(24.0), np.array(4.5), np.array(100.0))) == pytest.approx(12 * 0.75 / (4.5 * np.log(2)))
+    # a numerical integral of 1 / D(u), 100,000 midpoints: the same to 1e-9
+    u = (np.arange(100_000) + 0.5) * 24 / 100_000
+    assert float(np.sum(24 / 100_000 / (4.5 * 1.5 ** (u / 12)))) == pytest.approx(
+        float(doublings(np.array(24.0), np.array(4.5), np.array(50.0))), rel=1e-9
+    )
+    # it saturates: never more than 12 / (D0 ln(1 + s)) doublings
+    assert float(doublings(np.array(1e6), np.array(4.5), np.array(100.0))) == pytest.approx(12 / (4.5 * np.log(2)))
+
+
+def test_the_shipped_portfolio_demand_is_plausible() -> None:
+    # the check (docs/how-to/portfolios.md): at 1.5 kW all-in per H100-equivalent (the catalogue's Hopper figure),
+    # demand at the end of the view stays within 10 GW, the upper end of the "multiple gigawatts" of frontier AI
+    # compute by 2030 (Anthropic with Google, 6 Apr 2026; Epoch AI); GPUs to sign in any quarter stay under 1,000,000
+    p, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    r = PortfolioResult(p)
+    demand_gpus = r.demand_gpu_hours()[0] / 730.0
+    gw = demand_gpus[-1] * 1.5 / 1e6
+    assert 1.0 < gw < 10.0, gw  # about 3.9 GW in Dec 2030
+    assert r.coverage()["gpus_to_sign_per_quarter"].max() < 1_000_000
+    # without the slowdown the same inputs ask for 2^(59 / 4.5) = 8,848 times the starting demand by Dec 2030
+    flat = build_portfolio({**_portfolio_inputs(), "doubling_slowdown_pct_per_year": 0}, p.contracts)
+    demand = PortfolioResult(flat).demand_gpu_hours()[0]
+    assert demand[-1] / demand[0] == pytest.approx(2 ** (59 / 4.5)) and demand[-1] / 730 * 1.5 / 1e6 > 1_000  # > 1,000 GW
+
+
+def _portfolio_inputs() -> dict[str, Any]:
+    raw = tomllib.loads((ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml").read_text())
+    keep = ("portfolio_name", "start_month", "months", "revenue_usd_per_year", "revenue_doubling_months", "gpu_hours_per_usd")
+    return {k: raw[k] for k in keep}
