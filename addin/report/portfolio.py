@@ -219,6 +219,7 @@ def build_portfolio_report(path: Path, command_line: str = "", now: dt.datetime 
 
     _risk_sheet(wb, path, r)
 
+    _assumptions(wb, p)
     claims_file = claims_for(p.name)
     verdicts = check_claims(load_claims(claims_file), r) if claims_file is not None else []
     claims_sheet(wb, verdicts, claims_file, what="portfolio")
@@ -298,3 +299,31 @@ def _risk_sheet(wb: Workbook, path: Path, r: PortfolioResult) -> None:
     ws.add_chart(tornado_chart(ws, corr_row, len(corr), 1, 2, number_format="0.0",
                                title="Rank correlation with the first shortfall month"), "H36")  # fmt: skip
     _print_setup(ws)
+
+
+def _assumptions(wb: Workbook, p: Any) -> None:
+    """The portfolio's own inputs as used (after defaults), each with its source: the file's, else the default's."""
+    from engine.portfolio import PORTFOLIO_FIELDS
+
+    d = p.demand
+
+    def first(a: Any) -> float:
+        return float(np.asarray(a).reshape(-1)[0])
+
+    used = {"portfolio_name": p.name, "start_month": str(p.start_month), "months": p.n_months,
+            "valuation_date": str(p.valuation_day), "revenue_usd_per_year": first(d.revenue_usd_per_year),
+            "revenue_doubling_months": first(d.revenue_doubling_months),
+            "doubling_slowdown_pct_per_year": first(d.doubling_slowdown_pct_per_year),
+            "gpu_hours_per_usd": first(d.gpu_hours_per_usd), "spot_usd_per_gpu_hour": p.spot_usd_per_gpu_hour,
+            "post_money_valuation_usd": p.post_money_valuation_usd}  # fmt: skip
+    ws = wb.create_sheet("Assumptions")
+    put(ws, 1, 1, "The portfolio's inputs as used, with their sources", font=TITLE)
+    for j, (h, w) in enumerate((("Input", 34), ("Meaning", 46), ("Value used", 18), ("Source", 90)), start=1):
+        put(ws, 3, j, h, font=BOLD)
+        ws.column_dimensions[get_column_letter(j)].width = w
+    for r, f in enumerate(PORTFOLIO_FIELDS, start=4):
+        put(ws, r, 1, f.name)
+        put(ws, r, 2, f.label).alignment = WRAP
+        put(ws, r, 3, used.get(f.name, ""), "#,##0.####" if isinstance(used.get(f.name), float) else None)
+        put(ws, r, 4, p.sources.get(f.name) or f.default_source or f.blank_means or "").alignment = WRAP
+    _print_setup(ws, "3:3")

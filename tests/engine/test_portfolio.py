@@ -276,7 +276,7 @@ def test_portfolio_report(tmp_path: Path) -> None:
     res = runner.invoke(app, ["report", str(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml"), "-o", str(out)])
     assert res.exit_code == 0, res.output
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Summary", "Contracts", "Timeline", "Charts", "Vendors", "Risk", "Claims", "About"]
+    assert wb.sheetnames == ["Summary", "Contracts", "Timeline", "Charts", "Vendors", "Risk", "Assumptions", "Claims", "About"]
     p, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
     rec = portfolio_record(PortfolioResult(p))
     sheet, ref = wb.defined_names["portfolio_total_fees_usd"].attr_text.split("!")
