@@ -84,7 +84,8 @@ def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
     None without a sign change or without a root. Solved in x = ln(1 + r), where each term f_k e^(-x t_k) is smooth:
     numpy-financial's IRR of the flows taken as monthly seeds it, a bracket where the NPV changes sign is found, then
     Newton steps kept inside the bracket (a bisection where a step would leave it) run to machine precision, so the
-    NPV at the rate returned is zero to within about 1e-12 of the flows' size.
+    NPV at the rate returned is zero to within about 1e-12 of the flows' size. The NPV is evaluated scaled by its
+    largest discount factor, so no rate overflows: the scale changes neither its sign nor the Newton step.
 
     >>> round(xirr([-100.0, 110.0], [0, 365]), 10)
     10.0
@@ -93,32 +94,33 @@ def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
     t = np.asarray(day_offsets, float) / 365.0
     if not ((f > 0).any() and (f < 0).any()):
         return None
-    scale = float(np.abs(f).sum())
 
-    def npv(x: float) -> float:
-        return float(np.dot(f, np.exp(-x * t)))
+    def scaled(x: float) -> tuple[float, float, float]:
+        """NPV, its slope and the size of the flows at x, all times the same positive factor."""
+        e = -x * t
+        w = np.exp(e - e.max())
+        return float(np.dot(f, w)), float(np.dot(-t * f, w)), float(np.dot(np.abs(f), w))
 
     guess = monthly_irr_annualised(f)  # as if the flows were a month apart: a seed only
-    x0 = np.log1p(guess / 100.0) if guess is not None and guess > -99.0 else 0.0
+    x0 = float(np.log1p(guess / 100.0)) if guess is not None and guess > -99.0 else 0.0
     lo, hi = x0 - 0.5, x0 + 0.5
-    f_lo, f_hi = npv(lo), npv(hi)
+    f_lo, f_hi = scaled(lo)[0], scaled(hi)[0]
     for _ in range(60):  # widen until the NPV changes sign (x from about -100% to e^50)
         if f_lo * f_hi <= 0:
             break
         lo, hi = max(lo - (hi - lo), -30.0), min(hi + (hi - lo), 50.0)
-        f_lo, f_hi = npv(lo), npv(hi)
+        f_lo, f_hi = scaled(lo)[0], scaled(hi)[0]
     if f_lo * f_hi > 0:
         return None
     x = x0 if lo < x0 < hi else (lo + hi) / 2.0
     for _ in range(200):
-        g = npv(x)
-        if abs(g) <= 1e-13 * scale:
+        g, slope, size = scaled(x)
+        if abs(g) <= 1e-13 * size:
             break
         if (g > 0) == (f_lo > 0):
             lo, f_lo = x, g
         else:
             hi = x
-        slope = float(np.dot(-t * f, np.exp(-x * t)))
         step = x - g / slope if slope != 0.0 else np.nan
         x = step if np.isfinite(step) and lo < step < hi else (lo + hi) / 2.0
         if hi - lo <= 1e-16 * max(1.0, abs(x)):

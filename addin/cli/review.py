@@ -106,7 +106,7 @@ def _report_all(folder: Path, out_dir: Path, pdf: bool, as_json: bool = False) -
         tag = f"-{deal.suffix.lstrip('.').lower()}" if stems.count(deal.stem.lower()) > 1 else ""
         target = out_dir / f"{deal.stem}{tag}-report.xlsx"
         try:
-            built = _report_one(deal, target, pdf, quiet=True)
+            built = _report_one(deal, target, False, quiet=True)  # the PDFs come after, from one LibreOffice
         except InputError as exc:
             source = getattr(exc, "source", None)
             first = located_messages(exc, source)[0]
@@ -122,10 +122,19 @@ def _report_all(folder: Path, out_dir: Path, pdf: bool, as_json: bool = False) -
             failed.append((deal, f"internal error {type(exc).__name__}: {exc}"))
             _say("red", "FAIL", f"{deal.name}: internal error {type(exc).__name__}: {exc}")
             continue
-        written += [str(target), *built["pdf"]]
+        written.append(str(target))
         claims = f"{built['inconsistent']}/{built['claims']} claims inconsistent"
         if not as_json:
             out.print(f"ok    {deal.name} -> {target.name} ({built['warnings']} warnings, {claims})", highlight=False)
+    if pdf and written:
+        from addin.report.common import export_pdfs
+
+        pdfs, problem = export_pdfs([Path(w) for w in written])
+        if problem:
+            _say("yellow", "no PDF", problem)
+        written += [str(p) for p in pdfs]
+        if not as_json:
+            out.print(f"{len(pdfs)} PDFs written by one LibreOffice process", highlight=False)
     if as_json:
         _dump({"written": written, "failed": [{"file": str(d), "why": why} for d, why in failed]})
         if failed:

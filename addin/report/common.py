@@ -168,6 +168,27 @@ def save_report(wb: Workbook, output: Path) -> None:
         wb.save(tmp)
 
 
+def export_pdfs(reports: list[Path]) -> tuple[list[Path], str | None]:
+    """The PDF of each report beside it, all from one LibreOffice process (one start-up and profile for the lot),
+    each written atomically; the PDFs written, and LibreOffice's complaint if some could not be made."""
+    from addin.report.libreoffice import LibreOfficeError, convert_many
+
+    written: list[Path] = []
+    problem = None
+    with tempfile.TemporaryDirectory(prefix="cdm-pdf-") as tmp:
+        try:
+            convert_many(reports, "pdf", Path(tmp))
+        except LibreOfficeError as exc:
+            problem = str(exc)
+        for xlsx in reports:
+            produced = Path(tmp) / f"{xlsx.stem}.pdf"
+            if produced.exists():
+                with atomic_write(xlsx.with_suffix(".pdf")) as target:
+                    shutil.copyfile(produced, target)
+                written.append(xlsx.with_suffix(".pdf"))
+    return written, problem
+
+
 def export_pdf(xlsx: Path, pdf: Path) -> Path:
     """Convert the report to PDF with LibreOffice, atomically (the old PDF survives a failure)."""
     from addin.report.libreoffice import convert

@@ -325,3 +325,29 @@ def test_the_report_shows_scenarios_obligations_and_fiscal_years(tmp_path: Path)
     assert fy == {"FY2026": 8 * 1.25e9 - 2 * 0.625e9, "FY2027": 15e9, "FY2028": 15e9, "FY2029": 5 * 1.25e9}
     over = [c.value for c in sched[5]]  # the first month: the ramp delivers half the GPUs, 169.1 MW, under 300 MW
     assert over[[c.value for c in sched[4]].index("MW above the facility's power (flag)")] == 0
+
+
+def test_report_all_pdf_uses_one_libreoffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from addin.report import libreoffice
+
+    if libreoffice.find_soffice() is None:
+        pytest.skip("LibreOffice not installed; .ci/run installs it")
+    calls: list[int] = []
+    real = libreoffice.convert_many
+
+    def counted(paths: list[Path], target: str, outdir: Path, timeout_s: int = 120) -> list[Path]:
+        calls.append(len(paths))
+        return real(paths, target, outdir, timeout_s)
+
+    monkeypatch.setattr(libreoffice, "convert_many", counted)
+    folder = tmp_path / "deals"
+    folder.mkdir()
+    for deal in DEALS[:3]:
+        shutil.copy(deal, folder / deal.name)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["report", "--all", str(folder), "-o", str(out), "--pdf"])
+    assert res.exit_code == 0, res.output
+    assert calls == [3]  # one LibreOffice process converted the three reports
+    pdfs = sorted(p.name for p in out.glob("*.pdf"))
+    assert pdfs == sorted(f"{d.stem}-report.pdf" for d in DEALS[:3])
+    assert all((out / p).read_bytes().startswith(b"%PDF") for p in pdfs)
