@@ -297,6 +297,18 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field("delivery_due_month", "month", "Capacity due by (month)", "month", section="Delivery", blank_means="start_month"),
     Field(
+        "delivery_status",
+        "choice",
+        "Delivery status (picks the Monte Carlo's default delay)",
+        "choice",
+        default="under_construction",
+        batch=False,
+        section="Delivery",
+        choices=("delivered", "under_construction", "planned"),
+        default_source="ASSUMED default delays (docs/how-to/monte-carlo.md): delivered none; under construction 0, 1 or 3 "
+        "months (0.7, 0.2, 0.1); planned 0, 3 or 6 months (0.5, 0.3, 0.2)",
+    ),
+    Field(
         "delivery_grace_months",
         "integer",
         "Grace period after the due month",

@@ -118,6 +118,7 @@ class DealTerms:
     notice_days: FloatArray | None
     lockin_months: FloatArray | None
     delivery_due_month: MonthArray
+    delivery_status: str
     delivery_grace_months: FloatArray
     delivery_delay_months: FloatArray
     late_capacity_pct: FloatArray

@@ -44,7 +44,7 @@ def rank_correlations(drivers: dict[str, np.ndarray], outputs: dict[str, np.ndar
 
 
 TORNADO_OUTPUTS = ("npv_usd", "usd_per_used_gpu_hour", "premium_to_market_pct", "npv_over_market_usd")
-CORRELATION_OUTPUTS = ("npv_usd", "usd_per_used_gpu_hour", "premium_to_market_pct")
+CORRELATION_OUTPUTS = ("npv_usd", "all_in_cost_npv_usd", "usd_per_used_gpu_hour", "premium_to_market_pct")
 """Simulated outputs each driver's draws are rank-correlated with (the market NPV is not simulated per path)."""
 VALUATION_SWING_POINTS = 1.0
 """The discount rate's tornado row when it is not simulated: the deal's rate -/+ 1 point (a valuation choice)."""

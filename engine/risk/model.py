@@ -71,12 +71,28 @@ class RiskModel:
     discount_rate_pct: Dist | None = None
 
 
+DELAY_BY_STATUS = {
+    "delivered": Dist("fixed", 0.0),
+    "under_construction": Dist("discrete", values=(0, 1, 3), probabilities=(0.7, 0.2, 0.1)),
+    "planned": Dist("discrete", values=(0, 3, 6), probabilities=(0.5, 0.3, 0.2)),
+}
+"""The default delivery delay by ``delivery_status`` (ASSUMED; docs/how-to/monte-carlo.md)."""
+
+
+def default_delay(terms: DealTerms) -> Dist:
+    """No delay for capacity already delivered, or due before the valuation date (what happened then is known);
+    otherwise the status's default."""
+    due = np.asarray(terms.delivery_due_month, "datetime64[M]").reshape(-1)[0]
+    valued = np.asarray(terms.valuation_date, "datetime64[D]").reshape(-1)[0].astype("datetime64[M]")
+    return DELAY_BY_STATUS["delivered"] if due < valued else DELAY_BY_STATUS[terms.delivery_status]
+
+
 def default_risk(terms: DealTerms) -> RiskModel:
     u = float(np.asarray(terms.utilization_pct)[0])
     r = float(np.asarray(terms.discount_rate_pct)[0])
     # the discount rate is the analyst's valuation choice, not a risk: fixed unless the Risk block gives a distribution
     return RiskModel(utilization=Dist("triangular", max(u - 20.0, 0.01), u, min(u + 5.0, 100.0)),
-                     discount_rate_pct=Dist("fixed", r))  # fmt: skip
+                     delivery_delay_months=default_delay(terms), discount_rate_pct=Dist("fixed", r))  # fmt: skip
 
 
 def fixed_risk(terms: DealTerms) -> RiskModel:

@@ -176,7 +176,10 @@ def _gbm_at(start: float, drift_pct: float, vol_pct: float, months: np.ndarray, 
     return out
 
 
-OUTPUTS = ("usd_per_used_gpu_hour", "npv_usd", "premium_to_market_pct", "sla_credits_usd", "replacement_cost_usd", "net_tcv_usd")
+OUTPUTS = ("usd_per_used_gpu_hour", "npv_usd", "premium_to_market_pct", "sla_credits_usd", "replacement_cost_usd", "net_tcv_usd",
+           "delay_replacement_usd", "all_in_cost_usd", "all_in_cost_npv_usd")  # fmt: skip
+"""Per-path outputs. The buyer's all-in cost = fees - SLA credits + outage hours bought at spot + delayed capacity
+rented at the path's market price; its NPV discounts each on its month's payment date, beside the fee NPV."""
 
 
 @dataclass
@@ -225,13 +228,24 @@ def simulate_block(terms: DealTerms, d: Draws, fan_paths: int = FAN_SAMPLE_PATHS
         # the summary leaves out of the statistics and counts (``undefined_paths``)
         per_used = np.where(used_total > 0, net_tcv / used_total, np.nan)
         per_delivered = np.where(delivered_total > 0, net_tcv / delivered_total, np.nan)
+    # capacity a delay holds back is rented elsewhere meanwhile, at the path's simulated market price (its term
+    # average: the reserved walk is drawn only as that average); the hours are those the on-time schedule delivers
+    delay_cost = delay_cost_pv = np.zeros(n)
+    if (d.delay > 0).any():
+        on_time = build_schedule(build_terms(terms.raw, delivery_delay_months=0.0), require_delivery=False)
+        missing = np.maximum(on_time.delivered_gpu_hours[:, :m] - sch.delivered_gpu_hours, 0.0) * d.reserved_mean[:, None]
+        delay_cost, delay_cost_pv = missing.sum(axis=1), (missing * sch.discount_factor).sum(axis=1)
+    outage_cost = per_path(replacement)
     values = {
         "usd_per_used_gpu_hour": per_used,
         "npv_usd": pv,
         "premium_to_market_pct": (per_delivered / d.reserved_mean - 1.0) * 100.0,
         "sla_credits_usd": per_path(credits),
-        "replacement_cost_usd": per_path(replacement),
+        "replacement_cost_usd": outage_cost,
         "net_tcv_usd": net_tcv,
+        "delay_replacement_usd": delay_cost,
+        "all_in_cost_usd": net_tcv + outage_cost + delay_cost,
+        "all_in_cost_npv_usd": pv + per_path(replacement * discount) + delay_cost_pv,
     }
     kept = max(min(n, fan_paths), 0)
     monthly_cost = np.array(sch.head(kept).net_fee_usd, dtype=float)

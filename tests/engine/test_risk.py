@@ -639,3 +639,40 @@ def test_the_default_simulation_has_no_discount_rate_driver() -> None:
     market = next(r for r in rows if r["driver"] == "market_usd_per_gpu_hour")
     # the market price moves no fee, so the NPV bar is zero, but it drives the premium and the NPV over market
     assert market["npv_usd_swing"] == 0 and market["premium_to_market_pct_swing"] > 0 and market["npv_over_market_usd_swing"] > 0
+
+
+def test_a_delay_costs_the_buyer_the_replacement() -> None:
+    # 1,000 GPUs Jan-Dec 2026 at $1M a month, all capacity two months late (no grace: January and February cost no
+    # fee), market $2.00 with no price moves, no outages: the buyer rents 1,000 x (744 + 672) = 1,416,000 GPU-hours
+    # elsewhere at $2.00 = $2,832,000; paid in advance, on 1 Jan (day 0) and 1 Feb (31 days) at 9%
+    raw = {"deal_name": "late", "start_month": "2026-01", "end_month": "2026-12", "monthly_fee_usd": 1e6,
+           "facility_mw": 2, "gpu_count": 1000, "market_usd_per_gpu_hour": 2.0, "discount_rate_pct": 9}  # fmt: skip
+    terms = build_terms(raw)
+    model = replace(fixed_risk(terms), delivery_delay_months=Dist("fixed", 2))
+    stats = simulate(terms, 256, 1, model).stats()
+    assert stats["delay_replacement_usd"]["p50"] == pytest.approx(1000 * (744 + 672) * 2.0, rel=1e-12)
+    assert stats["net_tcv_usd"]["p50"] == pytest.approx(10e6, rel=1e-12)  # ten months billed
+    assert stats["all_in_cost_usd"]["p50"] == pytest.approx(10e6 + 2_832_000, rel=1e-12)
+    fees_pv = sum(1e6 / 1.09 ** (d / 365) for d in (59, 90, 120, 151, 181, 212, 243, 273, 304, 334))  # Mar-Dec
+    replaced_pv = 1000 * 744 * 2.0 + 1000 * 672 * 2.0 / 1.09 ** (31 / 365)
+    assert stats["npv_usd"]["p50"] == pytest.approx(fees_pv, rel=1e-12)
+    assert stats["all_in_cost_npv_usd"]["p50"] == pytest.approx(fees_pv + replaced_pv, rel=1e-12)
+
+
+def test_the_default_delay_follows_the_delivery_status() -> None:
+    from engine.risk import default_risk
+
+    base = {"deal_name": "s", "start_month": "2027-01", "end_month": "2029-12", "monthly_fee_usd": 1e6,
+            "facility_mw": 2, "gpu_count": 1000}  # fmt: skip
+    delay = {status: default_risk(build_terms({**base, "delivery_status": status})).delivery_delay_months
+             for status in ("delivered", "under_construction", "planned")}  # fmt: skip
+    assert delay["delivered"] == Dist("fixed", 0.0)
+    assert (delay["under_construction"].values, delay["under_construction"].probabilities) == ((0, 1, 3), (0.7, 0.2, 0.1))
+    assert (delay["planned"].values, delay["planned"].probabilities) == ((0, 3, 6), (0.5, 0.3, 0.2))
+    assert build_terms(base).delivery_status == "under_construction"  # the default
+    # capacity due before the valuation date has arrived or not: what happened is known, so nothing is drawn
+    valued_later = default_risk(build_terms({**base, "delivery_status": "planned", "valuation_date": "2027-03-01"}))
+    assert valued_later.delivery_delay_months == Dist("fixed", 0.0)
+    # the seed deal: Colossus 1 is built and running (Anthropic, 6 May 2026), so its delay is zero on every path
+    seed = load_deal(DEAL).terms()
+    assert seed.delivery_status == "delivered" and default_risk(seed).delivery_delay_months == Dist("fixed", 0.0)

@@ -27,7 +27,7 @@ from addin.workbook.styles import (
     new_sheet,
 )
 from engine import MAX_MONTHS
-from engine.risk import DIST_PARAMS
+from engine.risk import DIST_PARAMS, OUTPUTS, PORTFOLIO_OUTPUTS
 
 RISK_ROWS: tuple[tuple[str, str], ...] = (
     ("reserved_vol_pct", "Market reserved price: volatility, % a year (default 40)"),
@@ -157,15 +157,16 @@ def _risk(wb: Workbook, layout: Layout, risk: dict[str, object], rows: tuple[tup
     _name(wb, layout, "cdm_risk", abs_ref("Risk", 3, 5, 7, last))
     top = last + 3
     ws.cell(top - 1, 2, "Simulation results (written by Refresh: 10,000 paths, seed 20260506)").font = SECTION_FONT
-    for r in range(top, top + 9):
+    block = max(len(OUTPUTS), len(PORTFOLIO_OUTPUTS)) + 2  # a header, one row an output, the paths and seed
+    for r in range(top, top + block):
         for col in range(2, 8):
             cell = ws.cell(r, col)
             cell.fill, cell.font = REFRESH_FILL, REFRESH_FONT
             if col > 2:
                 cell.number_format = "[>=1000]#,##0;[<=-1000]-#,##0;#,##0.00"  # money, GPUs, hours, % alike
-    _name(wb, layout, "cdm_risk_results", abs_ref("Risk", 2, top, 6, top + 8))
+    _name(wb, layout, "cdm_risk_results", abs_ref("Risk", 2, top, 6, top + block - 1))
     if charts is not None:
-        charts(wb, layout, ws, top + 11)
+        charts(wb, layout, ws, top + block + 2)
 
 
 # ------------------------------------------------------------------ the charts
