@@ -177,9 +177,11 @@ def _gbm_at(start: float, drift_pct: float, vol_pct: float, months: np.ndarray, 
 
 
 OUTPUTS = ("usd_per_used_gpu_hour", "npv_usd", "premium_to_market_pct", "sla_credits_usd", "replacement_cost_usd", "net_tcv_usd",
-           "delay_replacement_usd", "all_in_cost_usd", "all_in_cost_npv_usd")  # fmt: skip
+           "delay_replacement_usd", "all_in_cost_usd", "all_in_cost_npv_usd", "exit_saving_npv_usd")  # fmt: skip
 """Per-path outputs. The buyer's all-in cost = fees - SLA credits + outage hours bought at spot + delayed capacity
-rented at the path's market price; its NPV discounts each on its month's payment date, beside the fee NPV."""
+rented at the path's market price; its NPV discounts each on its month's payment date, beside the fee NPV.
+``exit_saving_npv_usd``: what leaving at the first exit date saves on the path (the fees after it less renting the
+used hours at the path's market price, discounted, when positive); its mean is the value of the exit right."""
 
 
 @dataclass
@@ -236,6 +238,14 @@ def simulate_block(terms: DealTerms, d: Draws, fan_paths: int = FAN_SAMPLE_PATHS
         missing = np.maximum(on_time.delivered_gpu_hours[:, :m] - sch.delivered_gpu_hours, 0.0) * d.reserved_mean[:, None]
         delay_cost, delay_cost_pv = missing.sum(axis=1), (missing * sch.discount_factor).sum(axis=1)
     outage_cost = per_path(replacement)
+    # the buyer's exit right: at the first exit date it may leave and rent the hours it uses at the path's market
+    # price; it saves the fees after that date less that rent, when positive (zero without an exit right)
+    exit_saving = np.zeros(n)
+    if terms.notice_days is not None and terms.lockin_months is not None:
+        after = (1.0 - sch.firm_fraction) * sch.active * sch.discount_factor
+        fees_after = (sch.net_fee_usd * after).sum(axis=1)
+        rent_after = (sch.delivered_gpu_hours * after).sum(axis=1) * (d.utilization / 100.0) * d.reserved_mean
+        exit_saving = np.maximum(fees_after - rent_after, 0.0)
     values = {
         "usd_per_used_gpu_hour": per_used,
         "npv_usd": pv,
@@ -246,6 +256,7 @@ def simulate_block(terms: DealTerms, d: Draws, fan_paths: int = FAN_SAMPLE_PATHS
         "delay_replacement_usd": delay_cost,
         "all_in_cost_usd": net_tcv + outage_cost + delay_cost,
         "all_in_cost_npv_usd": pv + per_path(replacement * discount) + delay_cost_pv,
+        "exit_saving_npv_usd": exit_saving,
     }
     kept = max(min(n, fan_paths), 0)
     monthly_cost = np.array(sch.head(kept).net_fee_usd, dtype=float)

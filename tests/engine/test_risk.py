@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import signal
 import subprocess
@@ -676,3 +677,23 @@ def test_the_default_delay_follows_the_delivery_status() -> None:
     # the seed deal: Colossus 1 is built and running (Anthropic, 6 May 2026), so its delay is zero on every path
     seed = load_deal(DEAL).terms()
     assert seed.delivery_status == "delivered" and default_risk(seed).delivery_delay_months == Dist("fixed", 0.0)
+
+
+def test_the_exit_right_saving_by_hand() -> None:
+    # 1,000 GPUs Jan-Dec 2026 at $2M a month, 3-month lock-in and no notice: the buyer may leave on 1 Apr 2026 and
+    # rent the hours it uses (all of them) at $1.00: it saves, each month Apr-Dec, $2M - 1,000 x hours x $1.00,
+    # discounted at 9% from 1 Jan (advance payments on each month's first day)
+    raw = {"deal_name": "exit", "start_month": "2026-01", "end_month": "2026-12", "monthly_fee_usd": 2e6,
+           "facility_mw": 2, "gpu_count": 1000, "market_usd_per_gpu_hour": 1.0, "utilization_pct": 100,
+           "lockin_months": 3, "notice_days": 0, "discount_rate_pct": 9}  # fmt: skip
+    terms = build_terms(raw)
+    stats = simulate(terms, 256, 1, fixed_risk(terms)).stats()
+    first_days = [dt.date(2026, k, 1) for k in range(4, 13)]
+    hours = [((dt.date(2026, k + 1, 1) if k < 12 else dt.date(2027, 1, 1)) - dt.date(2026, k, 1)).days * 24 for k in range(4, 13)]
+    saving = sum(
+        (2e6 - 1000 * h * 1.0) / 1.09 ** ((d - dt.date(2026, 1, 1)).days / 365) for d, h in zip(first_days, hours, strict=True)
+    )
+    assert stats["exit_saving_npv_usd"]["mean"] == pytest.approx(saving, rel=1e-12)
+    # no exit right, no saving
+    locked = build_terms({k: v for k, v in raw.items() if k not in ("lockin_months", "notice_days")})
+    assert simulate(locked, 256, 1, fixed_risk(locked)).stats()["exit_saving_npv_usd"]["p95"] == 0.0
