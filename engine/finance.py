@@ -56,7 +56,9 @@ def monthly_irr_annualised(cash_flows: np.ndarray) -> float | None:
     if not np.isfinite(r) or r <= -1.0:
         return None
     r = _polish(flows, r)
-    return ((1.0 + r) ** 12 - 1.0) * 100.0
+    with np.errstate(over="ignore"):
+        annual = float(np.expm1(12.0 * np.log1p(r)) * 100.0)
+    return annual if np.isfinite(annual) else None
 
 
 def _polish(flows: np.ndarray, r: float) -> float:
@@ -101,8 +103,9 @@ def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
         w = np.exp(e - e.max())
         return float(np.dot(f, w)), float(np.dot(-t * f, w)), float(np.dot(np.abs(f), w))
 
-    guess = monthly_irr_annualised(f)  # as if the flows were a month apart: a seed only
-    x0 = float(np.log1p(guess / 100.0)) if guess is not None and guess > -99.0 else 0.0
+    monthly = float(npf.irr(f))  # as if the flows were a month apart: a seed only
+    x0 = 12.0 * float(np.log1p(monthly)) if np.isfinite(monthly) and monthly > -0.99 else 0.0
+    x0 = min(max(x0, -29.0), 49.0)
     lo, hi = x0 - 0.5, x0 + 0.5
     f_lo, f_hi = scaled(lo)[0], scaled(hi)[0]
     for _ in range(60):  # widen until the NPV changes sign (x from about -100% to e^50)

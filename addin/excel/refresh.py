@@ -124,8 +124,22 @@ def refresh(book: Book, now: dt.datetime | None = None) -> RefreshResult:
     if book.has_name("cdm_risk_results") and active in raws:
         for name, rows in _risk_blocks(book, raws[active]).items():
             if book.has_name(name):  # workbooks made before a block existed simply lack it
-                book.write(name, rows)
+                book.write(name, _fit(book, name, rows))
     return RefreshResult(active, messages, stamp, n_errors, n_warnings)
+
+
+def _fit(book: Any, name: str, rows: list[list[Any]]) -> list[list[Any]]:
+    """``rows`` cut to the block a workbook holds, the last row saying what was cut (a workbook made before the
+    simulation had more outputs keeps its smaller results block)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    _, rng = book.address(name)
+    _, min_row, _, max_row = range_boundaries(rng)
+    room = max_row - min_row + 1
+    if len(rows) <= room or name != "cdm_risk_results":
+        return rows
+    return [*rows[: room - 1], [f"{len(rows) - room + 1} more rows: cdm simulate (or make a new workbook) shows them",
+                                "", "", "", ""]]  # fmt: skip
 
 
 RISK_BLOCKS = ("cdm_risk_histogram", "cdm_risk_fan", "cdm_risk_tornado", "cdm_risk_correlation")

@@ -25,7 +25,7 @@ from engine.errors import InputError, Issue
 from engine.fields import FIELD_BY_NAME, FIELDS, TABLE_BY_NAME, TABLES, is_percent
 
 SCENARIO_ALTERNATIVES = "cdm_scenario_alternatives"
-ADDED_LATER = frozenset({"kw_per_gpu", "valuation_date", "fiscal_year_end_month"})
+ADDED_LATER = frozenset({"kw_per_gpu", "valuation_date", "fiscal_year_end_month", "delivery_status"})
 """Inputs added after the first deal workbooks shipped: a workbook without the defined name reads them blank (the
 default); a missing name of any other input is damage and is reported."""
 

@@ -176,3 +176,25 @@ def test_refresh_writes_the_risk_charts_data(copy: Path) -> None:
     refs = [s.val.numRef.f for c in charts for s in c.series]
     hist_ref = wb.defined_names["cdm_risk_histogram"].attr_text.split("!")[1]
     assert any(hist_ref.split(":")[1].replace("B", "D") in f for f in refs)  # the histogram chart reads the Paths column
+
+
+def test_an_older_smaller_risk_block_is_filled_and_says_what_was_cut(copy: Path) -> None:
+    """A workbook made when the simulation had six outputs holds a nine-row results block: refresh fills it and its
+    last row says how many rows did not fit, never writing past the block."""
+    from openpyxl.utils.cell import range_boundaries
+
+    from engine.risk import OUTPUTS
+
+    wb = load_workbook(copy)
+    sheet, ref = wb.defined_names["cdm_risk_results"].attr_text.split("!")
+    min_col, min_row, max_col, _ = range_boundaries(ref.replace("$", ""))
+    wb.defined_names["cdm_risk_results"].attr_text = f"{sheet}!$B${min_row}:$F${min_row + 8}"
+    below = wb[sheet.strip("'")].cell(min_row + 9, min_col).value
+    wb.save(copy)
+    refresh_file(copy, NOW)
+    ws = load_workbook(copy)[sheet.strip("'")]
+    rows = [[ws.cell(r, c).value for c in range(min_col, max_col + 1)] for r in range(min_row, min_row + 9)]
+    assert rows[0][0] == "Output" and [r[0] for r in rows[1:8]] == list(OUTPUTS[:7])
+    cut = len(OUTPUTS) + 2 - 8  # the header, the outputs and the paths row, less the eight rows shown
+    assert rows[8][0] == f"{cut} more rows: cdm simulate (or make a new workbook) shows them"
+    assert ws.cell(min_row + 9, min_col).value == below  # nothing written past the block
