@@ -494,7 +494,7 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
     sim = simulate(terms, REPORT_PATHS, REPORT_SEED, model)
     stats = sim.stats()
     ws = risk_sheet(wb, "deal", risk)
-    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["A"].width = 46
     for j in range(2, 10):
         ws.column_dimensions[get_column_letter(j)].width = 15
     units = {"usd_per_used_gpu_hour": "USD/GPU-hour", "premium_to_market_pct": "%"}
@@ -523,6 +523,9 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
     rows = tornado(terms, model)
     _header_row(ws, t_row, ["Driver (P5 / P95)", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing",
                             "$/used GPU-hour swing", "Premium swing [points]", "NPV over market swing"])  # fmt: skip
+    for cell in ws[t_row]:
+        cell.alignment = WRAP
+    ws.row_dimensions[t_row].height = 30
     for k, r in enumerate(rows, start=t_row + 1):
         valuation = r["group"] == "valuation"
         put(ws, k, 1, f"{r['driver']} (valuation choice, -/+ 1 point)" if valuation else str(r["driver"]))
