@@ -32,10 +32,17 @@ PERIOD_LABELS = {"within_1_year": "within 1 year", "years_1_to_3": "in years 1-3
                  "after_5_years": "after 5 years"}  # fmt: skip
 
 
+def split_obligation_name(name: str) -> tuple[str, str]:
+    """``firm_obligations_years_1_to_3_usd`` -> (``firm_obligations_by_period_usd``, ``years_1_to_3``): the record's
+    key and the period of a flat figure name."""
+    group, _, period = name.removesuffix("_usd").partition("obligations_")
+    return f"{group}obligations_by_period_usd", period
+
+
 def obligation_label(name: str) -> str:
     """``firm_obligations_years_1_to_3_usd`` -> "Firm payments due in years 1-3 (from the valuation date)"."""
-    group, _, period = name.removesuffix("_usd").partition("obligations_")
-    return f"{'Firm payments' if group else 'Payments'} due {PERIOD_LABELS[period]} (from the valuation date)"
+    key, period = split_obligation_name(name)
+    return f"{'Firm payments' if key.startswith('firm_') else 'Payments'} due {PERIOD_LABELS[period]} (from the valuation date)"
 
 
 def years_later(days: np.ndarray, years: int) -> np.ndarray:

@@ -26,7 +26,7 @@ from engine import METRICS, CdmError, InputError, build_schedule, build_terms, s
 from engine.catalogue import GPU_SPEC_FIELDS, gpu_catalogue
 from engine.errors import Issue
 from engine.fields import FIELD_BY_NAME, MAX_MONTHS
-from engine.obligations import OBLIGATION_FIGURES
+from engine.obligations import OBLIGATION_FIGURES, split_obligation_name
 from engine.sizing import gpus_from_mw, kw_per_gpu, mw_from_gpus
 from engine.summary import Summary
 from engine.terms import _Collector, parse_value
@@ -221,8 +221,8 @@ def cdm_summary(deal: Any, figure: Any) -> float | str:
         raise CdmError(f"unknown figure {name!r}; known figures: {', '.join(FIGURES)}")
     record = CACHE.record(CACHE.key_of_block(deal))
     if name in OBLIGATION_FIGURES:  # obligations_within_1_year_usd -> record["obligations_by_period_usd"]["within_1_year"]
-        group, _, period = name.removesuffix("_usd").partition("obligations_")
-        value = record[f"{group}obligations_by_period_usd"][period]
+        key, period = split_obligation_name(name)
+        value = record[key][period]
     else:
         value = record[name]
     if value is None:
