@@ -40,8 +40,9 @@ def gpus_from_mw(facility_mw: ArrayLike, kw_per_gpu_all_in: ArrayLike) -> np.nda
     >>> int(gpus_from_mw(300, 1.5))
     200000
     """
-    exact = np.asarray(facility_mw, float) * 1000.0 / np.asarray(kw_per_gpu_all_in, float)
-    return np.floor(exact * (1.0 + _ROUND_TRIP_TOLERANCE))
+    with np.errstate(over="ignore"):  # beyond a float: inf, which the summary refuses as a figure (min() ignores it)
+        exact = np.asarray(facility_mw, float) * 1000.0 / np.asarray(kw_per_gpu_all_in, float)
+        return np.floor(exact * (1.0 + _ROUND_TRIP_TOLERANCE))
 
 
 def mw_from_gpus(gpus: ArrayLike, kw_per_gpu_all_in: ArrayLike) -> np.ndarray:
