@@ -52,13 +52,23 @@ def monthly_irr_annualised(cash_flows: np.ndarray) -> float | None:
     flows = np.asarray(cash_flows, float)
     if not ((flows > 0).any() and (flows < 0).any()):
         return None
-    r = float(npf.irr(flows))
+    r = _npf_irr(flows)
     if not np.isfinite(r) or r <= -1.0:
         return None
     r = _polish(flows, r)
     with np.errstate(over="ignore"):
         annual = float(np.expm1(12.0 * np.log1p(r)) * 100.0)
     return annual if np.isfinite(annual) else None
+
+
+def _npf_irr(flows: np.ndarray) -> float:
+    """numpy-financial's IRR, or NaN where its polynomial has no finite companion matrix (a leading flow so small,
+    7e-310, that dividing by it overflows: numpy's eigenvalue solver then refuses the matrix)."""
+    try:
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return float(npf.irr(flows))
+    except np.linalg.LinAlgError:
+        return float("nan")
 
 
 def _polish(flows: np.ndarray, r: float) -> float:
@@ -103,7 +113,7 @@ def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
         w = np.exp(e - e.max())
         return float(np.dot(f, w)), float(np.dot(-t * f, w)), float(np.dot(np.abs(f), w))
 
-    monthly = float(npf.irr(f))  # as if the flows were a month apart: a seed only
+    monthly = _npf_irr(f)  # as if the flows were a month apart: a seed only
     x0 = 12.0 * float(np.log1p(monthly)) if np.isfinite(monthly) and monthly > -0.99 else 0.0
     x0 = min(max(x0, -29.0), 49.0)
     lo, hi = x0 - 0.5, x0 + 0.5

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from addin.workbook.dealfile import load_toml_deal, with_scenario
@@ -121,6 +121,7 @@ def test_prepaid_and_firm_obligations_by_hand() -> None:
 
 
 @settings(max_examples=60, deadline=None)
+@example(months=1, fee=1000.0, prepaid=7.646999539132096e-308, timing="advance", lockin=0, escalator=0.0)  # a 7e-310 flow
 @given(
     months=st.integers(1, 120),
     fee=st.floats(1e3, 1e10),
