@@ -73,7 +73,7 @@ def obligations_by_period(schedule: Schedule, *, firm: bool = False) -> dict[str
     monthly = fee * (1.0 - prepaid_share)
     prepaid = (fee * prepaid_share * s.active).sum(axis=1)  # (n,) due on the first day of start_month
     valuation = np.broadcast_to(np.asarray(s.terms.valuation_date, "datetime64[D]"), (n,))
-    start_day = np.broadcast_to(np.asarray(s.terms.start_month, "datetime64[M]").astype("datetime64[D]"), (n,))
+    start_day = s.start_day
     pay = np.broadcast_to(s.payment_date, s.shape)
     out: dict[str, np.ndarray] = {}
     for key, lo, hi in PERIODS:

@@ -224,6 +224,11 @@ class Schedule:
         return used * np.broadcast_to(self.f_utilization[:, 0], (self.n_scenarios,)) * market
 
     @cached_property
+    def start_day(self) -> np.ndarray:
+        """(n,) datetime64[D]: the first day of each scenario's start_month (when capex and any prepayment are paid)."""
+        return np.broadcast_to(np.asarray(self.terms.start_month, "datetime64[M]").astype("datetime64[D]"), (self.n_scenarios,))
+
+    @cached_property
     def start_discount_factor(self) -> np.ndarray:
         """(n,): the discount factor of the first day of start_month (when the prepayment is paid) at the valuation date."""
         return np.broadcast_to(self.f_start_discount[:, 0], (self.n_scenarios,))

@@ -303,7 +303,7 @@ class SellerSummary:
         """XIRR of -initial on the first day of start_month and each month's flow on its payment date: the same dated
         flows the NPV discounts, so the NPV at this rate is zero."""
         s = self.schedule
-        start = np.broadcast_to(np.asarray(s.terms.start_month, "datetime64[M]").astype("datetime64[D]"), (s.n_scenarios,))
+        start = s.start_day
         out = np.full(flows.shape[0], np.nan)
         for i in range(flows.shape[0]):
             keep = s.active[i]

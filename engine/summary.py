@@ -127,8 +127,7 @@ class Summary:
         # dated as the NPV dates them: each month on its payment date, the prepaid part (in month 1's payments) on day one
         prepaid = float(s.prepayment_usd[i][0]) * (1.0 - float(np.broadcast_to(s.f_revenue_share[:, 0], (t.n_scenarios,))[i]))
         benefit[0] += prepaid
-        start = np.broadcast_to(np.asarray(t.start_month, "datetime64[M]"), (t.n_scenarios,))[i].astype("datetime64[D]")
-        days = (s.payment_date[i][keep] - start).astype(np.int64).astype(float)
+        days = (s.payment_date[i][keep] - s.start_day[i]).astype(np.int64).astype(float)
         out["irr_vs_market_pct"] = xirr(np.concatenate([[-prepaid], benefit]), np.concatenate([[0.0], days]))
         out["exit_date"] = _exit_date(s, i)
         out["valuation_date"] = str(np.broadcast_to(t.valuation_date, (t.n_scenarios,))[i])
