@@ -162,10 +162,43 @@ def market_history() -> tuple[PricePoint, ...]:
     return tuple(sorted(rows, key=lambda p: (p.gpu_sku, p.kind, p.month)))
 
 
+@dataclass(frozen=True)
+class CapexBasis:
+    """Capex per GPU of one SKU (``engine/data/capex.csv``): the servers as quoted, plus the back-end network where
+    the quote leaves it out, so every SKU's ``all_in_usd`` includes networking."""
+
+    gpu_sku: str
+    quoted_usd: float
+    network_added_usd: float
+    source: str
+    network_source: str
+
+    @property
+    def all_in_usd(self) -> float:
+        return self.quoted_usd + self.network_added_usd
+
+
+@functools.cache
+def capex_basis() -> dict[str, CapexBasis]:
+    """Every SKU's capex basis, with the sources of the quote and of the network added."""
+    return {
+        r["gpu_sku"]: CapexBasis(
+            r["gpu_sku"], float(r["capex_usd_per_gpu"]), float(r["network_usd_per_gpu"]), r["source"], r["network_source"]
+        )
+        for r in _rows("capex.csv")
+    }
+
+
 @functools.cache
 def capex_per_gpu() -> dict[str, tuple[float, str]]:
-    """All-in capex per GPU (servers and networking), USD, with its source (``engine/data/capex.csv``)."""
-    return {r["gpu_sku"]: (float(r["capex_usd_per_gpu"]), r["source"]) for r in _rows("capex.csv")}
+    """All-in capex per GPU (servers and networking, for every SKU), USD, with its source."""
+    return {k: (b.all_in_usd, f"{b.source}; network: {b.network_source}") for k, b in capex_basis().items()}
+
+
+NETWORK_USD_PER_GPU = 6612.0
+"""Back-end network per GPU in a three-tier fabric (E. Cheah, "H100 Freakonomics", Aug 2024: 2,560 switches, $92.2M,
+and cables, $124.5M, for 32,768 GPUs): the network line of the seller's cost stack for a SKU whose all-in figure
+includes it."""
 
 
 def gpu_spec_value(gpu_sku: str, field: str) -> float | str:

@@ -35,6 +35,10 @@ MSG_TERM_TOO_LONG = "the term from {start} to {end} is {months} months; at most 
 MSG_LONGER_THAN_TERM = "{field} {value} is longer than the term of {months} months"
 MSG_NOTICE_TOO_LONG = "{field} {value} is longer than the term of {days} days ({months} months)"
 MSG_DATE_OUTSIDE_TERM = "{field} {value} is outside the term {start} to {end}"
+MSG_VINTAGE_AFTER_START = (
+    "{field} {value} is after start_month {start}: the seller must own the GPUs when the term begins (leave it blank "
+    "for assets bought for the deal)"
+)
 MSG_FLEET_AND_SKU = "give either gpu_sku/gpu_count or a fleet table, not both (got {field} {value} and a fleet of {n} rows)"
 MSG_NOT_TABLE = "{field} must be a table of rows, got {value}"
 MSG_TABLE_ROW = "{field} row {row}: {message}"

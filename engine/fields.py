@@ -226,6 +226,20 @@ FIELDS: tuple[Field, ...] = (
         blank_means="none, unless an sla_tiers table is given",
     ),
     Field(
+        "sla_credit_cap_pct",
+        "number",
+        "Cap on a month's SLA credits",
+        "% of the month's fee",
+        minimum=0,
+        maximum=100,
+        batch=False,
+        section="Usage",
+        blank_means="a retail policy's own top tier (AWS, GCP: 100% of the month); 50 for a bespoke sla_tiers table",
+        default_source="bespoke terms: Colohouse colocation SLA (colohouse.com/legal/sla): credits in a month capped at 50% "
+        "of the monthly recurring charge; retail: AWS EC2 and GCP Compute Engine SLAs credit at most 100%, as does "
+        "Voltage Park's GPU VM SLA (voltagepark.com/virtual-machine-sla: at most the amount due for the month)",
+    ),
+    Field(
         "market_usd_per_gpu_hour",
         "number",
         "Market reference price",
@@ -395,13 +409,50 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "seller_other_opex_usd_per_gpu_hour",
         "number",
-        "Seller: other opex (staff, maintenance, network)",
+        "Seller: other opex (software, network transit, overheads)",
         "USD/GPU-hour",
         default=0.10,
         minimum=0,
         maximum=100,
         section="Seller",
         default_source="ASSUMED: no figure in our sources",
+    ),
+    Field(
+        "seller_maintenance_pct_per_year",
+        "number",
+        "Seller: hardware maintenance, a year",
+        "% of GPU capex",
+        default=5.0,
+        minimum=0,
+        maximum=100,
+        section="Seller",
+        default_source="CTWatch Quarterly 2(2), May 2006, 'Designing and supporting high-end computational facilities' "
+        "(icl.utk.edu/ctwatch): annual maintenance 4-8% of the purchase price after the first year",
+    ),
+    Field(
+        "seller_staff_usd_per_gpu_year",
+        "number",
+        "Seller: operations staff, a year",
+        "USD/GPU-year",
+        default=1000.0,
+        minimum=0,
+        maximum=1e6,
+        section="Seller",
+        default_source="Hedgehog, 'AI Cloud Business Planning Playbook' part 5 (hedgehog.cloud, 2025): 4-12 staff run a "
+        "1,024-GPU cloud; at $250,000 a person (NAG HPC TCO calculator, nag.com) $977-2,930 per GPU-year; the low end "
+        "for a site of 100,000+ GPUs (ASSUMED)",
+    ),
+    Field(
+        "seller_insurance_pct_per_year",
+        "number",
+        "Seller: property insurance, a year",
+        "% of capex",
+        default=0.5,
+        minimum=0,
+        maximum=100,
+        section="Seller",
+        default_source="ASSUMED: no public premium rate for data centres in our sources (Reed Smith, Jun 2025: no "
+        "data-centre-specific policies yet)",
     ),
     Field(
         "seller_depreciation_years",
@@ -489,6 +540,27 @@ FIELDS: tuple[Field, ...] = (
         maximum=100,
         section="Seller",
         default_source="ASSUMED",
+    ),
+    Field(
+        "seller_asset_vintage",
+        "month",
+        "Seller: month the GPUs and site were bought",
+        "month",
+        section="Seller",
+        blank_means="start_month: bought for the deal; an earlier month makes the capex sunk, valued at its book value "
+        "on the first day of start_month",
+    ),
+    Field(
+        "seller_build_lead_months",
+        "integer",
+        "Buyer: months to build the same capacity (renting at market meanwhile)",
+        "months",
+        default=12,
+        minimum=0,
+        maximum=120,
+        section="Seller",
+        default_source="ASSUMED 12: from 4 months (xAI Colossus 1, 100,000 H100 in 122 days to Sep 2024, Tom's Hardware) "
+        "to 24 for a new campus",
     ),
     Field(
         "seller_vacancy_months",

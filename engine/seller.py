@@ -36,11 +36,42 @@ from typing import Any
 import numpy as np
 import numpy_financial as npf
 
+from engine.catalogue import NETWORK_USD_PER_GPU, capex_basis
 from engine.finance import xirr
 from engine.schedule import Schedule
 
 BREAKEVEN_ITERATIONS = 100
 BREAKEVEN_MAX_USD_PER_GPU_HOUR = 1000.0
+HOURS_PER_YEAR = 8760.0
+
+NEOCLOUD_EBITDA_MARGIN_PCT = (55.0, 65.0)
+"""The neocloud range the seller's EBITDA margin is read against: CoreWeave's adjusted EBITDA margin, quarter by
+quarter from Q1 2024 (55%) to Q3 2025 (61%), with 65% in Q3 2024 and 62% in Q1 and Q2 2025 (CoreWeave quarterly
+results, 14 May 2025, 12 Aug 2025 and 10 Nov 2025, investors.coreweave.com; the only listed neocloud with a full
+record). Adjusted EBITDA leaves out stock-based pay, so a contract's margin may sit a little above it."""
+NEOCLOUD_EBITDA_MARGIN_SOURCE = (
+    "CoreWeave adjusted EBITDA margin, Q1 2024 to Q3 2025: 55-65% (quarterly results 14 May, 12 Aug and 10 Nov 2025)"
+)
+
+
+def network_share_of_capex(terms: Any) -> float:
+    """The back-end network's share of the GPU capex, fleet-weighted from the catalogue (engine/data/capex.csv): the
+    network line of the cost stack. Applied to ``seller_capex_usd_per_gpu`` whether given or the catalogue's."""
+    basis = capex_basis()
+    entries = [(e.gpu_sku, float(e.gpu_count)) for e in terms.fleet] or [(terms.gpu_sku, 1.0)]
+    network = sum(NETWORK_USD_PER_GPU * count for _, count in entries)
+    total = sum(basis[sku].all_in_usd * count for sku, count in entries)
+    return network / total if total > 0 else 0.0
+
+
+def margin_check(margin_pct: float) -> str:
+    """The EBITDA margin against the neocloud range: ``within``, or above or below it, said with the range."""
+    lo, hi = NEOCLOUD_EBITDA_MARGIN_PCT
+    if margin_pct > hi:
+        return f"above the neocloud range ({lo:.0f}-{hi:.0f}%, CoreWeave 2024-25): check the fee against the costs"
+    if margin_pct < lo:
+        return f"below the neocloud range ({lo:.0f}-{hi:.0f}%, CoreWeave 2024-25)"
+    return f"within the neocloud range ({lo:.0f}-{hi:.0f}%, CoreWeave 2024-25)"
 
 
 def _col(a: np.ndarray) -> np.ndarray:
@@ -54,6 +85,9 @@ class SellerCase:
     revenue_usd: np.ndarray
     power_usd: np.ndarray
     colocation_usd: np.ndarray
+    maintenance_usd: np.ndarray
+    staff_usd: np.ndarray
+    insurance_usd: np.ndarray
     other_opex_usd: np.ndarray
     cash_costs_usd: np.ndarray
     ebitda_usd: np.ndarray
@@ -88,27 +122,41 @@ class SellerModel:
         owned = t.seller_facility == "owned"
         self.colocation = np.zeros((1, 1)) if owned else facility_kw * _col(t.seller_colocation_usd_per_kw_month) * self.active
         self.other_opex = schedule.delivered_gpu_hours * _col(t.seller_other_opex_usd_per_gpu_hour)
-        self.cash_costs = self.power + self.colocation + self.other_opex
+        self.staff = schedule.delivered_gpu_hours * _col(t.seller_staff_usd_per_gpu_year) / HOURS_PER_YEAR
 
         gpus = np.broadcast_to(_col(schedule.capacity.gpus), (n, 1))
         self.gpu_capex = (gpus * _col(t.seller_capex_usd_per_gpu))[:, 0]
         it_mw = _col(t.facility_mw) / _col(t.pue)  # the cost guides quote per MW of IT (critical) load
         dc_capex = np.broadcast_to(it_mw * _col(t.seller_dc_capex_usd_per_mw), (n, 1))[:, 0]
         self.dc_capex = dc_capex if owned else np.zeros(n)
-        capex = self.gpu_capex + self.dc_capex
+        self.new_capex = self.gpu_capex + self.dc_capex
+        self.maintenance = _col(self.gpu_capex) * _col(t.seller_maintenance_pct_per_year) / 1200.0 * self.active
+        self.insurance = _col(self.new_capex) * _col(t.seller_insurance_pct_per_year) / 1200.0 * self.active
+        self.cash_costs = self.power + self.colocation + self.maintenance + self.staff + self.insurance + self.other_opex
+        self.network_share = network_share_of_capex(t)
 
+        # the assets' age on the first day of start_month: bought for the deal (age 0) or earlier (sunk, at book value)
+        age = np.broadcast_to(
+            (np.asarray(t.start_month) - np.asarray(t.seller_asset_vintage)).astype(np.int64).astype(float), (n,)
+        )
+        self.age_months = age
         j = np.arange(m)[None, :]
         life = _col(t.seller_depreciation_years) * 12.0
         if t.seller_depreciation_method == "declining":
             rate = 2.0 / life
-            book_start = _col(self.gpu_capex) * (1.0 - rate) ** j
-            gpu_dep = book_start * rate
+            gpu_dep = _col(self.gpu_capex) * (1.0 - rate) ** (j + _col(age)) * rate
+            gpu_book0 = self.gpu_capex * (1.0 - rate[:, 0]) ** age
         else:
-            gpu_dep = np.where(j < life, _col(self.gpu_capex) / life, 0.0)
+            gpu_dep = np.where(j + _col(age) < life, _col(self.gpu_capex) / life, 0.0)
+            gpu_book0 = self.gpu_capex * np.maximum(1.0 - age / life[:, 0], 0.0)
         dc_life = _col(t.seller_dc_depreciation_years) * 12.0
-        dc_dep = np.where(j < dc_life, _col(self.dc_capex) / dc_life, 0.0)
+        dc_dep = np.where(j + _col(age) < dc_life, _col(self.dc_capex) / dc_life, 0.0)
+        dc_book0 = self.dc_capex * np.maximum(1.0 - age / dc_life[:, 0], 0.0)
         self.gpu_depreciation = np.broadcast_to(gpu_dep * self.active, (n, m))
-        self.depreciation = np.broadcast_to((gpu_dep + dc_dep) * self.active, (n, m))
+        self.dc_depreciation = np.broadcast_to(dc_dep * self.active, (n, m))
+        self.depreciation = self.gpu_depreciation + self.dc_depreciation
+        # what the project puts in on day one: new capex, or the book value of assets bought earlier (sunk)
+        capex = np.broadcast_to(gpu_book0 + dc_book0, (n,)).astype(float)
 
         months = np.broadcast_to(schedule.terms.months_billed, (n,))
         self.months = months
@@ -125,8 +173,11 @@ class SellerModel:
 
         last = (months - 1).astype(int)
         gpu_resale = self.gpu_capex * np.broadcast_to(t.seller_residual_value_pct, (n,)) / 100.0
-        dc_book = self.dc_capex - dc_dep.sum(axis=1, where=np.broadcast_to(self.active, dc_dep.shape)) if owned else np.zeros(n)
-        self.residual = gpu_resale + np.maximum(dc_book, 0.0)
+        dc_used = self.dc_depreciation.sum(axis=1)
+        self.residual = gpu_resale + (np.maximum(dc_book0 - dc_used, 0.0) if owned else 0.0)
+        # a build from new (the buyer's alternative) keeps the data centre's whole life
+        new_dc_used = np.where(j < dc_life, _col(self.dc_capex) / dc_life, 0.0) * self.active
+        self.build_residual = gpu_resale + (np.maximum(self.dc_capex - new_dc_used.sum(axis=1), 0.0) if owned else 0.0)
         self.end = np.zeros((n, m))
         self.end[np.arange(n), last] = 1.0
         self.capex = capex
@@ -147,6 +198,9 @@ class SellerModel:
         return SellerCase(
             revenue_usd=revenue, power_usd=np.broadcast_to(self.power, (self.n, self.m)),
             colocation_usd=np.broadcast_to(self.colocation, (self.n, self.m)),
+            maintenance_usd=np.broadcast_to(self.maintenance, (self.n, self.m)),
+            staff_usd=np.broadcast_to(self.staff, (self.n, self.m)),
+            insurance_usd=np.broadcast_to(self.insurance, (self.n, self.m)),
             other_opex_usd=np.broadcast_to(self.other_opex, (self.n, self.m)),
             cash_costs_usd=np.broadcast_to(self.cash_costs, (self.n, self.m)), ebitda_usd=ebitda,
             depreciation_usd=self.depreciation, ebit_usd=ebit, interest_usd=self.interest, principal_usd=self.principal,
@@ -214,6 +268,9 @@ SELLER_FIGURES: tuple[tuple[str, str, str], ...] = (
     ("revenue_usd", "USD", "Revenue (the deal's net fees)"),
     ("power_usd", "USD", "Power"),
     ("colocation_usd", "USD", "Colocation rent"),
+    ("maintenance_usd", "USD", "Hardware maintenance"),
+    ("staff_usd", "USD", "Operations staff"),
+    ("insurance_usd", "USD", "Property insurance"),
     ("other_opex_usd", "USD", "Other opex"),
     ("cash_costs_usd", "USD", "Cash costs"),
     ("ebitda_usd", "USD", "EBITDA"),
@@ -225,9 +282,11 @@ SELLER_FIGURES: tuple[tuple[str, str, str], ...] = (
     ("tax_usd", "USD", "Tax"),
     ("project_fcf_usd", "USD", "Project free cash flow (after capex and residual)"),
     ("equity_fcf_usd", "USD", "Equity free cash flow (after debt service)"),
-    ("capex_usd", "USD", "Capex (GPUs and data centre)"),
-    ("gpu_capex_usd", "USD", "GPU capex"),
+    ("capex_usd", "USD", "Capex (GPUs with their network, and data centre), at cost"),
+    ("gpu_capex_usd", "USD", "GPU capex (servers and network)"),
     ("dc_capex_usd", "USD", "Data-centre capex"),
+    ("asset_age_months", "months", "Age of the assets on the first day of the term (seller_asset_vintage)"),
+    ("book_value_at_start_usd", "USD", "Book value at the start: what the project puts in (= capex when bought new)"),
     ("debt_usd", "USD", "Debt raised"),
     ("residual_usd", "USD", "Residual value at the end"),
     ("project_npv_usd", "USD", "Project NPV at the discount rate"),
@@ -236,6 +295,14 @@ SELLER_FIGURES: tuple[tuple[str, str, str], ...] = (
     ("payback_month", "months", "Payback month (cumulative project cash flow turns positive)"),
     ("breakeven_usd_per_gpu_hour", "USD/GPU-hour", "Break-even price per delivered GPU-hour (project NPV = 0)"),
     ("power_share_of_fee_pct", "%", "Power as a share of the fee"),
+    ("stack_gpu_capex_usd_per_gpu_hour", "USD/GPU-hour", "Cost stack: GPU servers (depreciation)"),
+    ("stack_network_usd_per_gpu_hour", "USD/GPU-hour", "Cost stack: back-end network (depreciation)"),
+    ("stack_data_centre_usd_per_gpu_hour", "USD/GPU-hour", "Cost stack: data centre (depreciation, or colocation rent)"),
+    ("stack_power_usd_per_gpu_hour", "USD/GPU-hour", "Cost stack: power"),
+    ("stack_staff_maintenance_usd_per_gpu_hour", "USD/GPU-hour", "Cost stack: staff and maintenance"),
+    ("stack_insurance_other_usd_per_gpu_hour", "USD/GPU-hour", "Cost stack: insurance and other"),
+    ("stack_financing_usd_per_gpu_hour", "USD/GPU-hour", "Cost stack: financing (interest)"),
+    ("stack_total_usd_per_gpu_hour", "USD/GPU-hour", "Cost stack: total per delivered GPU-hour"),
     ("early_exit_revenue_lost_usd", "USD", "Revenue lost if the buyer leaves at the first exit"),
     ("early_exit_project_npv_usd", "USD", "Project NPV if the buyer leaves at the first exit"),
     ("early_exit_project_irr_pct", "%", "Project IRR if the buyer leaves at the first exit"),
@@ -248,8 +315,8 @@ SELLER_FIGURES: tuple[tuple[str, str, str], ...] = (
     ("build_crossover_month", "months", "Buyer: contract term (months) beyond which building is cheaper (PV, no resale)"),
 )
 TOTALLED = (
-    "revenue_usd", "power_usd", "colocation_usd", "other_opex_usd", "cash_costs_usd", "ebitda_usd", "depreciation_usd",
-    "ebit_usd", "interest_usd", "tax_usd",
+    "revenue_usd", "power_usd", "colocation_usd", "maintenance_usd", "staff_usd", "insurance_usd", "other_opex_usd",
+    "cash_costs_usd", "ebitda_usd", "depreciation_usd", "ebit_usd", "interest_usd", "tax_usd",
 )  # fmt: skip
 OPTIONAL = {
     "project_irr_pct",
@@ -284,7 +351,8 @@ class SellerSummary:
             "operating_margin_pct": op_margin,
             "project_fcf_usd": c.project_fcf_usd.sum(axis=1) - model.capex,
             "equity_fcf_usd": c.equity_fcf_usd.sum(axis=1) - (model.capex - model.debt),
-            "capex_usd": model.capex, "gpu_capex_usd": model.gpu_capex, "dc_capex_usd": model.dc_capex,
+            "capex_usd": model.new_capex, "gpu_capex_usd": model.gpu_capex, "dc_capex_usd": model.dc_capex,
+            "asset_age_months": model.age_months, "book_value_at_start_usd": model.capex,
             "debt_usd": model.debt, "residual_usd": model.residual,
             "project_npv_usd": model.project_npv(c),
             "project_irr_pct": self._irr(c.project_fcf_usd, model.capex),
@@ -292,12 +360,34 @@ class SellerSummary:
             "payback_month": self._payback(c.cumulative_project_fcf_usd),
             "breakeven_usd_per_gpu_hour": model.breakeven_usd_per_gpu_hour(),
             "power_share_of_fee_pct": c.power_usd.sum(axis=1) / np.maximum(revenue, 1e-300) * 100.0,
+            **self._stack(c),
             "early_exit_revenue_lost_usd": revenue - exit_case.revenue_usd.sum(axis=1),
             "early_exit_project_npv_usd": model.project_npv(exit_case),
             "early_exit_project_irr_pct": self._irr(exit_case.project_fcf_usd, model.capex),
             **build,
         }  # fmt: skip
         del n
+
+    def _stack(self, c: SellerCase) -> dict[str, np.ndarray]:
+        """The cost stack per delivered GPU-hour over the term (SemiAnalysis's layout): each cost's total over the
+        term divided by the delivered GPU-hours; depreciation stands for the capex's recovery, interest for its
+        financing. The GPU depreciation is split by the network's share of the capex (``network_share_of_capex``)."""
+        m = self.model
+        hours = np.maximum(self.schedule.delivered_gpu_hours.sum(axis=1), 1e-300)
+        gpu_dep = m.gpu_depreciation.sum(axis=1)
+        site = m.dc_depreciation.sum(axis=1) + c.colocation_usd.sum(axis=1)
+        lines = {
+            "stack_gpu_capex_usd_per_gpu_hour": gpu_dep * (1.0 - m.network_share),
+            "stack_network_usd_per_gpu_hour": gpu_dep * m.network_share,
+            "stack_data_centre_usd_per_gpu_hour": site,
+            "stack_power_usd_per_gpu_hour": c.power_usd.sum(axis=1),
+            "stack_staff_maintenance_usd_per_gpu_hour": c.staff_usd.sum(axis=1) + c.maintenance_usd.sum(axis=1),
+            "stack_insurance_other_usd_per_gpu_hour": c.insurance_usd.sum(axis=1) + c.other_opex_usd.sum(axis=1),
+            "stack_financing_usd_per_gpu_hour": c.interest_usd.sum(axis=1),
+        }
+        out = {k: v / hours for k, v in lines.items()}
+        out["stack_total_usd_per_gpu_hour"] = sum(out.values(), np.zeros_like(hours))
+        return out
 
     def _irr(self, flows: np.ndarray, initial: np.ndarray) -> np.ndarray:
         """XIRR of -initial on the first day of start_month and each month's flow on its payment date: the same dated
@@ -319,19 +409,27 @@ class SellerSummary:
         return np.where(paid.any(axis=1), first, np.nan)
 
     def _build_vs_buy(self) -> dict[str, np.ndarray]:
-        """The buyer builds the same capacity: capex now, power and opex monthly, residual at the end, all
-        discounted at the buyer's rate; against the contract's payments at the same rate."""
+        """The buyer builds the same capacity from new: capex on the first day, and for the first
+        ``seller_build_lead_months`` the capacity is not there, so the buyer rents each month's delivered GPU-hours
+        at the market price; then power and opex monthly, residual at the end; all discounted at the buyer's rate,
+        against the contract's payments at the same rate."""
         s, model = self.schedule, self.model
-        monthly_cost = model.cash_costs - model.end * _col(model.residual)
-        build_pv = (monthly_cost * model.discount).sum(axis=1) + model.capex * model.capex_discount
+        t = s.terms
+        j = np.arange(model.m)[None, :]
+        building = j < _col(np.broadcast_to(t.seller_build_lead_months, (model.n,)))
+        market = np.broadcast_to(t.market_usd_per_gpu_hour, (s.n_scenarios,))
+        rent = s.delivered_gpu_hours * _col(market) * building
+        running = np.where(building, rent, model.cash_costs)
+        monthly_cost = running - model.end * _col(model.build_residual)
+        build_pv = (monthly_cost * model.discount).sum(axis=1) + model.new_capex * model.capex_discount
         contract_pv = s.total_present_value_usd
         hours_pv = (s.delivered_gpu_hours * model.discount).sum(axis=1)
         build_per_hour = build_pv / hours_pv
         contract_per_hour = contract_pv / hours_pv
-        market = np.broadcast_to(s.terms.market_usd_per_gpu_hour, (s.n_scenarios,))
         # the term a contract must run for building to have been cheaper: cumulative contract payments
-        # (PV) reach the build's capex plus its running costs (PV); no resale credited (conservative)
-        build_cum = (model.capex * model.capex_discount)[:, None] + np.cumsum(model.cash_costs * model.discount, axis=1)
+        # (PV) reach the build's capex plus its running costs and the rent while it is built (PV); no resale
+        # credited (conservative)
+        build_cum = (model.new_capex * model.capex_discount)[:, None] + np.cumsum(running * model.discount, axis=1)
         contract_cum = np.cumsum(s.present_value_usd, axis=1)
         ahead = (build_cum <= contract_cum) & s.active
         crossover = np.where(ahead.any(axis=1), np.argmax(ahead, axis=1) + 1.0, np.nan)
@@ -351,6 +449,7 @@ class SellerSummary:
     def record(self, i: int = 0) -> dict[str, Any]:
         """Scenario ``i``: every figure; optional ones None when they do not exist."""
         out: dict[str, Any] = {"deal_name": self.schedule.terms.deal_name}
+        out["ebitda_margin_check"] = margin_check(float(self.values["ebitda_margin_pct"][i]))
         for name, unit, _ in SELLER_FIGURES:
             v = float(self.values[name][i])
             if not np.isfinite(v):

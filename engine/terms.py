@@ -110,6 +110,7 @@ class DealTerms:
     utilization_pct: FloatArray
     expected_uptime_pct: FloatArray
     sla_policy: str
+    sla_credit_cap_pct: FloatArray
     market_usd_per_gpu_hour: FloatArray
     discount_rate_pct: FloatArray
     valuation_date: DayArray
@@ -138,6 +139,11 @@ class DealTerms:
     seller_residual_value_pct: FloatArray
     seller_vacancy_months: FloatArray
     seller_release_usd_per_gpu_hour: FloatArray
+    seller_maintenance_pct_per_year: FloatArray
+    seller_staff_usd_per_gpu_year: FloatArray
+    seller_insurance_pct_per_year: FloatArray
+    seller_asset_vintage: MonthArray
+    seller_build_lead_months: FloatArray
     site: str
     revenue_share_pct: FloatArray
     warrant_value_usd: FloatArray
@@ -544,6 +550,11 @@ def _with_warnings(terms: DealTerms, warnings: list[InputWarning]) -> DealTerms:
     return terms
 
 
+BESPOKE_SLA_CREDIT_CAP_PCT = 50.0
+"""A bespoke contract's cap on a month's SLA credits when it gives none: Colohouse's colocation SLA caps credits at 50%
+of the monthly recurring charge (colohouse.com/legal/sla), the one capped bespoke-style term in our sources."""
+
+
 def _defaults(values: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -> None:
     """Fill every blank optional input with its default (the one place that does)."""
     fleet = tables["fleet"]
@@ -556,6 +567,8 @@ def _defaults(values: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -
             values[f.name] = np.array([float(d)]) if isinstance(d, (int, float)) else d
     if values["delivery_due_month"] is None:
         values["delivery_due_month"] = values["start_month"]
+    if values["seller_asset_vintage"] is None:
+        values["seller_asset_vintage"] = values["start_month"]
     if values["valuation_date"] is None:
         values["valuation_date"] = values["start_month"].astype("datetime64[D]")
     if values["notice_days"] is not None and values["lockin_months"] is None:
@@ -580,9 +593,16 @@ def _defaults(values: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -
         values["seller_release_usd_per_gpu_hour"] = values["market_usd_per_gpu_hour"]
     if tables["sla_tiers"]:
         tiers = tuple(SlaTier(r["below_uptime_pct"], r["credit_pct"]) for r in tables["sla_tiers"])
-        values["_sla_tiers"] = tuple(sorted(tiers, key=lambda t: -t.below_uptime_pct))
+        tiers = tuple(sorted(tiers, key=lambda t: -t.below_uptime_pct))
+        cap_default = BESPOKE_SLA_CREDIT_CAP_PCT
     else:
-        values["_sla_tiers"] = sla_policies().get(values["sla_policy"], ())
+        tiers = sla_policies().get(values["sla_policy"], ())
+        cap_default = 100.0
+    cap = values["sla_credit_cap_pct"]
+    values["_sla_cap_given"] = cap is not None
+    cap = cap_default if cap is None else float(np.asarray(cap).reshape(-1)[0])
+    values["sla_credit_cap_pct"] = np.array([cap])
+    values["_sla_tiers"] = tuple(SlaTier(t.below_uptime_pct, min(t.credit_pct, cap)) for t in tiers)
 
 
 def _broadcast_length(c: _Collector, values: dict[str, Any]) -> int:
@@ -651,6 +671,11 @@ def _consistency(c: _Collector, v: dict[str, Any], tables: dict[str, list[dict[s
             c.add(name, "term", E.MSG_DATE_OUTSIDE_TERM, m_b[i], start=s_b[i], end=e_b[i])
 
     inside("delivery_due_month", v["delivery_due_month"])
+    vintage, first = np.broadcast_arrays(v["seller_asset_vintage"], start)
+    late = vintage > first
+    if late.any():
+        i = int(np.flatnonzero(late)[0])
+        c.add("seller_asset_vintage", "order", E.MSG_VINTAGE_AFTER_START, vintage[i], start=first[i])
     if v["lockin_months"] is not None and v["notice_days"] is None:
         lock = v["lockin_months"]
         c.warn("lockin_months", "no_notice",
@@ -672,3 +697,10 @@ def _consistency(c: _Collector, v: dict[str, Any], tables: dict[str, list[dict[s
                               share=fmt_value(float(share[1][i]))), float(share[1][i])))  # fmt: skip
     if v["sla_policy"] != "none" and tables["sla_tiers"]:
         c.warn("sla_tiers", "override", f"sla_tiers table overrides sla_policy {v['sla_policy']!r}")
+    cap = float(v["sla_credit_cap_pct"][0])
+    clipped = [r["credit_pct"] for r in tables["sla_tiers"] if r["credit_pct"] > cap]
+    if clipped and not v["_sla_cap_given"]:
+        c.warn("sla_credit_cap_pct", "cap",
+               f"sla_tiers credits above {fmt_value(cap)}% ({', '.join(fmt_value(x) + '%' for x in clipped)}) are capped at "
+               f"{fmt_value(cap)}% of the month's fee, the default for bespoke terms; give sla_credit_cap_pct 100 to "
+               "keep them")  # fmt: skip

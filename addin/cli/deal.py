@@ -82,6 +82,8 @@ def _seller_summary(src: DealSource, s: Any, as_json: bool) -> None:
         value = rec[name]
         shown = "none" if value is None else (f"{value:,.0f}" if unit == "months" else human(value, unit))
         t.add_row(f"{label} [{unit}]", shown, name)
+        if name == "ebitda_margin_pct":
+            t.add_row("EBITDA margin against the neocloud range", rec["ebitda_margin_check"], "ebitda_margin_check")
     _show(t)
 
 

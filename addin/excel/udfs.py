@@ -273,11 +273,11 @@ def cdm_seller(deal: Any, figure: Any) -> float | str:
     from engine.seller import SELLER_FIGURES
 
     name = str(scalar(figure)).strip()
-    names = [f[0] for f in SELLER_FIGURES]
+    names = [f[0] for f in SELLER_FIGURES] + ["ebitda_margin_check"]
     if name not in names:
         raise CdmError(f"unknown seller figure {name!r}; known figures: {', '.join(names)}")
     value = CACHE.seller(CACHE.key_of_block(deal))[name]
-    return "none" if value is None else float(value)
+    return "none" if value is None else value if isinstance(value, str) else float(value)
 
 
 _PORTFOLIO_CACHE: OrderedDict[str, Any] = OrderedDict()

@@ -445,6 +445,10 @@ def _seller_sheet(wb: Workbook, s: Summary) -> None:
         else:
             put(ws, row, 2, value, "#,##0" if unit == "months" else FORMATS.get(unit, "General"))
         _name(wb, f"seller_{name}" if not name.startswith("build_") else name, ws, row, 2)
+        if name == "ebitda_margin_pct":
+            check = put(ws, row, 3, rec["ebitda_margin_check"])
+            if not rec["ebitda_margin_check"].startswith("within"):
+                check.fill = BAD_FILL
         row += 1
     row += 1
     header = row

@@ -25,7 +25,11 @@ from engine.errors import InputError, Issue
 from engine.fields import FIELD_BY_NAME, FIELDS, TABLE_BY_NAME, TABLES, is_percent
 
 SCENARIO_ALTERNATIVES = "cdm_scenario_alternatives"
-ADDED_LATER = frozenset({"kw_per_gpu", "valuation_date", "fiscal_year_end_month", "delivery_status"})
+ADDED_LATER = frozenset({
+    "kw_per_gpu", "valuation_date", "fiscal_year_end_month", "delivery_status", "seller_maintenance_pct_per_year",
+    "seller_staff_usd_per_gpu_year", "seller_insurance_pct_per_year", "seller_asset_vintage", "seller_build_lead_months",
+    "sla_credit_cap_pct",
+})  # fmt: skip
 """Inputs added after the first deal workbooks shipped: a workbook without the defined name reads them blank (the
 default); a missing name of any other input is damage and is reported."""
 

@@ -461,8 +461,12 @@ def _summary(wb: Workbook, layout: Layout) -> None:
 SELLER_SUMMARY_FIGURES = (
     ("revenue_usd", "USD", "Seller revenue"),
     ("ebitda_usd", "USD", "Seller EBITDA"),
+    ("ebitda_margin_pct", "%", "Seller EBITDA margin"),
+    ("ebitda_margin_check", "text", "Seller EBITDA margin against the neocloud range"),
     ("operating_margin_pct", "%", "Seller operating margin"),
     ("capex_usd", "USD", "Seller capex"),
+    ("book_value_at_start_usd", "USD", "Seller book value at the start (sunk capex at book)"),
+    ("stack_total_usd_per_gpu_hour", "USD/GPU-hour", "Seller cost stack per delivered GPU-hour"),
     ("project_irr_pct", "%", "Seller project IRR"),
     ("project_npv_usd", "USD", "Seller project NPV"),
     ("payback_month", "months", "Seller payback month"),

@@ -298,3 +298,39 @@ def test_pandas_views_for_notebooks() -> None:
     assert series["net_tcv_usd"] == 3.5e6 and series["months_billed"] == 4 and series.name == "x"
     code = "import sys, engine; from engine import build_terms; assert 'pandas' not in sys.modules, 'pandas imported'"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, check=False).returncode == 0
+
+
+def _sla_deal(**changes: object) -> dict[str, object]:
+    return {"deal_name": "sla", "start_month": "2026-01", "end_month": "2026-12", "monthly_fee_usd": 1e6,
+            "gpu_count": 1000, "facility_mw": 2, "expected_uptime_pct": 94.0, **changes}  # fmt: skip
+
+
+def test_sla_credit_cap_by_hand() -> None:
+    from engine import build_terms
+
+    # 94% uptime is below AWS's 95% tier: a retail policy credits 100% of each $1M month, its own cap
+    retail = build_schedule(build_terms(_sla_deal(sla_policy="aws-ec2-region")))
+    np.testing.assert_allclose(retail.sla_credit_usd[0], np.full(12, 1e6))
+    # a contract that caps a month's credits at 25% of the fee: $250,000 a month
+    capped = build_schedule(build_terms(_sla_deal(sla_policy="aws-ec2-region", sla_credit_cap_pct=25)))
+    np.testing.assert_allclose(capped.sla_credit_usd[0], np.full(12, 0.25e6))
+    # bespoke tiers with no cap: 50% of the month by default (Colohouse), and a warning that names the clipped tier
+    tiers = [{"below_uptime_pct": 99.0, "credit_pct": 10}, {"below_uptime_pct": 95.0, "credit_pct": 100}]
+    t = build_terms(_sla_deal(sla_tiers=tiers))
+    np.testing.assert_allclose(build_schedule(t).sla_credit_usd[0], np.full(12, 0.5e6))
+    (warning,) = [w for w in t.warnings if w.field == "sla_credit_cap_pct"]
+    assert "above 50% (100%) are capped at 50%" in warning.message
+    # the contract says 100%: kept, and no warning
+    t = build_terms(_sla_deal(sla_tiers=tiers, sla_credit_cap_pct=100))
+    np.testing.assert_allclose(build_schedule(t).sla_credit_usd[0], np.full(12, 1e6))
+    assert not [w for w in t.warnings if w.field == "sla_credit_cap_pct"]
+
+
+def test_shipped_portfolio_applies_no_retail_tiers_to_undisclosed_contracts() -> None:
+    from pathlib import Path
+
+    from addin.workbook.portfolio_file import load_portfolio
+
+    root = Path(__file__).resolve().parents[2]
+    p, _ = load_portfolio(root / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    assert all(t.sla_policy == "none" and not t.sla_tiers for t in p.contracts)

@@ -93,7 +93,15 @@ def test_cash_costs_by_hand() -> None:
     hours = 1826 * 24
     assert s["power_usd"][0] == pytest.approx(1000 * 1.5 * hours * 0.07, rel=1e-12)
     assert s["other_opex_usd"][0] == pytest.approx(1000 * hours * 0.1, rel=1e-12)
-    assert s["ebitda_usd"][0] == pytest.approx(60 * 3e6 - s["power_usd"][0] - s["other_opex_usd"][0], rel=1e-12)
+    # maintenance: 5% a year of the $50M GPU capex for 5 years = $12.5M
+    assert s["maintenance_usd"][0] == pytest.approx(0.05 * 50e6 * 5, rel=1e-12)
+    # staff: $1,000 per GPU-year = $1,000 / 8,760 per delivered GPU-hour x 1,000 GPUs x 43,824 hours = $5,002,740
+    assert s["staff_usd"][0] == pytest.approx(1000 * 43_824 * 1000 / 8760, rel=1e-12)
+    # insurance: 0.5% a year of capex at cost ($50M + 2 MW / 1.2 x $10M = $66.67M) for 5 years = $1,666,667
+    assert s["insurance_usd"][0] == pytest.approx(0.005 * (50e6 + 2 / 1.2 * 10e6) * 5, rel=1e-12)
+    costs = s["power_usd"][0] + s["other_opex_usd"][0] + 12.5e6 + 1000 * 43_824 * 1000 / 8760 + 0.005 * (200e6 / 3) * 5
+    assert s["cash_costs_usd"][0] == pytest.approx(costs, rel=1e-12)
+    assert s["ebitda_usd"][0] == pytest.approx(60 * 3e6 - costs, rel=1e-12)
     # residual: 20% of $50M GPU capex + the data centre's book value ($20M - 60 months x $83,333.33)
     assert s["residual_usd"][0] == pytest.approx(0.2 * 50e6 + 2 / 1.2 * 10e6 * (1 - 60 / 240), rel=1e-12)
 
@@ -134,14 +142,23 @@ def test_seed_figures_anthropic() -> None:
     assert rec["power_usd"] == pytest.approx(power, rel=1e-9)
     assert rec["power_share_of_fee_pct"] == pytest.approx(power / 45e9 * 100, rel=1e-9)
     assert 1.1 < rec["power_share_of_fee_pct"] < 1.3
-    # capex: GPUs (150k x $50k + 50k x $55k + 20k x $41,667) + 300 MW / PUE 1.2 = 250 MW of IT load x $11.7M
-    # = $11.08B + $2.925B = $14.01B (the cost guide quotes per MW of critical load, not of facility power)
-    assert rec["capex_usd"] == pytest.approx(150_000 * 50_000 + 50_000 * 55_000 + 20_000 * 41_667 + 250 * 11.7e6)
-    # recovered in about 15 months: capex / (fee less costs and 21% tax) = 14.01 / (1.22 x 0.79) = 14.5 months, plus
-    # the two half-fee ramp months less what they earn
-    assert rec["payback_month"] == 15
-    # the buyer: building costs less than this contract once it runs beyond about 14 months
-    assert rec["build_crossover_month"] == 14 and rec["build_saving_npv_usd"] > 0
+    # capex at cost: GPUs (150k x $50k + 50k x $55k + 20k x ($41,667 rack + $6,612 network)) + 300 MW / PUE 1.2 =
+    # 250 MW of IT load x $11.7M = $11.22B + $2.925B = $14.14B (the cost guide quotes per MW of critical load)
+    gpu_capex = 150_000 * 50_000 + 50_000 * 55_000 + 20_000 * (41_667 + 6_612)
+    assert rec["capex_usd"] == pytest.approx(gpu_capex + 250 * 11.7e6)
+    # bought in January 2025, 16 months before May 2026: at book value, GPUs 1 - 16/60 and the site 1 - 16/240
+    assert rec["asset_age_months"] == 16
+    book = gpu_capex * (1 - 16 / 60) + 250 * 11.7e6 * (1 - 16 / 240)
+    assert rec["book_value_at_start_usd"] == pytest.approx(book)  # $8.23B + $2.73B = $10.95B
+    # recovered in about 13 months: book value / (fee less costs and 21% tax) = 10.95 / (1.15 x 0.79) = 12.1
+    # months, plus the two half-fee ramp months less what they earn
+    assert rec["payback_month"] == 13
+    # the margin: cash costs are 8.3% of the fee, far below a neocloud's 35-45%: the check says so
+    assert rec["ebitda_margin_pct"] == pytest.approx(91.72, abs=0.01)
+    assert rec["ebitda_margin_check"].startswith("above the neocloud range (55-65%")
+    # the buyer: building from new (12 months renting at market meanwhile) costs less than this contract once it
+    # runs beyond 19 months
+    assert rec["build_crossover_month"] == 19 and rec["build_saving_npv_usd"] > 0
 
 
 def test_cli_udf_and_report_agree_with_the_engine(tmp_path: Path) -> None:
@@ -199,6 +216,92 @@ def test_seed_project_irr_by_xnpv() -> None:
     rec = summary.record(0)
     keep = sch.active[0]
     days = (sch.payment_date[0][keep] - np.datetime64("2026-05-01")).astype(int)
-    flows = np.concatenate([[-rec["capex_usd"]], summary.case.project_fcf_usd[0][keep]])
+    flows = np.concatenate([[-rec["book_value_at_start_usd"]], summary.case.project_fcf_usd[0][keep]])
     npv = xnpv(rec["project_irr_pct"] / 100.0, flows, np.concatenate([[0], days]))
     assert abs(float(npv)) <= 1e-6 * rec["capex_usd"]
+
+
+def test_assets_bought_before_the_term_are_sunk_at_book_value() -> None:
+    # bought January 2024, 24 months before the term: straight-line book value on 1 Jan 2026 is
+    # GPUs $50M x (1 - 24/60) = $30M plus the site $16.67M x (1 - 24/240) = $15M: the project puts in $45M
+    m = model(seller_asset_vintage="2024-01")
+    assert m.capex[0] == pytest.approx(30e6 + 15e6, rel=1e-12) and m.new_capex[0] == pytest.approx(50e6 + 50e6 / 3)
+    # the GPUs have 36 months of depreciation left, at $50M / 60 a month; the site all 60 of the term
+    np.testing.assert_allclose(m.gpu_depreciation[0], np.where(np.arange(60) < 36, 50e6 / 60, 0.0))
+    # the site's book value at the end: $16.67M x (1 - 84/240) is in the residual
+    assert m.residual[0] == pytest.approx(0.2 * 50e6 + 50e6 / 3 * (1 - 84 / 240), rel=1e-12)
+    # declining balance: book value 50M x (1 - 2/60)^24
+    d = model(seller_asset_vintage="2024-01", seller_depreciation_method="declining")
+    assert d.capex[0] == pytest.approx(50e6 * (1 - 2 / 60) ** 24 + 15e6, rel=1e-12)
+    assert d.gpu_depreciation[0][0] == pytest.approx(50e6 * (1 - 2 / 60) ** 24 * 2 / 60, rel=1e-12)
+    # the NPV at the IRR is still zero with the book value as the outlay
+    raw = {**SMALL, "seller_asset_vintage": "2024-01"}
+    rec = seller_summary(build_schedule(build_terms(raw))).record(0)
+    at_irr = seller_summary(build_schedule(build_terms({**raw, "discount_rate_pct": rec["project_irr_pct"]}))).record(0)
+    assert abs(at_irr["project_npv_usd"]) <= 1e-6 * rec["book_value_at_start_usd"]
+    # blank: bought for the deal
+    assert model().capex[0] == model().new_capex[0] and model().age_months[0] == 0
+
+
+def test_vintage_after_the_start_is_refused() -> None:
+    from engine.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        build_terms({**SMALL, "seller_asset_vintage": "2026-03"})
+    issue = e.value.issues[0]
+    assert issue.field == "seller_asset_vintage" and issue.rule == "order"
+    assert "2026-03 is after start_month 2026-01" in issue.message
+
+
+def test_every_sku_capex_includes_networking() -> None:
+    from engine.catalogue import NETWORK_USD_PER_GPU, capex_basis, capex_per_gpu
+
+    # E. Cheah's three-tier fabric: (2,560 switches $92,160,000 + cables $124,518,400) / 32,768 GPUs = $6,612.4
+    assert NETWORK_USD_PER_GPU == pytest.approx((92_160_000 + 124_518_400) / 32_768, abs=0.5)
+    basis = capex_basis()
+    # a rack-only quote (GB200, GB300) gets the network added; an all-in quote (H100) already has it
+    assert basis["GB200"].all_in_usd == 41_667 + 6_612 and basis["H100-SXM"].all_in_usd == 50_000
+    for sku, b in basis.items():
+        assert b.network_source, sku
+        assert b.network_added_usd in (0.0, NETWORK_USD_PER_GPU), sku
+        assert capex_per_gpu()[sku][0] == b.all_in_usd
+    assert build_terms({**SMALL, "seller_capex_usd_per_gpu": None, "gpu_sku": "GB200"}).seller_capex_usd_per_gpu[0] == 48_279
+
+
+def test_cost_stack_by_hand() -> None:
+    s = seller_summary(build_schedule(build_terms(SMALL))).record(0)
+    hours = 1000 * 43_824  # delivered GPU-hours over the term
+    share = 6_612 / 50_000  # the network's share of an H100's all-in capex
+    assert s["stack_gpu_capex_usd_per_gpu_hour"] == pytest.approx(50e6 * (1 - share) / hours, rel=1e-12)
+    assert s["stack_network_usd_per_gpu_hour"] == pytest.approx(50e6 * share / hours, rel=1e-12)
+    assert s["stack_data_centre_usd_per_gpu_hour"] == pytest.approx(50e6 / 3 / 240 * 60 / hours, rel=1e-12)
+    assert s["stack_power_usd_per_gpu_hour"] == pytest.approx(1.5 * 0.07, rel=1e-12)  # 1.5 kW x $0.07
+    assert s["stack_staff_maintenance_usd_per_gpu_hour"] == pytest.approx((1000 / 8760 * hours + 12.5e6) / hours)
+    assert s["stack_insurance_other_usd_per_gpu_hour"] == pytest.approx(0.1 + 0.005 * 200e6 / 3 * 5 / hours)
+    assert s["stack_financing_usd_per_gpu_hour"] == pytest.approx(s["interest_usd"] / hours, rel=1e-12)
+    parts = [v for k, v in s.items() if k.startswith("stack_") and k != "stack_total_usd_per_gpu_hour"]
+    assert len(parts) == 7 and s["stack_total_usd_per_gpu_hour"] == pytest.approx(sum(parts), rel=1e-12)
+
+
+def test_margin_check_against_the_neocloud_range() -> None:
+    from engine.seller import margin_check
+
+    assert margin_check(60.0).startswith("within") and margin_check(65.0).startswith("within")
+    assert margin_check(97.5).startswith("above") and margin_check(40.0).startswith("below")
+    # cash costs of $28.2M over 5 years: at $1.2M a month the margin is 1 - 28.2 / 72 = 61%, inside the range
+    low = seller_summary(build_schedule(build_terms({**SMALL, "monthly_fee_usd": 1.2e6}))).record(0)
+    assert low["ebitda_margin_check"].startswith("within"), low["ebitda_margin_pct"]
+
+
+def test_build_lead_rents_at_market_while_building() -> None:
+    # 12 months to build: the buyer rents those months' delivered GPU-hours at the market price instead of running
+    # its own site; the build's capex is still paid on day one
+    sch = build_schedule(build_terms({**SMALL, "market_usd_per_gpu_hour": 2.0}))
+    none = seller_summary(build_schedule(build_terms({**SMALL, "market_usd_per_gpu_hour": 2.0, "seller_build_lead_months": 0})))
+    lead = seller_summary(sch)
+    m = lead.model
+    first = slice(0, 12)
+    rent = (sch.delivered_gpu_hours[0][first] * 2.0 * m.discount[0][first]).sum()
+    saved = (m.cash_costs[0][first] * m.discount[0][first]).sum()
+    assert lead["build_npv_cost_usd"][0] == pytest.approx(none["build_npv_cost_usd"][0] + rent - saved, rel=1e-12)
+    assert lead["build_crossover_month"][0] > none["build_crossover_month"][0]
