@@ -573,22 +573,15 @@ def _defaults(values: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -
         values["valuation_date"] = values["start_month"].astype("datetime64[D]")
     if values["notice_days"] is not None and values["lockin_months"] is None:
         values["lockin_months"] = np.array([0.0])
+    counts = [(r["gpu_sku"], r["gpu_count"]) for r in fleet] or [(values["gpu_sku"], 1.0)]
+
+    def weighted(by_sku: dict[str, float]) -> np.ndarray:  # a catalogue figure, weighted by GPU count
+        return np.array([sum(by_sku[sku] * n for sku, n in counts) / sum(n for _, n in counts)])
+
     if values["market_usd_per_gpu_hour"] is None:
-        prices = market_prices()
-        if fleet:
-            total = sum(r["gpu_count"] for r in fleet)
-            price = sum(prices[r["gpu_sku"]].reference_usd_per_gpu_hour * r["gpu_count"] for r in fleet) / total
-        else:
-            price = prices[values["gpu_sku"]].reference_usd_per_gpu_hour
-        values["market_usd_per_gpu_hour"] = np.array([price])
+        values["market_usd_per_gpu_hour"] = weighted({k: p.reference_usd_per_gpu_hour for k, p in market_prices().items()})
     if values["seller_capex_usd_per_gpu"] is None:
-        capex = capex_per_gpu()
-        if fleet:
-            total = sum(r["gpu_count"] for r in fleet)
-            cost = sum(capex[r["gpu_sku"]][0] * r["gpu_count"] for r in fleet) / total
-        else:
-            cost = capex[values["gpu_sku"]][0]
-        values["seller_capex_usd_per_gpu"] = np.array([cost])
+        values["seller_capex_usd_per_gpu"] = weighted({k: c[0] for k, c in capex_per_gpu().items()})
     if values["seller_release_usd_per_gpu_hour"] is None:
         values["seller_release_usd_per_gpu_hour"] = values["market_usd_per_gpu_hour"]
     if tables["sla_tiers"]:

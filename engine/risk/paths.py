@@ -32,7 +32,9 @@ class Draws:
     """The random inputs of a block (or a chunk) of paths.
 
     Per path (n,): utilisation, delivery delay, discount rate and the market reserved price averaged over
-    the term's months. Outages are sparse, one entry per path-month with an outage, sorted by path then
+    the term's months; per path and month, the reserved walk (``reserved_ratio`` (n, n_months - 1): the price at
+    month j >= 1 relative to ``reserved_trend[j - 1]``, the market price times the walk's drift). Outages are
+    sparse, one entry per path-month with an outage, sorted by path then
     month: the path, the month (0 = start), the days out and that month's spot price. The spot walk
     matters only where lost hours are replaced at spot, so it is drawn only there.
     """
@@ -45,6 +47,17 @@ class Draws:
     outage_month: np.ndarray
     outage_days: np.ndarray
     outage_spot: np.ndarray
+    reserved_ratio: np.ndarray
+    reserved_trend: np.ndarray
+    market: float
+
+    def reserved_price(self) -> np.ndarray:
+        """The simulated reserved price of every path and month (n, n_months): the market price at month 0."""
+        n = self.n_paths
+        out = np.empty((n, self.reserved_ratio.shape[1] + 1))
+        out[:, 0] = self.market
+        np.multiply(self.reserved_ratio, self.reserved_trend, out=out[:, 1:])
+        return out
 
     @property
     def n_paths(self) -> int:
@@ -62,6 +75,9 @@ class Draws:
             outage_month=self.outage_month[keep],
             outage_days=self.outage_days[keep],
             outage_spot=self.outage_spot[keep],
+            reserved_ratio=self.reserved_ratio[lo:hi],
+            reserved_trend=self.reserved_trend,
+            market=self.market,
         )
 
     def dense(self, values: np.ndarray, n_months: int) -> np.ndarray:
@@ -109,7 +125,7 @@ def draw_blocks(model: RiskModel, terms: DealTerms, seed: int, blocks: range, n_
     w_spot = rho * w_reserved + np.sqrt(max(1.0 - rho**2, 0.0)) * w_own
     spot_start = model.spot_start_usd_per_gpu_hour or market * SPOT_TO_RESERVED
     spot = _gbm_at(spot_start, model.spot_drift_pct, model.spot_vol_pct, month, w_spot)
-    return Draws(util, delay, discount, reserved_mean, path, month, days, spot)
+    return Draws(util, delay, discount, reserved_mean, path, month, days, spot, z, market * trend, market)
 
 
 def draw_block(model: RiskModel, terms: DealTerms, seed: int, block: int, n_months: int) -> Draws:
@@ -230,12 +246,13 @@ def simulate_block(terms: DealTerms, d: Draws, fan_paths: int = FAN_SAMPLE_PATHS
         # the summary leaves out of the statistics and counts (``undefined_paths``)
         per_used = np.where(used_total > 0, net_tcv / used_total, np.nan)
         per_delivered = np.where(delivered_total > 0, net_tcv / delivered_total, np.nan)
-    # capacity a delay holds back is rented elsewhere meanwhile, at the path's simulated market price (its term
-    # average: the reserved walk is drawn only as that average); the hours are those the on-time schedule delivers
+    # capacity a delay holds back is rented elsewhere meanwhile, month by month at the path's simulated reserved
+    # price of that month (a delay is known at the due date, months ahead: reserved capacity, not spot); the hours
+    # are those the on-time schedule delivers and the late one does not
     delay_cost = delay_cost_pv = np.zeros(n)
     if (d.delay > 0).any():
         on_time = build_schedule(build_terms(terms.raw, delivery_delay_months=0.0), require_delivery=False)
-        missing = np.maximum(on_time.delivered_gpu_hours[:, :m] - sch.delivered_gpu_hours, 0.0) * d.reserved_mean[:, None]
+        missing = np.maximum(on_time.delivered_gpu_hours[:, :m] - sch.delivered_gpu_hours, 0.0) * d.reserved_price()[:, :m]
         delay_cost, delay_cost_pv = missing.sum(axis=1), (missing * sch.discount_factor).sum(axis=1)
     outage_cost = per_path(replacement)
     # the buyer's exit right: at the first exit date it may leave and rent the hours it uses at the path's market

@@ -96,7 +96,8 @@ def test_seller_breakeven_is_none_when_the_npv_is_positive_at_a_price_of_zero() 
     capex once discounted at a negative rate) repays the capex: no price makes the NPV zero."""
     raw = {**BASE, "gpu_count": 1000, "seller_capex_usd_per_gpu": 1.0, "seller_dc_capex_usd_per_mw": 0.0,
            "seller_residual_value_pct": 100, "seller_power_usd_per_kwh": 0.0, "seller_other_opex_usd_per_gpu_hour": 0.0,
-           "seller_colocation_usd_per_kw_month": 0.0, "discount_rate_pct": -5}  # fmt: skip
+           "seller_colocation_usd_per_kw_month": 0.0, "seller_staff_usd_per_gpu_year": 0.0,
+           "seller_maintenance_pct_per_year": 0.0, "seller_insurance_pct_per_year": 0.0, "discount_rate_pct": -5}  # fmt: skip
     rec = seller_summary(build_schedule(build_terms(raw))).record(0)
     assert rec["breakeven_usd_per_gpu_hour"] is None
     normal = seller_summary(build_schedule(build_terms({**BASE, "gpu_count": 150_000}))).record(0)

@@ -667,6 +667,20 @@ def test_a_delay_costs_the_buyer_the_replacement() -> None:
     assert stats["all_in_cost_npv_usd"]["p50"] == pytest.approx(fees_pv + replaced_pv, rel=1e-12)
 
 
+def test_a_delay_is_replaced_at_each_month_s_simulated_price() -> None:
+    # the same late deal with the reserved price drifting up 12% a year and no volatility: the walk is
+    # $2.00 x exp(0.12 / 12 x j) at month j, so January is replaced at $2.00 and February at $2.00 x e^0.01 =
+    # $2.0201 (not at the term's average price)
+    raw = {"deal_name": "late", "start_month": "2026-01", "end_month": "2026-12", "monthly_fee_usd": 1e6,
+           "facility_mw": 2, "gpu_count": 1000, "market_usd_per_gpu_hour": 2.0, "discount_rate_pct": 9}  # fmt: skip
+    terms = build_terms(raw)
+    model = replace(fixed_risk(terms), delivery_delay_months=Dist("fixed", 2), reserved_drift_pct=12.0, reserved_vol_pct=0.0)
+    stats = simulate(terms, 256, 1, model).stats()
+    expected = 1000 * 744 * 2.0 + 1000 * 672 * 2.0 * np.exp(0.01)
+    assert stats["delay_replacement_usd"]["p50"] == pytest.approx(expected, rel=1e-12)
+    assert stats["delay_replacement_usd"]["p5"] == pytest.approx(expected, rel=1e-12)  # every path alike
+
+
 def test_the_default_delay_follows_the_delivery_status() -> None:
     from engine.risk import default_risk
 
