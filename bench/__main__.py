@@ -199,6 +199,42 @@ def recalc_time() -> dict[str, float]:
     }
 
 
+STARTUP_TARGET = 1.8
+"""Issue 17, target 1: ``cdm summary DEAL.toml --json`` at most 1.8x ``python -c "import numpy"``."""
+
+
+def startup_ratio(pairs: int = 15) -> dict[str, float]:
+    """``cdm summary DEAL.toml --json`` against ``python -c "import numpy"``, the same interpreter, run in turn
+    (A B A B ...) as whole processes; the median of each and of the pair-by-pair ratios. Bytecode is cached by a
+    warm-up run of each first."""
+    import statistics
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    deal = root / "workbooks" / "deals" / "anthropic_xai_colossus1.toml"
+    cdm = [sys.executable, "-c", "import sys; from addin.cli import main; sys.argv[0] = 'cdm'; main()"]
+    command = [*cdm, "summary", str(deal), "--json"]
+    anchor = [sys.executable, "-c", "import numpy"]
+
+    def timed(argv: list[str]) -> float:
+        t0 = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root)
+        return time.perf_counter() - t0
+
+    timed(command), timed(anchor)
+    a, b = [], []
+    for _ in range(pairs):
+        a.append(timed(command))
+        b.append(timed(anchor))
+    ratios = [x / y for x, y in zip(a, b, strict=True)]
+    return {
+        "startup_summary_s": statistics.median(a),
+        "startup_numpy_s": statistics.median(b),
+        "startup_ratio": statistics.median(ratios),
+    }
+
+
 def report_times() -> dict[str, float]:
     """Report of the default deal (no PDF) and a 10-deal comparison, written to a temp folder."""
     import tempfile
@@ -376,10 +412,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
-    r = run(args.repeats) | udf_overhead() | sheet_cold() | recalc_time() | report_times() | portfolio_times() | risk_times()
+    r = startup_ratio() | run(args.repeats) | udf_overhead() | sheet_cold() | recalc_time() | report_times()
+    r |= portfolio_times() | risk_times()
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
+    print("start-up: cdm summary workbooks/deals/anthropic_xai_colossus1.toml --json, a whole process")
+    print(
+        f"  {r['startup_summary_s'] * 1e3:.0f} ms against python -c 'import numpy' {r['startup_numpy_s'] * 1e3:.0f} ms: "
+        f"ratio {r['startup_ratio']:.2f}x (target <= {STARTUP_TARGET}x; median of pairs run in turn)"
+    )
     print(f"engine: {r['scenarios']:,} scenarios x {r['months']} months (validate + schedule + summary)")
     print(f"  engine time                     {r['engine_s'] * 1e3:10.1f} ms")
     print(f"  engine per scenario-month       {r['engine_ns_per_scenario_month']:10.1f} ns   (target <= 50 ns)")

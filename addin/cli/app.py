@@ -8,26 +8,26 @@ and the value on bad input, and 1 with a one-line message (no traceback; set
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import numpy as np
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
+from addin.cli.fast import json_text
 from addin.workbook.dealfile import DealSource, located_messages
 from addin.workbook.load import load_deal
 from engine import build_schedule, summarize
 from engine.errors import CdmError, InputError, Issue
 from engine.fields import FIELD_BY_NAME
 from engine.terms import _Collector, parse_value
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -38,17 +38,43 @@ def visible(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-class SafeConsole(Console):
-    """A Rich console that reads no markup in what it prints (a deal called "[/bold] deal" prints as typed) and shows
-    control characters visibly; styled labels are asked for explicitly (``_say``)."""
+@functools.cache
+def _safe_console_class() -> type[Console]:
+    from rich.console import Console
 
-    def render_str(self, text: str, **kwargs: Any) -> Any:
-        return super().render_str(visible(text), **kwargs)
+    class SafeConsole(Console):
+        """A Rich console that reads no markup in what it prints (a deal called "[/bold] deal" prints as typed) and
+        shows control characters visibly; styled labels are asked for explicitly (``_say``)."""
+
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            return super().render_str(visible(text), **kwargs)
+
+    return SafeConsole
+
+
+class LazyConsole:
+    """A safe Rich console made on first use: Rich costs about 40 ms to import, which a command that prints JSON
+    (``cdm summary --json``) never pays. Every attribute, read or set, is the console's."""
+
+    def __init__(self, **options: Any) -> None:
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_console", None)
+
+    def console(self) -> Console:
+        if self._console is None:
+            object.__setattr__(self, "_console", _safe_console_class()(**self._options))
+        return self._console  # type: ignore[return-value]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self.console(), name, value)
 
 
 app = typer.Typer(no_args_is_help=True, help="Compute Deal Model: price and compare GPU compute contracts.")
-out = SafeConsole(soft_wrap=True, markup=False)
-err = SafeConsole(stderr=True, soft_wrap=True, markup=False)
+out = LazyConsole(soft_wrap=True, markup=False)
+err = LazyConsole(stderr=True, soft_wrap=True, markup=False)
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -105,11 +131,15 @@ def _warn(src: DealSource, summary: Any) -> None:
 
 def _say(style: str, label: str, text: str) -> None:
     """One styled line on stderr; the text is escaped, so [deal.xlsx] or a bracket in a path stays visible."""
+    from rich.markup import escape
+
     err.print(f"[{style}]{label}[/{style}] {escape(text)}", markup=True, highlight=False)
 
 
 def _figure_table(title: str, with_names: bool = False) -> Table:
     """The table every command shows figures in: figure, value (right-aligned), and the name for programs."""
+    from rich.table import Table
+
     t = Table(title=title)
     t.add_column("figure")
     t.add_column("value", justify="right")
@@ -126,19 +156,7 @@ def _show(table: Table) -> None:
 
 def _dump(obj: Any) -> None:
     """JSON for programs: a figure with no value (a ratio over no hours) is null, never NaN, which JSON cannot hold."""
-    sys.stdout.write(json.dumps(_json_safe(obj), indent=2, allow_nan=False) + "\n")
-
-
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    if isinstance(obj, np.generic):
-        return _json_safe(obj.item())
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
+    sys.stdout.write(json_text(obj))
 
 
 DealArg = Annotated[Path, typer.Argument(help="A deal file: TOML (workbooks/deals/*.toml) or a deal workbook.")]

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.table import Table
 
 from addin.cli.app import (
     EXIT_BAD_INPUT,
@@ -133,6 +132,8 @@ def schedule(deal: DealArg, scenario: ScenarioOpt = None, as_json: JsonOpt = Fal
     row["reductions_usd"] = (
         row["ramp_reduction_usd"] + row["late_delivery_reduction_usd"] + row["usage_reduction_usd"] + row["sla_credit_usd"]
     )
+    from rich.table import Table
+
     t = Table(title=f"{s.schedule.terms.deal_name}: monthly schedule (USD millions)", pad_edge=False, padding=(0, 1))
     for _, header, _ in SCHEDULE_TABLE_COLUMNS:
         t.add_column(header, justify="right", no_wrap=True)

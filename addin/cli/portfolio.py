@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from addin.cli.app import JsonOpt, _dump, _figure_table, _show, app, guarded
 from addin.workbook.fmt import human
@@ -43,6 +42,8 @@ def portfolio(
 
 
 def _show_portfolio(rec: dict[str, Any]) -> None:
+    from rich.table import Table
+
     t = Table(title=f"{rec['portfolio_name']}: {rec['months']} months from {rec['start_month']}")
     for col in ("contract", "vendor", "term", "net TCV", "firm", "GPUs", "$/GPU-h"):
         t.add_column(col, justify="right" if col not in ("contract", "vendor") else "left")

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
-from rich.table import Table
 
 from addin.cli.app import DealArg, JsonOpt, ScenarioOpt, _dump, _number, _say, _show, app, err, guarded
 from addin.workbook.fmt import human
 from addin.workbook.load import load_deal
 from engine.errors import CdmError, InputError
 from engine.fields import FIELD_BY_NAME
-from engine.risk import DEFAULT_CHUNK_PATHS
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+CHUNK_HELP = "Paths per chunk (default 4,096, the engine's DEFAULT_CHUNK_PATHS): bounds memory, never changes results."
 
 
 @app.command()
@@ -23,9 +26,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     deal: DealArg,
     paths: Annotated[int, typer.Option("--paths", help="Number of Monte Carlo paths.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random numbers (echoed in every output).")] = 20260506,
-    chunk_paths: Annotated[
-        int, typer.Option("--chunk-paths", help="Paths per chunk: bounds memory, never changes results.")
-    ] = DEFAULT_CHUNK_PATHS,
+    chunk_paths: Annotated[int | None, typer.Option("--chunk-paths", help=CHUNK_HELP)] = None,
     scenario: ScenarioOpt = None,
     as_json: JsonOpt = False,
     dask: Annotated[str | None, typer.Option("--dask", help="Run the chunks on a Dask cluster (scheduler address).")] = None,
@@ -34,8 +35,10 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from addin.report.portfolio import is_portfolio_file
-    from engine.risk import SPOT_TO_RESERVED, build_risk, memory_bound_bytes, tornado
+    from engine.risk import DEFAULT_CHUNK_PATHS, SPOT_TO_RESERVED, build_risk, memory_bound_bytes, tornado
     from engine.risk import simulate as run_simulation
+
+    chunk_paths = DEFAULT_CHUNK_PATHS if chunk_paths is None else chunk_paths
 
     if is_portfolio_file(deal):
         _simulate_portfolio(deal, paths, seed, as_json, dask)
@@ -96,6 +99,8 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
             _say("yellow", "note", f"{name} has no value on {st['undefined_paths']:,.0f} of {paths:,} paths (no GPU-hours "
                                    "delivered or used: a delay past the term or outages every day); its statistics "
                                    "cover the other paths")  # fmt: skip
+    from rich.table import Table
+
     tt = Table(title="Tornado: each driver alone at its P5 and P95 (swings; the discount rate, a valuation choice, apart)")
     for col in ("driver", "low", "high", "NPV", "$/used GPU-h", "premium", "NPV over market"):
         tt.add_column(col, justify="right" if col != "driver" else "left")
@@ -125,7 +130,7 @@ def _dask_client(address: str) -> Any:
 def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: str | None = None) -> None:
     from addin.report.portfolio import load_any_portfolio, load_portfolio_risk
     from engine.portfolio import PortfolioResult
-    from engine.risk import build_portfolio_risk, check_run, summarise_portfolio
+    from engine.risk import DEFAULT_CHUNK_PATHS, build_portfolio_risk, check_run, summarise_portfolio
 
     check_run(paths, seed, DEFAULT_CHUNK_PATHS, 1, max_paths=10_000_000)  # before the portfolio is read
 
@@ -172,6 +177,8 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: 
 
 
 def _percentile_table(title: str) -> Table:
+    from rich.table import Table
+
     t = Table(title=title)
     for col in ("output", "P5", "P50", "P95", "mean"):
         t.add_column(col, justify="right" if col != "output" else "left")
@@ -180,6 +187,8 @@ def _percentile_table(title: str) -> Table:
 
 def _correlation_table(rows: list[dict[str, Any]], outputs: dict[str, str], paths: int) -> None:
     """The drivers' rank correlations with ``outputs`` (name: column heading), n/a where one does not vary."""
+    from rich.table import Table
+
     from engine.risk import CORRELATION_PATHS
 
     tc = Table(title=f"Rank correlation of each driver's draws with the outputs ({min(paths, CORRELATION_PATHS):,} paths)")
@@ -224,6 +233,8 @@ def table(
     if as_json:
         _dump({"output": output, "rows": {rf: rv.tolist()}, "cols": {cf: cv.tolist()}, "values": grid.tolist()})
         return
+    from rich.table import Table
+
     t = Table(title=f"{terms.deal_name}: {output}")
     t.add_column(f"{rf} \\ {cf}")
     for v in cv:

@@ -10,15 +10,10 @@ from __future__ import annotations
 import re
 import stat
 import tomllib
-from bisect import bisect_right
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from tomlkit.container import Container, OutOfOrderTableProxy
-from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import AoT, Array, InlineTable, Item, Table
-from tomlkit.parser import Parser
 
 from engine.errors import CdmError, InputError, Issue
 from engine.schedule import Schedule, build_schedule
@@ -41,7 +36,7 @@ class DealSource:
 
     path: Path
     raw: dict[str, object]
-    locations: dict[str, str] = field(default_factory=dict)
+    locations: Mapping[str, str] = field(default_factory=dict)
     kind: str = "toml"
     scenario: str | None = None
     scenarios: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -133,91 +128,37 @@ class DealSource:
         return f"[{self.path.name}]{found}" if self.kind == "xlsx" else found
 
 
-class _PositionParser(Parser):
-    """tomlkit's parser, remembering where each value, table and key-value starts (``id(item) -> offset``)."""
+class KeyLines(Mapping[str, str]):
+    """The ``file:line`` of every key of a TOML text, found on first use: the positions come from tomlkit's parse
+    (``addin.workbook.tomlpos``, tens of milliseconds with its import), which a run with nothing to locate (``cdm
+    summary --json`` of a valid deal) never pays."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.starts: dict[int, int] = {}
-        self._keep: list[Item] = []
+    def __init__(self, path: Path, text: str) -> None:
+        self._path, self._text = path, text
+        self._lines: dict[str, str] | None = None
 
-    def _note(self, item: Any, start: int, override: bool) -> None:
-        if override or id(item) not in self.starts:
-            self.starts[id(item)] = start
-            self._keep.append(item)
+    def _get(self) -> dict[str, str]:
+        if self._lines is None:
+            from addin.workbook.tomlpos import TOMLKitError, key_lines
 
-    def _parse_value(self) -> Item:
-        start = self._idx
-        item = super()._parse_value()
-        self._note(item, start, False)
-        return item
+            try:
+                found = key_lines(self._text)
+            except (TOMLKitError, RecursionError):  # tomllib read it; messages then name the file without a line
+                found = {}
+            self._lines = {k: f"{self._path}:{n}" for k, n in found.items()}
+        return self._lines
 
-    def _parse_key_value(self, parse_comment: bool = False) -> Any:
-        start = self._idx
-        key, item = super()._parse_key_value(parse_comment)
-        self._note(item, start, True)
-        return key, item
+    def __getitem__(self, key: str) -> str:
+        return self._get()[key]
 
-    def _parse_table(self, parent_name: Any = None, parent: Any = None) -> Any:
-        start = self._idx
-        key, item = super()._parse_table(parent_name, parent)
-        self._note(item, start, False)
-        node = item  # [scenarios."X"] comes back as a super table "scenarios" holding X: the header is X's line too
-        while isinstance(node, Table) and node.is_super_table():
-            tables = [v for _, v in node.value.body if isinstance(v, Table)]
-            if not tables:
-                break
-            node = tables[-1]
-            self._note(node, start, False)
-        if isinstance(item, AoT) and item.body:
-            self._note(item.body[0], start, False)
-        return key, item
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
-def _key_lines(text: str) -> dict[str, int]:
-    """Line numbers of every key, table and table row (``fleet[2]``, 1-based) in a TOML text.
-
-    Positions come from tomlkit's parser (linear in the text), so dotted and quoted keys, inline-table
-    rows and text inside multi-line strings are located as TOML reads them, never by pattern.
-    """
-    parser = _PositionParser(text)
-    doc = parser.parse()
-    newlines = [i for i, ch in enumerate(text) if ch == "\n"]
-    out: dict[str, int] = {}
-
-    def line(item: Any) -> int | None:
-        start = parser.starts.get(id(item))
-        if start is None:
-            return None
-        # skip leading whitespace/newlines the parser had not consumed yet
-        while start < len(text) and text[start] in " \t\r\n":
-            start += 1
-        return bisect_right(newlines, start - 1) + 1
-
-    def walk(prefix: str, value: Any) -> None:
-        n = line(value)
-        if n is not None and prefix:
-            out.setdefault(prefix, n)
-        if isinstance(value, (Container, Table, InlineTable, OutOfOrderTableProxy)):
-            for k in value:
-                child = f"{prefix}.{k}" if prefix else str(k)
-                walk(child, value.item(k) if hasattr(value, "item") else value[k])
-                if prefix and prefix not in out and child in out:
-                    out[prefix] = out[child]  # a table named only by its children's dotted keys or headers
-        elif isinstance(value, (AoT, Array)):
-            rows = value.body if isinstance(value, AoT) else list(value)
-            first = None
-            for i, row in enumerate(rows, start=1):
-                walk(f"{prefix}[{i}]", row)
-                first = first or out.get(f"{prefix}[{i}]")
-            if prefix and prefix not in out and first:
-                out[prefix] = first
-
-    walk("", doc)
-    return out
-
-
-def read_toml(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+def read_toml(path: Path) -> tuple[dict[str, Any], Mapping[str, str]]:
     """A TOML file's values and the ``file:line`` of every key; DealFileError when it cannot be read or parsed."""
     text = read_text_file(path)
     try:
@@ -229,11 +170,7 @@ def read_toml(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
         line = next((n for n, s in enumerate(text.splitlines(), 1) if re.search(r"\d{4301}", s.replace("_", ""))), None)
         where = f"{path}:{line}" if line else str(path)
         raise DealFileError(where, f"has a number of {digits:,} digits, too long to be read as a number") from None
-    try:
-        lines = _key_lines(text)
-    except (TOMLKitError, RecursionError):  # tomllib read it; messages then name the file without a line
-        lines = {}
-    return raw, {k: f"{path}:{n}" for k, n in lines.items()}
+    return raw, KeyLines(path, text)
 
 
 def load_toml_deal(path: Path) -> DealSource:

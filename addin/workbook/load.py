@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from addin.workbook.dealbook import load_workbook_deal, load_workbook_scenarios
 from addin.workbook.dealfile import BASE_CASE, DealFileError, DealSource, load_toml_deal, with_scenario
 
 
@@ -18,10 +17,16 @@ def _toml_loader(path: Path, scenario: str | None) -> DealSource:
     return with_scenario(src, scenario) if scenario is not None else src
 
 
+def _workbook_loader(path: Path, scenario: str | None) -> DealSource:
+    from addin.workbook.dealbook import load_workbook_deal  # openpyxl (~100 ms) only for a workbook
+
+    return load_workbook_deal(path, scenario)
+
+
 LOADERS: dict[str, Callable[[Path, str | None], DealSource]] = {
     ".toml": _toml_loader,
-    ".xlsx": load_workbook_deal,
-    ".xlsm": load_workbook_deal,
+    ".xlsx": _workbook_loader,
+    ".xlsm": _workbook_loader,
 }
 """File suffix -> loader(path, scenario)."""
 
@@ -42,5 +47,7 @@ def load_scenarios(path: Path | str) -> list[DealSource]:
         src = load_toml_deal(p)
         return [src, *(with_scenario(src, name) for name in src.scenarios if name.strip().lower() != BASE_CASE.lower())]
     if p.suffix.lower() in LOADERS:
+        from addin.workbook.dealbook import load_workbook_scenarios
+
         return load_workbook_scenarios(p)
     return [load_deal(p)]

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from addin.cli import app
-from addin.workbook.dealfile import _key_lines
 from addin.workbook.load import load_deal
+from addin.workbook.tomlpos import key_lines
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ name = "b"
 
 
 def test_positions_follow_toml_not_patterns() -> None:
-    lines = _key_lines(TRICKY)
+    lines = key_lines(TRICKY)
     assert lines["quoted key"] == 2
     assert lines["a.b.c"] == 3 and lines["a"] == 3
     assert "gpu_count" not in lines, "a key inside a multi-line string is text, not a key"
