@@ -12,10 +12,8 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# setuptools prints a page about editable installs on every install; it is not about this project.
-	# compat mode puts the checkout on sys.path (a .pth line): the default mode's import hook costs every cdm
-	# command tens of milliseconds of start-up
-	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	# setuptools prints a page about editable installs on every install; it is not about this project
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
