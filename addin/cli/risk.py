@@ -102,14 +102,14 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     from rich.table import Table
 
     tt = Table(title="Tornado: each driver alone at its P5 and P95 (swings; the discount rate, a valuation choice, apart)")
-    for col in ("driver", "low", "high", "NPV", "$/used GPU-h", "premium", "NPV over market"):
+    for col in ("driver", "low", "high", "NPV", "all-in NPV", "$/used GPU-h", "premium", "NPV over market"):
         tt.add_column(col, justify="right" if col != "driver" else "left")
     for r in rec["tornado"]:
         if r["group"] == "valuation":
             tt.add_section()
         name = f"{r['driver']} (valuation)" if r["group"] == "valuation" else str(r["driver"])
         tt.add_row(name, f"{r['low_input']:,.2f}", f"{r['high_input']:,.2f}", human(r["npv_usd_swing"], "USD"),
-                   human(r["usd_per_used_gpu_hour_swing"], "USD/GPU-hour"),
+                   human(r["all_in_cost_npv_usd_swing"], "USD"), human(r["usd_per_used_gpu_hour_swing"], "USD/GPU-hour"),
                    f"{r['premium_to_market_pct_swing']:,.1f} pts", human(r["npv_over_market_usd_swing"], "USD"))  # fmt: skip
     _show(tt)
     _correlation_table(rec["rank_correlation"], {"npv_usd": "with NPV", "usd_per_used_gpu_hour": "with $/used GPU-hour"}, paths)

@@ -526,7 +526,8 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
     t_row = last + 2
     rows = tornado(terms, model)
     _header_row(ws, t_row, ["Driver (P5 / P95)", "Low input", "High input", "NPV at low", "NPV at high", "NPV swing",
-                            "$/used GPU-hour swing", "Premium swing [points]", "NPV over market swing"])  # fmt: skip
+                            "$/used GPU-hour swing", "Premium swing [points]", "NPV over market swing",
+                            "All-in cost NPV swing"])  # fmt: skip
     for cell in ws[t_row]:
         cell.alignment = WRAP
     ws.row_dimensions[t_row].height = 30
@@ -541,6 +542,7 @@ def _risk_sheet(wb: Workbook, s: Summary, risk: dict[str, object] | None = None)
         put(ws, k, 7, r["usd_per_used_gpu_hour_swing"], FORMATS["USD/GPU-hour"])
         put(ws, k, 8, r["premium_to_market_pct_swing"], "#,##0.0")
         put(ws, k, 9, r["npv_over_market_usd_swing"], FORMATS["USD"])
+        put(ws, k, 10, r["all_in_cost_npv_usd_swing"], FORMATS["USD"])
     ws.add_chart(tornado_chart(ws, t_row, len(rows), 1, 6), "F36")
     c_row = t_row + len(rows) + 2
     put(ws, c_row, 1, "Rank correlation of each driver's draws with the outputs across the paths (every driver, outages too)",

@@ -43,7 +43,9 @@ def rank_correlations(drivers: dict[str, np.ndarray], outputs: dict[str, np.ndar
     return sorted(rows, key=size)
 
 
-TORNADO_OUTPUTS = ("npv_usd", "usd_per_used_gpu_hour", "premium_to_market_pct", "npv_over_market_usd")
+TORNADO_OUTPUTS = ("npv_usd", "all_in_cost_npv_usd", "usd_per_used_gpu_hour", "premium_to_market_pct", "npv_over_market_usd")
+"""The outputs every tornado row is read against. ``all_in_cost_npv_usd`` is the fee NPV plus the capacity a delay
+holds back, rented at the row's market price on the payment dates (no outages: they are not a tornado driver)."""
 CORRELATION_OUTPUTS = ("npv_usd", "all_in_cost_npv_usd", "usd_per_used_gpu_hour", "premium_to_market_pct")
 """Simulated outputs each driver's draws are rank-correlated with (the market NPV is not simulated per path)."""
 VALUATION_SWING_POINTS = 1.0
@@ -85,14 +87,19 @@ def tornado(terms: DealTerms, model: RiskModel, outputs: tuple[str, ...] = TORNA
     arrays["delivery_delay_months"] = np.round(arrays["delivery_delay_months"])
     # a delay at its P95 may leave a short deal no hours: its unit prices are NaN (no value), never a refusal
     s = summarize(build_schedule(build_terms(terms.raw, **arrays), require_delivery=False), require_finite=False)
+    on_time = build_schedule(build_terms(terms.raw, **{**arrays, "delivery_delay_months": np.zeros(n)}), require_delivery=False)
+    sch = s.schedule
+    missing = np.maximum(on_time.delivered_gpu_hours - sch.delivered_gpu_hours, 0.0) * arrays["market_usd_per_gpu_hour"][:, None]
+    values = {o: np.asarray(s[o], float) for o in outputs if o != "all_in_cost_npv_usd"}
+    values["all_in_cost_npv_usd"] = s["npv_usd"] + (missing * sch.discount_factor).sum(axis=1)
     rows: list[dict[str, float | str]] = []
     for i, k in enumerate(names):
         group = "valuation" if k == "discount_rate_pct" else "risk"
         row: dict[str, float | str] = {"driver": k, "group": group, "low_input": lows[k], "high_input": highs[k]}
         for o in outputs:
-            row[f"{o}_at_low"] = float(s[o][1 + 2 * i])
-            row[f"{o}_at_high"] = float(s[o][2 + 2 * i])
-            row[f"{o}_swing"] = abs(float(s[o][2 + 2 * i]) - float(s[o][1 + 2 * i]))
+            row[f"{o}_at_low"] = float(values[o][1 + 2 * i])
+            row[f"{o}_at_high"] = float(values[o][2 + 2 * i])
+            row[f"{o}_swing"] = abs(float(values[o][2 + 2 * i]) - float(values[o][1 + 2 * i]))
         rows.append(row)
     return sorted(rows, key=lambda r: (r["group"] == "valuation", -np.nan_to_num(float(r[f"{outputs[0]}_swing"]), nan=-1.0)))
 

@@ -667,6 +667,26 @@ def test_a_delay_costs_the_buyer_the_replacement() -> None:
     assert stats["all_in_cost_npv_usd"]["p50"] == pytest.approx(fees_pv + replaced_pv, rel=1e-12)
 
 
+def test_the_tornado_reads_the_all_in_cost_npv_by_hand() -> None:
+    # the late deal of the test above, its delay 0 or 2 months (P5 0, P95 2) and the market fixed at $2.00: at the
+    # high end January and February cost no fee but are rented, 1,000 x 744 h x $2 on 1 Jan and 1,000 x 672 h x $2
+    # on 1 Feb at 9%; the all-in NPV moves by the fees saved less that rent
+    from engine.risk import tornado
+
+    raw = {"deal_name": "late", "start_month": "2026-01", "end_month": "2026-12", "monthly_fee_usd": 1e6,
+           "facility_mw": 2, "gpu_count": 1000, "market_usd_per_gpu_hour": 2.0, "discount_rate_pct": 9}  # fmt: skip
+    terms = build_terms(raw)
+    model = replace(fixed_risk(terms), delivery_delay_months=Dist("discrete", values=(0, 2), probabilities=(0.5, 0.5)))
+    row = next(r for r in tornado(terms, model) if r["driver"] == "delivery_delay_months")
+    assert (row["low_input"], row["high_input"]) == (0.0, 2.0)
+    rent = 1000 * 744 * 2.0 + 1000 * 672 * 2.0 / 1.09 ** (31 / 365)
+    fees_saved = 1e6 + 1e6 / 1.09 ** (31 / 365)
+    assert row["all_in_cost_npv_usd_at_low"] == pytest.approx(row["npv_usd_at_low"], rel=1e-12)  # on time: no rent
+    assert row["all_in_cost_npv_usd_at_high"] == pytest.approx(row["npv_usd_at_low"] - fees_saved + rent, rel=1e-12)
+    assert row["npv_usd_swing"] == pytest.approx(fees_saved, rel=1e-12)
+    assert row["all_in_cost_npv_usd_swing"] == pytest.approx(abs(rent - fees_saved), rel=1e-12)
+
+
 def test_a_delay_is_replaced_at_each_month_s_simulated_price() -> None:
     # the same late deal with the reserved price drifting up 12% a year and no volatility: the walk is
     # $2.00 x exp(0.12 / 12 x j) at month j, so January is replaced at $2.00 and February at $2.00 x e^0.01 =
