@@ -309,6 +309,41 @@ def portfolio_times(n_scenarios: int = 10_000, n_contracts: int = 20, loop_sampl
             "portfolio_agrees_with_loop": float(agree)}  # fmt: skip
 
 
+PORTFOLIO_MEMORY_TARGET_MB = 500.0
+"""Issue 17, target 5: a portfolio's simulation and its demand scenarios, 1,000,000 of each, within 500 MB."""
+
+
+def portfolio_memory(n: int = 1_000_000) -> dict[str, float]:
+    """Peak memory (tracemalloc: numpy's buffers and Python's) of the shipped Anthropic portfolio's Monte Carlo over
+    ``n`` paths and of the coverage statistics over ``n`` demand scenarios."""
+    import dataclasses
+    import tracemalloc
+    from pathlib import Path
+
+    from addin.report.portfolio import load_portfolio_risk
+    from addin.workbook.portfolio_file import load_portfolio
+    from engine.portfolio import PortfolioResult
+    from engine.risk import build_portfolio_risk, summarise_portfolio
+
+    path = Path(__file__).resolve().parents[1] / "workbooks" / "portfolios" / "anthropic_portfolio.toml"
+    p, _ = load_portfolio(path)
+    risk = build_portfolio_risk(load_portfolio_risk(path)[0])
+    out: dict[str, float] = {}
+    for name, job in (
+        ("portfolio_sim", lambda: summarise_portfolio(PortfolioResult(p), n, seed=1, risk=risk)),
+        ("portfolio_demand", lambda: PortfolioResult(dataclasses.replace(
+            p, demand=dataclasses.replace(p.demand, revenue_doubling_months=np.linspace(3.0, 12.0, n)))).coverage_stats()),
+    ):  # fmt: skip
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        job()
+        out[f"{name}_s"] = time.perf_counter() - t0
+        out[f"{name}_peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    out["portfolio_memory_n"] = float(n)
+    return out
+
+
 # Full float64 passes over (paths, months) that the risk kernel makes per contract with the default drivers
 # (delay and discount rate vary by path, so late-delivery and discount factors are full arrays). Draws: normal
 # steps written 1, walk (cumsum) 2, scale 2, exp 2, average 1 = 8. Engine: delivered share 1, late fee factor 1,
@@ -413,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args(argv)
     r = startup_ratio() | run(args.repeats) | udf_overhead() | sheet_cold() | recalc_time() | report_times()
-    r |= portfolio_times() | risk_times()
+    r |= portfolio_times() | portfolio_memory() | risk_times()
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
@@ -458,6 +493,12 @@ def main(argv: list[str] | None = None) -> int:
         f"  speed-up                        {r['portfolio_speedup']:10.0f} x  "
         f"(first shortfall months agree: {bool(r['portfolio_agrees_with_loop'])})"
     )
+    print(f"portfolio in bounded memory: {r['portfolio_memory_n']:,.0f} paths, then as many demand scenarios (peak, tracemalloc)")
+    for name, label in (("portfolio_sim", "Monte Carlo"), ("portfolio_demand", "demand coverage statistics")):
+        print(
+            f"  {label:<31} {r[f'{name}_peak_mb']:10.0f} MB in {r[f'{name}_s']:.1f} s: "
+            f"{r[f'{name}_peak_mb'] / PORTFOLIO_MEMORY_TARGET_MB:.2f}x the target of {PORTFOLIO_MEMORY_TARGET_MB:.0f} MB"
+        )
     print("risk: 100,000 paths x 60 months x 3 contracts (cdm simulate's engine)")
     print(f"  time                            {r['risk_s']:10.2f} s    (target < 1 s on one core)")
     print(f"  peak memory (tracemalloc)       {r['risk_peak_mb']:10.0f} MB   (target < 1 GB)")

@@ -44,6 +44,10 @@ from engine.sizing import HOURS_PER_AVERAGE_MONTH
 from engine.summary import Summary, summarize
 from engine.terms import DealTerms, _Collector, build_terms, is_blank, parse_value
 
+COVERAGE_STATS = ("first_shortfall_month", "gpus_to_sign_next_4_quarters", "burn_to_revenue_multiple", "min_coverage_pct")
+"""What :meth:`PortfolioResult.coverage_stats` summarises over the demand scenarios (months from ``start_month``)."""
+COVERAGE_CHUNK = 4096
+"""Demand scenarios evaluated at once: arrays of 4,096 x the months (4 MB at 120 months), whatever their number."""
 BUCKETS = (("next_12_months", 0, 12), ("years_1_to_3", 12, 36), ("years_3_to_5", 36, 60), ("beyond_5_years", 60, 10**6))
 
 
@@ -247,20 +251,56 @@ class PortfolioResult:
                 "net_cost_usd": total * spot - credits}  # fmt: skip
 
     # ---------------------------------------------------------------- demand
-    def demand_gpu_hours(self) -> np.ndarray:
-        """(n_scenarios, n_months) of demanded GPU-hours."""
+    @property
+    def n_demand_scenarios(self) -> int:
+        """How many demand scenarios the demand inputs give (their common length; 1 for a demand table)."""
+        d = self.portfolio.demand
+        if d.table_gpu_hours is not None:
+            return 1
+        arrays = (d.revenue_usd_per_year, d.revenue_doubling_months, d.gpu_hours_per_usd, d.doubling_slowdown_pct_per_year)
+        return int(np.broadcast_shapes(*(np.atleast_1d(a).shape for a in arrays))[0])
+
+    def _demand_column(self, values: np.ndarray, rows: slice) -> np.ndarray:
+        return np.broadcast_to(np.atleast_1d(np.asarray(values, float)), (self.n_demand_scenarios,))[rows][:, None]
+
+    def demand_gpu_hours(self, rows: slice | None = None) -> np.ndarray:
+        """(n_scenarios, n_months) of demanded GPU-hours; ``rows`` picks scenarios (all by default)."""
         d = self.portfolio.demand
         m = self.portfolio.n_months
         if d.table_gpu_hours is not None:
             return np.asarray(d.table_gpu_hours, float)[None, :m]
+        rows = slice(None) if rows is None else rows
         j = np.arange(m)[None, :]
-        growth = doublings(j, d.revenue_doubling_months[:, None], d.doubling_slowdown_pct_per_year[:, None])
-        revenue_year = d.revenue_usd_per_year[:, None] * 2.0**growth
-        return revenue_year / 12.0 * d.gpu_hours_per_usd[:, None]
+        doubling = self._demand_column(d.revenue_doubling_months, rows)
+        growth = doublings(j, doubling, self._demand_column(d.doubling_slowdown_pct_per_year, rows))
+        revenue_year = self._demand_column(d.revenue_usd_per_year, rows) * 2.0**growth
+        return revenue_year / 12.0 * self._demand_column(d.gpu_hours_per_usd, rows)
 
-    def coverage(self) -> dict[str, np.ndarray]:
-        """Demand against contracted supply for every demand scenario."""
-        demand = self.demand_gpu_hours()
+    def coverage_stats(self, chunk_scenarios: int = COVERAGE_CHUNK) -> Any:
+        """P5/P50/P95 and mean over every demand scenario of :data:`COVERAGE_STATS`, in memory bounded whatever their
+        number: the scenarios are evaluated ``chunk_scenarios`` at a time (``engine.quantiles.summarise``, exact).
+        A scenario with no shortfall has no first-shortfall month, and one with no demand no coverage (undefined)."""
+        from engine.quantiles import summarise
+
+        n = self.n_demand_scenarios
+
+        def run() -> Any:
+            for lo in range(0, n, chunk_scenarios):
+                cov = self.coverage(slice(lo, min(lo + chunk_scenarios, n)))
+                first = cov["first_shortfall_month"].astype(float)
+                coverage = cov["coverage_pct"].min(axis=1)
+                yield {
+                    "first_shortfall_month": np.where(first >= 0, first, np.nan),
+                    "gpus_to_sign_next_4_quarters": cov["gpus_to_sign_per_quarter"][:, :4].sum(axis=1),
+                    "burn_to_revenue_multiple": cov["burn_to_revenue_multiple"],
+                    "min_coverage_pct": np.where(np.isfinite(coverage), coverage, np.nan),
+                }
+
+        return summarise(run, n, COVERAGE_STATS)
+
+    def coverage(self, rows: slice | None = None) -> dict[str, np.ndarray]:
+        """Demand against contracted supply for every demand scenario (``rows``: those scenarios only)."""
+        demand = self.demand_gpu_hours(rows)
         supply = self.total_gpu_hours[None, :]
         shortfall = np.maximum(demand - supply, 0.0)
         short = shortfall > 0
@@ -272,7 +312,10 @@ class PortfolioResult:
         at_quarter = need[:, quarter_ends]
         per_quarter = np.diff(np.concatenate([np.zeros((need.shape[0], 1)), at_quarter], axis=1), axis=1)
         d = self.portfolio.demand
-        revenue0 = np.broadcast_to(d.revenue_usd_per_year, (demand.shape[0],))
+        if d.table_gpu_hours is not None:
+            revenue0 = np.broadcast_to(d.revenue_usd_per_year, (demand.shape[0],))
+        else:
+            revenue0 = self._demand_column(d.revenue_usd_per_year, slice(None) if rows is None else rows)[:, 0]
         commitments = float(self.total_fee.sum())
         return {
             "demand_gpu_hours": demand,

@@ -140,7 +140,7 @@ def build_portfolio_report(path: Path, command_line: str = "", now: dt.datetime 
     for j in range(1, len(labels) + 1):
         ts.column_dimensions[get_column_letter(j)].width = 13
     monthly = rec["monthly"]
-    cov = r.coverage()
+    cov = r.coverage(slice(0, 1))  # scenario 0: the one shown
     for i, m in enumerate(monthly["month"]):
         values: list[tuple[Any, str]] = [(dt.date.fromisoformat(m + "-01"), "month")]
         values += [(monthly["fees_by_vendor_usd"][v][i], "USDm") for v in vendors]

@@ -163,7 +163,7 @@ FIGURES = ("npv_usd", "total_fees_usd", "firm_commitment_usd", "commitments_next
 
 def schedule_array(r: PortfolioResult, months: int = 120) -> np.ndarray:
     """(rows, 120): the portfolio's monthly figures, time across, zero past the view, dates as serials."""
-    cov = r.coverage()
+    cov = r.coverage(slice(0, 1))  # scenario 0: the one shown
     n = r.portfolio.n_months
     out = np.zeros((len(SCHEDULE_ROWS), months))
     serial = (r.months.astype("datetime64[D]") - np.datetime64("1899-12-30")).astype(np.int64).astype(float)

@@ -89,7 +89,7 @@ def portfolio_record(r: PortfolioResult) -> dict[str, Any]:
     spend = r.spend_share()
     hhi = r.hhi()
     has = r.total_gpu_hours > 0
-    cov = r.coverage()
+    cov = r.coverage(slice(0, 1))  # scenario 0: the one shown
     first = int(cov["first_shortfall_month"][0])
     rec: dict[str, Any] = {
         "portfolio_name": p.name,
@@ -118,7 +118,7 @@ def portfolio_record(r: PortfolioResult) -> dict[str, Any]:
         "burn_to_revenue_multiple": float(cov["burn_to_revenue_multiple"][0]),
         "first_shortfall_month": None if first < 0 else str(p.start_month + np.timedelta64(first, "M")),
         "gpus_to_sign_per_quarter": [float(x) for x in cov["gpus_to_sign_per_quarter"][0]],
-        "demand_scenarios": int(cov["demand_gpu_hours"].shape[0]),
+        "demand_scenarios": r.n_demand_scenarios,
         "structure": r.structure(),
         "outages": [{"vendor": o.vendor, "site": o.site, "start": o.start.isoformat(), "days": o.days, **r.outage(o)}
                     for o in p.outages],
@@ -140,5 +140,9 @@ def portfolio_record(r: PortfolioResult) -> dict[str, Any]:
         both = (r.vendor_gpu_hours[r.vendors.index(p.reliance[0])] > 0) & (r.vendor_gpu_hours[r.vendors.index(p.reliance[1])] > 0)
         rec["reliance"] = {"vendors": list(p.reliance), "ratio_avg": float(ratio[both].mean()) if both.any() else 0.0,
                            "months_both_deliver": int(both.sum()), "ratio_by_month": ratio.tolist()}  # fmt: skip
+    if r.n_demand_scenarios > 1:  # the figures above are scenario 0's; across every scenario, in bounded memory
+        stats = r.coverage_stats().stats
+        rec["demand_scenario_stats"] = {k: {q: stats[k][q] for q in ("p5", "p50", "p95", "mean", "undefined_paths")}
+                                        for k in stats}  # fmt: skip
     assert set(rec["commitments_by_period_usd"]) == {b[0] for b in BUCKETS}
     return rec

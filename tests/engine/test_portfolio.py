@@ -378,3 +378,61 @@ def _portfolio_inputs() -> dict[str, Any]:
     raw = tomllib.loads((ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml").read_text())
     keep = ("portfolio_name", "start_month", "months", "revenue_usd_per_year", "revenue_doubling_months", "gpu_hours_per_usd")
     return {k: raw[k] for k in keep}
+
+
+def _many_scenarios(n: int) -> PortfolioResult:
+    import dataclasses
+
+    p, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    demand = dataclasses.replace(p.demand, revenue_doubling_months=np.linspace(3.0, 24.0, n),
+                                 revenue_usd_per_year=np.linspace(0.1e9, 30e9, n))  # fmt: skip
+    return PortfolioResult(dataclasses.replace(p, demand=demand))
+
+
+def test_coverage_stats_over_chunks_equal_numpy_over_every_scenario() -> None:
+    r = _many_scenarios(10_000)
+    assert r.n_demand_scenarios == 10_000
+    full = r.coverage()
+    part = r.coverage(slice(2_500, 2_600))
+    for k in ("demand_gpu_hours", "coverage_pct", "gpus_to_sign_per_quarter", "first_shortfall_month"):
+        np.testing.assert_array_equal(part[k], full[k][2_500:2_600], err_msg=k)
+    first = np.where(full["first_shortfall_month"] >= 0, full["first_shortfall_month"].astype(float), np.nan)
+    coverage = full["coverage_pct"].min(axis=1)
+    expected = {
+        "first_shortfall_month": first,
+        "gpus_to_sign_next_4_quarters": full["gpus_to_sign_per_quarter"][:, :4].sum(axis=1),
+        "burn_to_revenue_multiple": full["burn_to_revenue_multiple"],
+        "min_coverage_pct": np.where(np.isfinite(coverage), coverage, np.nan),
+    }
+    stats = r.coverage_stats(chunk_scenarios=768).stats  # 14 chunks, the last of 16 scenarios
+    for k, v in expected.items():
+        defined = v[~np.isnan(v)]
+        assert stats[k]["undefined_paths"] == v.size - defined.size, k
+        for q, pct in (("p5", 5), ("p50", 50), ("p95", 95)):
+            assert stats[k][q] == np.percentile(defined, pct), (k, q)
+        assert stats[k]["mean"] == pytest.approx(defined.mean(), rel=1e-12), k
+    # slow doubling and little revenue: some scenarios never run short within the portfolio's months
+    assert 0 < stats["first_shortfall_month"]["undefined_paths"] < 10_000
+
+
+def test_coverage_stats_memory_is_bounded_whatever_the_scenarios() -> None:
+    import tracemalloc
+
+    r = _many_scenarios(200_000)
+    tracemalloc.start()
+    stats = r.coverage_stats().stats
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # the full (200,000 x months) arrays would hold 100+ MB each; chunks of 4,096 scenarios and four kept figures
+    # of 1.6 MB each stay well under 40 MB
+    assert peak < 40e6, peak
+    assert stats["burn_to_revenue_multiple"]["p50"] > 0
+
+
+def test_the_record_summarises_every_demand_scenario() -> None:
+    r = _many_scenarios(3)
+    rec = portfolio_record(r)
+    assert rec["demand_scenarios"] == 3 and set(rec["demand_scenario_stats"]) == {
+        "first_shortfall_month", "gpus_to_sign_next_4_quarters", "burn_to_revenue_multiple", "min_coverage_pct"}  # fmt: skip
+    one, _ = load_portfolio(ROOT / "workbooks" / "portfolios" / "anthropic_portfolio.toml")
+    assert "demand_scenario_stats" not in portfolio_record(PortfolioResult(one))
