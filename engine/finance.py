@@ -90,14 +90,19 @@ def _polish(flows: np.ndarray, r: float) -> float:
     return r
 
 
+XIRR_GRID = np.unique(np.concatenate([np.linspace(-30.0, -3.0, 28), np.linspace(-3.0, 3.0, 241), np.linspace(3.0, 50.0, 48)]))
+"""x = ln(1 + rate) where :func:`xirr` looks for sign changes: 0.025 apart between rates of -95% and +1,900%."""
+
+
 def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
     """Annual effective IRR, in %, of dated cash flows (Excel's XIRR): the rate at which :func:`xnpv` is zero.
 
     None without a sign change or without a root. Solved in x = ln(1 + r), where each term f_k e^(-x t_k) is smooth:
-    numpy-financial's IRR of the flows taken as monthly seeds it, a bracket where the NPV changes sign is found, then
-    Newton steps kept inside the bracket (a bisection where a step would leave it) run to machine precision, so the
-    NPV at the rate returned is zero to within about 1e-12 of the flows' size. The NPV is evaluated scaled by its
-    largest discount factor, so no rate overflows: the scale changes neither its sign nor the Newton step.
+    a bracket where the NPV changes sign is found on a grid (:data:`XIRR_GRID`; the one nearest a rate of zero when
+    there are several), then Newton steps kept inside the bracket (a bisection where a step would leave it) run to
+    machine precision, so the NPV at the rate returned is zero to within about 1e-12 of the flows' size. The NPV is
+    evaluated scaled by its largest discount factor, so no rate overflows: the scale changes neither its sign nor the
+    Newton step.
 
     >>> round(xirr([-100.0, 110.0], [0, 365]), 10)
     10.0
@@ -113,19 +118,20 @@ def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
         w = np.exp(e - e.max())
         return float(np.dot(f, w)), float(np.dot(-t * f, w)), float(np.dot(np.abs(f), w))
 
-    monthly = _npf_irr(f)  # as if the flows were a month apart: a seed only
-    x0 = 12.0 * float(np.log1p(monthly)) if np.isfinite(monthly) and monthly > -0.99 else 0.0
-    x0 = min(max(x0, -29.0), 49.0)
-    lo, hi = x0 - 0.5, x0 + 0.5
-    f_lo, f_hi = scaled(lo)[0], scaled(hi)[0]
-    for _ in range(60):  # widen until the NPV changes sign (x from about -100% to e^50)
-        if f_lo * f_hi <= 0:
-            break
-        lo, hi = max(lo - (hi - lo), -30.0), min(hi + (hi - lo), 50.0)
-        f_lo, f_hi = scaled(lo)[0], scaled(hi)[0]
-    if f_lo * f_hi > 0:
+    # the bracket: the NPV's signs on a grid of x from -30 (a rate of -100%) to 50 (e^50), finest near 0, all at once
+    # (each row scaled by its largest discount factor); of the intervals where the sign changes, the one nearest
+    # x = 0, as numpy-financial's IRR takes the root nearest a rate of zero
+    e = -XIRR_GRID[:, None] * t[None, :]
+    signs = np.sign((np.exp(e - e.max(axis=1, keepdims=True)) * f).sum(axis=1))
+    change = np.flatnonzero(signs[:-1] * signs[1:] <= 0)
+    if change.size == 0:
         return None
-    x = x0 if lo < x0 < hi else (lo + hi) / 2.0
+    k = int(change[np.argmin(np.abs(XIRR_GRID[change] + XIRR_GRID[change + 1]))])
+    lo, hi = float(XIRR_GRID[k]), float(XIRR_GRID[k + 1])
+    f_lo = scaled(lo)[0]
+    if f_lo == 0.0:
+        return float(np.expm1(lo) * 100.0)
+    x = (lo + hi) / 2.0
     for _ in range(200):
         g, slope, size = scaled(x)
         if abs(g) <= 1e-13 * size:

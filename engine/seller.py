@@ -224,10 +224,16 @@ class SellerModel:
         NaN (shown as "none") where the NPV is positive even at a price of zero (the other flows, a residual
         value, already repay the capex) or still negative at the ceiling: there is then no break-even price.
         """
-        hours = self.schedule.delivered_gpu_hours
+        hours = self.schedule.delivered_gpu_hours * self.active
+        # the project NPV at a price, from the figures that do not move with it (the same arithmetic as case() and
+        # project_npv(), which the tests hold it to): only the revenue, EBITDA, EBIT and its tax change
+        fixed = (self.end * _col(self.residual) * self.discount).sum(axis=1) - self.capex * self.capex_discount
+        costs, dep = np.broadcast_to(self.cash_costs, (self.n, self.m)), self.depreciation
 
         def npv(price: np.ndarray) -> np.ndarray:
-            return self.project_npv(self.case(hours * _col(price)))
+            ebitda = hours * _col(price) - costs
+            tax = np.maximum(ebitda - dep, 0.0) * self.tax_rate
+            return ((ebitda - tax) * self.discount).sum(axis=1) + fixed
 
         lo, hi = np.zeros(self.n), np.full(self.n, BREAKEVEN_MAX_USD_PER_GPU_HOUR)
         f_lo, f_hi = npv(lo), npv(hi)

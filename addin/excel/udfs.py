@@ -99,7 +99,10 @@ class _Cache:
         """The inputs digest of a (name, value) block; the block is parsed only the first time its cells are seen."""
         rows = np.asarray(deal, dtype=object).tolist() if isinstance(deal, np.ndarray) else deal
         try:  # the cells themselves are the key (a dict compares them exactly); unhashable cells fall back to text
-            cells: object = tuple(tuple(row) if isinstance(row, (list, tuple)) else (row,) for row in rows)
+            if set(map(type, rows)) == {list}:  # Excel's range: a list a row (tuple(map(...)) runs in C, 2x faster)
+                cells: object = tuple(map(tuple, rows))
+            else:
+                cells = tuple(tuple(row) if isinstance(row, (list, tuple)) else (row,) for row in rows)
             hash(cells)
         except TypeError:
             cells = self._digest(rows)
