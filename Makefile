@@ -41,7 +41,9 @@ workbooks: setup
 	$(PY) -m addin.excel.build_workbooks
 
 bench: setup
-	$(PY) -m bench
+	bash scripts/install-libreoffice.sh
+	$(PY) -m bench --save bench/results.json
+	$(PY) docs/generate.py
 
 report: setup
 	bash scripts/install-libreoffice.sh

@@ -97,3 +97,10 @@ def test_a_named_command_runs_alone_and_everything_else_runs_the_whole_app() -> 
     assert app_for(["cdm", "summry"]) is whole and app_for(["cdm"]) is whole
     res = CliRunner().invoke(app_for(["cdm", "summary"]), ["summary", TOML])
     assert res.exit_code == 0 and "Anthropic - xAI Colossus 1" in res.stdout
+
+
+def test_the_chunk_option_names_the_engine_default() -> None:
+    from addin.cli.risk import CHUNK_HELP
+    from engine.risk import DEFAULT_CHUNK_PATHS
+
+    assert f"default {DEFAULT_CHUNK_PATHS:,}," in CHUNK_HELP
