@@ -26,6 +26,7 @@ from addin.cli.app import (
     guarded,
     out,
 )
+from addin.cli.fast import summary_record
 from addin.workbook.dealfile import DealSource, located_messages
 from addin.workbook.fmt import human
 from addin.workbook.load import load_deal
@@ -52,14 +53,14 @@ def summary(
     ] = Side.buyer,
 ) -> None:
     """Key figures of a deal: contract values, NPV, GPUs, unit prices, break-even; --side seller for the seller."""
+    if as_json:  # the figures the fast path prints (addin.cli.fast), by the same function
+        _dump(summary_record(deal, scenario, side.value))
+        return
     src, s = _evaluate(deal, scenario)
     if side is Side.seller:
-        _seller_summary(src, s, as_json)
+        _seller_summary(s)
         return
     rec = s.record(0)
-    if as_json:
-        _dump(rec)
-        return
     _warn(src, s)
     t = _figure_table(f"{rec['deal_name']}  ({rec['start_month']} to {rec['end_month']})", with_names=True)
     for m in METRICS:
@@ -69,13 +70,10 @@ def summary(
     _show(t)
 
 
-def _seller_summary(src: DealSource, s: Any, as_json: bool) -> None:
+def _seller_summary(s: Any) -> None:
     from engine.seller import SELLER_FIGURES, seller_summary
 
     rec = seller_summary(s.schedule).record(0)
-    if as_json:
-        _dump(rec)
-        return
     t = _figure_table(f"{rec['deal_name']}: the seller's economics and build vs buy", with_names=True)
     for name, unit, label in SELLER_FIGURES:
         value = rec[name]

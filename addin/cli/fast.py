@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,25 +74,34 @@ def _plain_summary(args: list[str]) -> tuple[str, str | None, str] | None:
     return deal, scenario, side
 
 
+def summary_record(deal: str | Path, scenario: str | None, side: str) -> dict[str, Any]:
+    """What ``cdm summary --json`` prints, on either path: the deal's figures (``side`` "buyer") or the seller's.
+    An input error carries the deal's source, so the typer command locates it in the file."""
+    from addin.workbook.load import load_deal
+    from engine import build_schedule, summarize
+    from engine.errors import InputError
+
+    src = load_deal(deal, scenario)
+    terms = src.terms()
+    try:
+        s = summarize(build_schedule(terms))
+    except InputError as exc:
+        exc.source = src  # type: ignore[attr-defined]
+        raise
+    if side == "seller":
+        from engine.seller import seller_summary
+
+        return seller_summary(s.schedule).record(0)
+    return s.record(0)
+
+
 def run_fast(args: list[str]) -> bool:
     """Run ``args`` on the fast path if it is the plain JSON summary of a deal that evaluates; True when done."""
     plain = _plain_summary(args)
     if plain is None:
         return False
-    deal, scenario, side = plain
     try:
-        from addin.workbook.load import load_deal
-        from engine import build_schedule, summarize
-
-        src = load_deal(deal, scenario)
-        s = summarize(build_schedule(src.terms()))
-        if side == "seller":
-            from engine.seller import seller_summary
-
-            rec = seller_summary(s.schedule).record(0)
-        else:
-            rec = s.record(0)
-        text = json_text(rec)
+        text = json_text(summary_record(*plain))
     except Exception:
         return False
     sys.stdout.write(text)
