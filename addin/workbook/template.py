@@ -420,7 +420,12 @@ def _summary(wb: Workbook, layout: Layout) -> None:
         ws.cell(row, 3, f"seller_{name}" if not name.startswith(("seller_", "build_")) else name)
         c = ws.cell(row, 4, f'=CDM_SELLER(cdm_deal,"{name}")')
         c.number_format = EXCEL_FORMATS.get(unit, "General")
-        ws.cell(row, 5, unit)
+        if unit == "text":  # a sentence, not a figure: across the value and unit columns, wrapped
+            ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=5)
+            c.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+            ws.row_dimensions[row].height = 45
+        else:
+            ws.cell(row, 5, unit)
         layout.summary_rows[f"seller:{name}"] = row
         row += 1
     row += 1
