@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from addin.cli.fast import json_text
+from addin.cli.fast import evaluate, json_text
 from addin.workbook.dealfile import DealSource, located_messages
-from addin.workbook.load import load_deal
-from engine import build_schedule, summarize
 from engine.errors import CdmError, InputError, Issue
 from engine.fields import FIELD_BY_NAME
 from engine.terms import _Collector, parse_value
@@ -113,14 +111,7 @@ def guarded(fn: F) -> F:
 
 
 def _evaluate(path: Path, scenario: str | None) -> tuple[DealSource, Any]:
-    src = load_deal(path, scenario)
-    terms = src.terms()
-    try:
-        summary = summarize(build_schedule(terms))
-    except InputError as exc:
-        exc.source = src  # type: ignore[attr-defined]
-        raise
-    return src, summary
+    return evaluate(path, scenario)  # the one reading of a deal, shared with the JSON fast path
 
 
 def _warn(src: DealSource, summary: Any) -> None:

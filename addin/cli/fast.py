@@ -74,9 +74,9 @@ def _plain_summary(args: list[str]) -> tuple[str, str | None, str] | None:
     return deal, scenario, side
 
 
-def summary_record(deal: str | Path, scenario: str | None, side: str) -> dict[str, Any]:
-    """What ``cdm summary --json`` prints, on either path: the deal's figures (``side`` "buyer") or the seller's.
-    An input error carries the deal's source, so the typer command locates it in the file."""
+def evaluate(deal: str | Path, scenario: str | None) -> tuple[Any, Any]:
+    """The deal's source and its summary, for every command that reads one deal; an input error carries the source,
+    so the typer commands locate it in the file."""
     from addin.workbook.load import load_deal
     from engine import build_schedule, summarize
     from engine.errors import InputError
@@ -84,10 +84,16 @@ def summary_record(deal: str | Path, scenario: str | None, side: str) -> dict[st
     src = load_deal(deal, scenario)
     terms = src.terms()
     try:
-        s = summarize(build_schedule(terms))
+        summary = summarize(build_schedule(terms))
     except InputError as exc:
         exc.source = src  # type: ignore[attr-defined]
         raise
+    return src, summary
+
+
+def summary_record(deal: str | Path, scenario: str | None, side: str) -> dict[str, Any]:
+    """What ``cdm summary --json`` prints, on either path: the deal's figures (``side`` "buyer") or the seller's."""
+    _, s = evaluate(deal, scenario)
     if side == "seller":
         from engine.seller import seller_summary
 
