@@ -39,19 +39,16 @@ import numpy_financial as npf
 from engine.catalogue import NETWORK_USD_PER_GPU, capex_basis
 from engine.finance import xirr
 from engine.schedule import Schedule
+from engine.sizing import HOURS_PER_AVERAGE_MONTH
 
 BREAKEVEN_ITERATIONS = 100
 BREAKEVEN_MAX_USD_PER_GPU_HOUR = 1000.0
-HOURS_PER_YEAR = 8760.0
 
 NEOCLOUD_EBITDA_MARGIN_PCT = (55.0, 65.0)
 """The neocloud range the seller's EBITDA margin is read against: CoreWeave's adjusted EBITDA margin, quarter by
 quarter from Q1 2024 (55%) to Q3 2025 (61%), with 65% in Q3 2024 and 62% in Q1 and Q2 2025 (CoreWeave quarterly
 results, 14 May 2025, 12 Aug 2025 and 10 Nov 2025, investors.coreweave.com; the only listed neocloud with a full
 record). Adjusted EBITDA leaves out stock-based pay, so a contract's margin may sit a little above it."""
-NEOCLOUD_EBITDA_MARGIN_SOURCE = (
-    "CoreWeave adjusted EBITDA margin, Q1 2024 to Q3 2025: 55-65% (quarterly results 14 May, 12 Aug and 10 Nov 2025)"
-)
 
 
 def network_share_of_capex(terms: Any) -> float:
@@ -122,7 +119,7 @@ class SellerModel:
         owned = t.seller_facility == "owned"
         self.colocation = np.zeros((1, 1)) if owned else facility_kw * _col(t.seller_colocation_usd_per_kw_month) * self.active
         self.other_opex = schedule.delivered_gpu_hours * _col(t.seller_other_opex_usd_per_gpu_hour)
-        self.staff = schedule.delivered_gpu_hours * _col(t.seller_staff_usd_per_gpu_year) / HOURS_PER_YEAR
+        self.staff = schedule.delivered_gpu_hours * _col(t.seller_staff_usd_per_gpu_year) / (12.0 * HOURS_PER_AVERAGE_MONTH)
 
         gpus = np.broadcast_to(_col(schedule.capacity.gpus), (n, 1))
         self.gpu_capex = (gpus * _col(t.seller_capex_usd_per_gpu))[:, 0]
