@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,7 +19,10 @@ from engine.fields import FIELD_BY_NAME
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from engine.risk import ChunkRunner
+
 CHUNK_HELP = "Paths per chunk (default 4,096, the engine's DEFAULT_CHUNK_PATHS): bounds memory, never changes results."
+WORKERS_HELP = "Processes to run the chunks on, on this machine (default 1; 2 uses two cores); never changes results."
 
 
 @app.command()
@@ -30,6 +35,7 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     scenario: ScenarioOpt = None,
     as_json: JsonOpt = False,
     dask: Annotated[str | None, typer.Option("--dask", help="Run the chunks on a Dask cluster (scheduler address).")] = None,
+    workers: Annotated[int, typer.Option("--workers", help=WORKERS_HELP)] = 1,
 ) -> None:
     """Monte Carlo risk of a deal: P5/P50/P95 and mean of $/used GPU-hour, NPV, premium, SLA credits; tornado."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -37,11 +43,16 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     from addin.report.portfolio import is_portfolio_file
     from engine.risk import DEFAULT_CHUNK_PATHS, SPOT_TO_RESERVED, build_risk, memory_bound_bytes, tornado
     from engine.risk import simulate as run_simulation
+    from engine.risk.parallel import check_workers, tune_allocator
 
     chunk_paths = DEFAULT_CHUNK_PATHS if chunk_paths is None else chunk_paths
+    check_workers(workers)
+    if dask is not None and workers != 1:
+        raise CdmError("--workers runs the chunks on this machine and --dask on a cluster: give one of them")
+    tune_allocator()
 
     if is_portfolio_file(deal):
-        _simulate_portfolio(deal, paths, seed, as_json, dask)
+        _simulate_portfolio(deal, paths, seed, as_json, dask=dask, workers=workers)
         return
     src = load_deal(deal, scenario)
     terms = src.terms()
@@ -50,20 +61,15 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     except InputError as exc:
         exc.source = src  # type: ignore[attr-defined]
         raise
-    if dask is not None:
-        from engine.risk import dask_chunk_runner
-
-        with _dask_client(dask) as client:
-            sim = run_simulation(terms, paths, seed, model, chunk_paths=chunk_paths, map_chunks=dask_chunk_runner(client))
-    elif as_json or not err.is_terminal:
-        sim = run_simulation(terms, paths, seed, model, chunk_paths=chunk_paths)
-    else:
-        with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} paths"),
-                      TimeRemainingColumn(), console=err, transient=True) as bar:  # fmt: skip
-            task = bar.add_task("paths", total=paths)
-            sim = run_simulation(
-                terms, paths, seed, model, chunk_paths, progress=lambda done, _: bar.update(task, completed=done)
-            )
+    with _chunk_runner(dask, workers) as runner:  # the worker processes start before the progress bar's thread
+        if as_json or not err.is_terminal:
+            sim = run_simulation(terms, paths, seed, model, chunk_paths=chunk_paths, map_chunks=runner)
+        else:
+            with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} paths"),
+                          TimeRemainingColumn(), console=err, transient=True) as bar:  # fmt: skip
+                task = bar.add_task("paths", total=paths)
+                sim = run_simulation(terms, paths, seed, model, chunk_paths, map_chunks=runner,
+                                     progress=lambda done, _: bar.update(task, completed=done))  # fmt: skip
     months = int(np.asarray(terms.months_billed)[0])
     model_echo = {
         "reserved_vol_pct": model.reserved_vol_pct,
@@ -115,6 +121,23 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
     _correlation_table(rec["rank_correlation"], {"npv_usd": "with NPV", "usd_per_used_gpu_hour": "with $/used GPU-hour"}, paths)
 
 
+@contextlib.contextmanager
+def _chunk_runner(dask: str | None, workers: int) -> Iterator[ChunkRunner | None]:
+    """Where the chunks run: a Dask cluster, ``workers`` processes here, or (None) this process, one after another."""
+    if dask is not None:
+        from engine.risk import dask_chunk_runner
+
+        with _dask_client(dask) as client:
+            yield dask_chunk_runner(client)
+    elif workers > 1:
+        from engine.risk.parallel import local_chunk_runner
+
+        with local_chunk_runner(workers) as runner:
+            yield runner
+    else:
+        yield None
+
+
 def _dask_client(address: str) -> Any:
     """A client of the Dask scheduler at ``address``, or a CdmError saying what is missing."""
     try:
@@ -127,7 +150,7 @@ def _dask_client(address: str) -> Any:
         raise CdmError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
 
-def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: str | None = None) -> None:
+def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, *, dask: str | None = None, workers: int = 1) -> None:
     from addin.report.portfolio import load_any_portfolio, load_portfolio_risk
     from engine.portfolio import PortfolioResult
     from engine.risk import DEFAULT_CHUNK_PATHS, build_portfolio_risk, check_run, summarise_portfolio
@@ -138,13 +161,8 @@ def _simulate_portfolio(path: Path, paths: int, seed: int, as_json: bool, dask: 
     risk_raw, source = load_portfolio_risk(path)
     try:  # a bad driver, or a vendor the portfolio does not have, is located in the file
         risk = build_portfolio_risk(risk_raw)
-        if dask is None:
-            sim = summarise_portfolio(PortfolioResult(p), paths, seed, risk)
-        else:
-            from engine.risk import dask_chunk_runner
-
-            with _dask_client(dask) as client:
-                sim = summarise_portfolio(PortfolioResult(p), paths, seed, risk, map_chunks=dask_chunk_runner(client))
+        with _chunk_runner(dask, workers) as runner:
+            sim = summarise_portfolio(PortfolioResult(p), paths, seed, risk, map_chunks=runner)
     except InputError as exc:
         exc.source = source  # type: ignore[attr-defined]
         raise

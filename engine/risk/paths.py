@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -404,8 +405,7 @@ def simulate(
     fan: list[np.ndarray] = []
     sample: list[PathResults] = []  # drivers and outputs of the first paths, for the rank correlations
 
-    def run(blocks: range) -> PathResults:
-        return run_blocks(terms, model, seed, blocks)
+    run = functools.partial(run_blocks, terms, model, seed)  # a module function: worker processes can unpickle it
 
     def outputs() -> Iterator[dict[str, np.ndarray]]:
         results = map_chunks(run, chunks) if map_chunks is not None else (run(c) for c in chunks)

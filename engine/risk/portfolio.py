@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -117,8 +118,7 @@ def summarise_portfolio(result: Any, n_paths: int, seed: int, risk: PortfolioRis
     portfolio_risk = risk or PortfolioRisk()
     portfolio_paths(result, seed, portfolio_risk, range(0))  # validate before any chunk is sent anywhere
 
-    def run(blocks: range) -> dict[str, np.ndarray]:
-        return _portfolio_chunk(result, seed, portfolio_risk, blocks)
+    run = functools.partial(_portfolio_chunk, result, seed, portfolio_risk)  # picklable: worker processes run it
 
     def chunks() -> Iterator[dict[str, np.ndarray]]:
         passes[0] += 1
