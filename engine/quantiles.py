@@ -2,14 +2,21 @@
 
 A simulation hands over its outputs chunk by chunk, in path order, as many times as asked
 (``run()`` starts it again: every path is reproducible from the seed). Up to
-:data:`KEEP_PATHS` paths the outputs are kept and summarised in one pass. Beyond, two passes
-stream them: the first counts each output into a fine histogram (edges from the first chunk's
-1st to 99th percentile, widened) and records count, minimum, maximum and the sum of each block of 256 paths; the second
-keeps only the values in the few bins that hold the order statistics a percentile needs, and
-counts the 20-bin histogram between the exact minimum and maximum. Memory is then a few MB
-whatever the number of paths, at the price of computing every path twice.
+:data:`KEEP_PATHS` paths the outputs are kept and summarised in one pass. Beyond, still one pass (no cliff: a
+path costs the same on either side of :data:`KEEP_PATHS`): the first :data:`KEEP_PATHS` paths are kept, and
+around each of their percentiles a window is placed, wide enough (ten standard errors of the sample's percentile)
+to hold the percentile of all the paths; after them, each output keeps only the values in its windows, as
+distinct values and counts (ties cost one entry), with how many values fell below each window, and a histogram's
+output is kept whole (its 20 bins run between the exact extremes, known only at the end). When every order
+statistic a percentile needs fell in a window, the pass gives the summary.
 
-Both ways give the same numbers, to the bit: a percentile is interpolated from its two order
+Otherwise (the later paths were unlike the first, or the windows would outgrow :data:`STREAM_BUDGET_BYTES`,
+which the first paths show: past about 20 million paths of a deal with the default drivers, which keep 9.9 bytes
+a path), two passes do it in a few MB: the first counts each output into a fine histogram (edges from the first
+chunk's 1st to 99th percentile, widened), the second keeps only the values in the few bins that hold the order
+statistics a percentile needs, and counts the 20-bin histogram between the exact minimum and maximum.
+
+Every way gives the same numbers, to the bit: a percentile is interpolated from its two order
 statistics by one formula (NumPy's ``linear`` method), the mean is the correctly rounded sum of
 the per-block sums (``math.fsum``) over the count, and histogram edges are ``linspace(min, max, 21)``.
 """
@@ -27,6 +34,9 @@ BLOCK = 256  # the paths a block of the simulation draws from one stream; block 
 QUANTILES = (("p5", 0.05), ("p50", 0.50), ("p95", 0.95))
 FINE_BINS = 1 << 16  # first-pass histogram: its bins around a percentile are all the second pass keeps
 HIST_BINS = 20
+STREAM_BUDGET_BYTES = 384 << 20
+"""Above :data:`KEEP_PATHS`, the most the one pass keeps (the windows' values and a histogram's output): it starts
+only when the first paths project at most half of it over the run, and gives up (two more passes) past it."""
 
 
 @dataclass
@@ -108,7 +118,7 @@ def summarise(run: Callable[[], Iterable[dict[str, np.ndarray]]], n_paths: int, 
     histogram of each output named in ``histograms``."""
     if n_paths <= keep:
         return _in_memory(run, n_paths, outputs, progress, histograms)
-    return _streamed(run, n_paths, outputs, progress, histograms)
+    return _streamed(run, n_paths, outputs, progress, histograms=histograms, sample=max(keep, BLOCK))
 
 
 def _chunks(run: Callable[[], Iterable[dict[str, np.ndarray]]], n_paths: int,
@@ -162,34 +172,215 @@ def _finite_range(v: np.ndarray) -> tuple[float, float]:
 
 
 def _streamed(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outputs: tuple[str, ...],
-              progress: Callable[[int, int], None] | None, histograms: tuple[str, ...]) -> Summary:  # fmt: skip
-    # pass 1: count, exact finite minimum and maximum, block sums, and a fine histogram around the first chunk's range
-    edges: dict[str, np.ndarray] = {}
-    counts = {k: np.zeros(FINE_BINS + 2, np.int64) for k in outputs}  # [below, bins..., above]
-    sums = {k: ExactSum() for k in outputs}
-    lo = dict.fromkeys(outputs, math.inf)
-    hi = dict.fromkeys(outputs, -math.inf)
-    first_pass = (lambda done: progress(done // 2, n)) if progress is not None else None
-    for chunk in _chunks(run, n, first_pass):
+              progress: Callable[[int, int], None] | None, *, histograms: tuple[str, ...], sample: int) -> Summary:  # fmt: skip
+    """One pass where the windows hold every order statistic (almost always); else a pass that counts the fine bins
+    (the same pass, when the first paths show the windows would outgrow their budget) and one that keeps those bins."""
+    first = _one_pass(run, n, outputs, progress, histograms=histograms, sample=sample)
+    if first.summary is not None:
+        return first.summary
+    if not first.counted:
+        first = _count_pass(run, n, outputs, progress)
+    return _second_pass(run, n, outputs, progress, histograms=histograms, first=first)
+
+
+@dataclass
+class _FirstPass:
+    """What a first pass learnt: exact extremes and block sums, and (``counted``) the fine bins' counts; the summary,
+    when the pass could finish it."""
+
+    edges: dict[str, np.ndarray]
+    counts: dict[str, np.ndarray]
+    sums: dict[str, ExactSum]
+    lo: dict[str, float]
+    hi: dict[str, float]
+    counted: bool = True
+    summary: Summary | None = None
+
+    def add(self, k: str, v: np.ndarray, count: bool) -> None:
+        """Output ``k``'s values ``v`` into the block sums and extremes, and (``count``) the fine bins."""
+        self.sums[k].add(_block_sums(v))
+        f = v[np.isfinite(v)]
+        if f.size:
+            self.lo[k], self.hi[k] = min(self.lo[k], float(f.min())), max(self.hi[k], float(f.max()))
+        if count:
+            if k not in self.edges:
+                self.edges[k] = _fine_edges(v)
+            self.counts[k] += _fine_counts(v, self.edges[k])
+
+
+def _new_pass(outputs: tuple[str, ...], counted: bool) -> _FirstPass:
+    return _FirstPass({}, {k: np.zeros(FINE_BINS + 2, np.int64) for k in outputs}, {k: ExactSum() for k in outputs},
+                      dict.fromkeys(outputs, math.inf), dict.fromkeys(outputs, -math.inf), counted)  # fmt: skip
+
+
+def _count_pass(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outputs: tuple[str, ...],
+                progress: Callable[[int, int], None] | None) -> _FirstPass:  # fmt: skip
+    """Count, exact finite minimum and maximum, block sums, and a fine histogram around the first chunk's range."""
+    first = _new_pass(outputs, counted=True)
+    report = (lambda done: progress(done, n)) if progress is not None else None  # the bar runs again
+    for chunk in _chunks(run, n, report):
+        for k in outputs:
+            first.add(k, chunk[k], count=True)
+    return first
+
+
+class _Window:
+    """The values of one output between ``a`` and ``b`` (inclusive), as distinct values and counts per chunk, and how
+    many defined values fell below ``a``: rank r is in the window when below <= r < below + inside."""
+
+    def __init__(self, a: float, b: float) -> None:
+        self.a, self.b = a, b
+        self.below = 0
+        self.parts: list[tuple[np.ndarray, np.ndarray]] = []
+        self.entries = 0
+
+    def add(self, v: np.ndarray) -> None:
+        self.below += int(np.count_nonzero(v < self.a))
+        inside = v[(v >= self.a) & (v <= self.b)]
+        if inside.size:
+            self.parts.append(np.unique(inside, return_counts=True))
+            self.entries += self.parts[-1][0].size
+
+    def order(self, r: int) -> float | None:
+        """The value of rank ``r`` among the defined values, or None when the window does not hold it."""
+        if r < self.below or not self.parts:
+            return None
+        values = np.concatenate([p[0] for p in self.parts])
+        many = np.concatenate([p[1] for p in self.parts])
+        order = np.argsort(values, kind="stable")
+        cum = np.cumsum(many[order])
+        if r - self.below >= int(cum[-1]):
+            return None
+        return float(values[order][int(np.searchsorted(cum, r - self.below, side="right"))])
+
+
+def _windows(held: np.ndarray) -> list[_Window]:
+    """Around each percentile of the first paths' defined values, a window wide enough (ten standard errors of the
+    sample's percentile, and ranks enough for the interpolation) to hold the percentile of all the paths."""
+    defined = np.sort(held[~np.isnan(held)])
+    m = defined.size
+    if not m:
+        return []
+    out = []
+    for _, q in QUANTILES:
+        half = 10.0 * math.sqrt(q * (1.0 - q) / m) + 2.0 / m
+        i, j = max(math.floor((q - half) * m), 0), min(math.ceil((q + half) * m), m - 1)
+        a = -math.inf if i == 0 else float(defined[i])
+        b = math.inf if j == m - 1 else float(defined[j])
+        out.append(_Window(a, b))
+    return out
+
+
+def _defined(v: np.ndarray) -> int:
+    return v.size - int(np.count_nonzero(np.isnan(v)))
+
+
+def _one_pass(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outputs: tuple[str, ...],
+              progress: Callable[[int, int], None] | None, *, histograms: tuple[str, ...],
+              sample: int) -> _FirstPass:  # fmt: skip
+    """Exact extremes, block sums and the defined count of every output; the first ``sample`` paths kept, each
+    output's windows placed from them, then only what falls in the windows kept (a histogram's output whole: its 20
+    bins need the exact extremes, known only at the end). When the first paths show the values kept would outgrow
+    :data:`STREAM_BUDGET_BYTES`, the pass counts the fine bins instead (``counted``), for a second pass. The summary,
+    when every order statistic a percentile needs fell in a window."""
+    first = _new_pass(outputs, counted=False)
+    defined = dict.fromkeys(outputs, 0)
+    held: dict[str, list[np.ndarray]] = {k: [] for k in outputs}
+    windows: dict[str, list[_Window]] | None = None
+    held_paths, gave_up = 0, False
+    report = (lambda done: progress(done, n)) if progress is not None else None
+    for chunk in _chunks(run, n, report):
         for k in outputs:
             v = chunk[k]
-            if k not in edges:
-                edges[k] = _fine_edges(v)
-            counts[k] += _fine_counts(v, edges[k])
-            sums[k].add(_block_sums(v))
-            f = v[np.isfinite(v)]
-            if f.size:
-                lo[k], hi[k] = min(lo[k], float(f.min())), max(hi[k], float(f.max()))
-    # the bins that hold each order statistic a percentile needs
+            first.add(k, v, count=first.counted)
+            if first.counted or gave_up:
+                continue
+            if windows is None or k in histograms:
+                held[k].append(v)
+            else:
+                defined[k] += _defined(v)
+                for w in windows[k]:
+                    w.add(v)
+        held_paths += next(iter(chunk.values())).shape[0]
+        if windows is None and not first.counted and not gave_up and held_paths >= sample:
+            windows = {k: _windows(np.concatenate(held[k])) for k in outputs if k not in histograms}
+            for k, ws in windows.items():
+                for part in held[k]:
+                    defined[k] += _defined(part)
+                    for w in ws:
+                        w.add(part)
+            kept = _kept_bytes(held, windows, histograms)
+            if kept / held_paths * n > STREAM_BUDGET_BYTES / 2:  # too much to keep: count the fine bins for a second pass
+                first.counted, windows = True, None
+                for k in outputs:
+                    for part in held[k]:
+                        _count_only(first, k, part)
+                held = {k: [] for k in outputs}
+            else:
+                held = {k: (v if k in histograms else []) for k, v in held.items()}
+        elif windows is not None and _kept_bytes(held, windows, histograms) > STREAM_BUDGET_BYTES:
+            windows, held, gave_up = None, {k: [] for k in outputs}, True  # later paths unlike the first: two passes
+    if first.counted or gave_up:
+        return first
+    stats: dict[str, dict[str, float]] = {}
+    hists: dict[str, dict[str, list[float]]] = {}
+    for k in outputs:
+        if windows is None or k in histograms:  # every value held
+            values = np.concatenate(held[k]) if held[k] else np.zeros(0)
+            kept_defined = values[~np.isnan(values)]
+            m = kept_defined.size
+            needed = sorted({r for _, q in QUANTILES for r in _ranks(m, q)[:2]}) if m else []
+            part = np.partition(kept_defined, needed) if m else kept_defined
+
+            def held_order(r: int, p: np.ndarray = part) -> float:
+                return float(p[r])
+
+            order: Callable[[int], float] = held_order
+            hist = _histogram(values, first.lo[k], first.hi[k]) if k in histograms else None
+        else:
+            m = defined[k]
+            found: dict[int, float] = {}
+            for r in sorted({r for _, q in QUANTILES for r in _ranks(m, q)[:2]}) if m else []:
+                value = next((x for w in windows[k] if (x := w.order(r)) is not None), None)
+                if value is None:
+                    return first  # a window missed (the first paths were not like the rest): two more passes
+                found[r] = value
+            order = found.__getitem__
+            hist = None
+        stats[k], summary_hist = _finish(m, first.sums[k], order, (first.lo[k], first.hi[k]), hist)
+        stats[k]["undefined_paths"] = float(n - m)
+        if summary_hist is not None:
+            hists[k] = summary_hist
+    first.summary = Summary(stats, hists, None)
+    return first
+
+
+def _kept_bytes(held: dict[str, list[np.ndarray]], windows: dict[str, list[_Window]], histograms: tuple[str, ...]) -> int:
+    """What the one pass keeps: a histogram's output whole, the others' windows (a value and its count each)."""
+    return sum(8 * a.size for k in histograms for a in held[k]) + sum(16 * w.entries for ws in windows.values() for w in ws)
+
+
+def _count_only(first: _FirstPass, k: str, v: np.ndarray) -> None:
+    """The fine bins of values already in the sums and extremes."""
+    if k not in first.edges:
+        first.edges[k] = _fine_edges(v)
+    first.counts[k] += _fine_counts(v, first.edges[k])
+
+
+def _second_pass(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outputs: tuple[str, ...],
+                 progress: Callable[[int, int], None] | None, *, histograms: tuple[str, ...],
+                 first: _FirstPass) -> Summary:  # fmt: skip
+    """Keep the values in the fine bins that hold the order statistics a percentile needs, and count the 20-bin
+    histogram between the exact extremes."""
+    edges, counts, sums, lo, hi = first.edges, first.counts, first.sums, first.lo, first.hi
     wanted = {k: sorted({r for _, q in QUANTILES for r in _ranks(int(counts[k].sum()), q)[:2]}) for k in outputs}
     cum = {k: np.cumsum(counts[k]) for k in outputs}
     bins = {k: sorted({int(np.searchsorted(cum[k], r, side="right")) for r in wanted[k]}) for k in outputs}
-    # pass 2: keep the values in those bins, and count the 20-bin histogram between the exact extremes
     # per wanted bin, its distinct values (sorted) and how many times each occurs
     kept = {k: {b: (np.zeros(0), np.zeros(0, np.int64)) for b in bins[k]} for k in outputs}
     hist = {k: np.zeros(HIST_BINS, np.int64) for k in outputs}
-    second_pass = (lambda done: progress((n + done) // 2, n)) if progress is not None else None
-    for chunk in _chunks(run, n, second_pass):
+    report = (lambda done: progress(done, n)) if progress is not None else None  # the bar runs again
+    for chunk in _chunks(run, n, report):
         for k in outputs:
             v = chunk[k]
             where = _fine_index(v, edges[k])

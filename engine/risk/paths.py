@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import InputError, Issue
-from engine.quantiles import FINE_BINS, KEEP_PATHS, Summary, summarise
+from engine.quantiles import KEEP_PATHS, STREAM_BUDGET_BYTES, Summary, summarise
 from engine.risk.analysis import CORRELATION_OUTPUTS, CORRELATION_PATHS, rank_correlations
 from engine.risk.model import (
     BLOCK_PATHS,
@@ -307,9 +307,10 @@ def dask_chunk_runner(client: Any) -> ChunkRunner:
 def memory_bound_bytes(chunk_paths: int, n_months: int, n_paths: int = 0) -> int:
     """Peak working memory of a chunk, at most 20 float64 arrays of (chunk_paths, n_months) (measured: 6 with the
     default drivers, 17 at 12 outages a year, where outage events are most numerous before chunks shrink), plus
-    the outputs held for the summary: 8 bytes a path an output up to KEEP_PATHS paths, else the streamed
-    summary's fine histograms (see engine.quantiles)."""
-    held = n_paths * len(OUTPUTS) * 8 if n_paths <= KEEP_PATHS else (FINE_BINS + 2) * len(OUTPUTS) * 8
+    the outputs held for the summary: 8 bytes a path an output up to KEEP_PATHS paths, else those of the first
+    KEEP_PATHS paths (they place the windows) and what the one-pass summary keeps, at most its budget (see
+    engine.quantiles)."""
+    held = n_paths * len(OUTPUTS) * 8 if n_paths <= KEEP_PATHS else KEEP_PATHS * len(OUTPUTS) * 8 + STREAM_BUDGET_BYTES
     return 20 * 8 * chunk_paths * n_months + held
 
 

@@ -52,28 +52,73 @@ def test_streamed_equals_in_memory_and_numpy(data: list[float], blocks_per_chunk
         assert kept.histograms[k]["edges"] == edges.tolist()
 
 
-def test_a_large_simulation_streams_with_the_same_numbers_in_bounded_memory() -> None:
-    # 60,000 paths kept in memory against the same 60,000 streamed in two passes (keep_paths below them)
+def _counting(passes: list[int]):  # type: ignore[no-untyped-def]
+    """A chunk runner that runs here and counts how many times the summary reads the chunks."""
+
+    def map_chunks(run, chunks):  # type: ignore[no-untyped-def]
+        passes.append(len(chunks))
+        return (run(c) for c in chunks)
+
+    return map_chunks
+
+
+def test_a_large_simulation_streams_with_the_same_numbers_in_one_pass() -> None:
+    # 60,000 paths kept in memory against the same 60,000 streamed (keep_paths below them): one pass, the windows
+    # placed from the first 1,000 paths hold every order statistic
     terms = load_deal(DEAL).terms()
     kept = simulate(terms, 60_000, seed=3)
-    streamed = simulate(terms, 60_000, seed=3, keep_paths=1_000)
+    passes: list[int] = []
+    streamed = simulate(terms, 60_000, seed=3, keep_paths=1_000, map_chunks=_counting(passes))
     assert kept.values is not None and streamed.values is None
+    assert len(passes) == 1  # no second pass: 60,000 paths cost what they cost kept
     assert streamed.stats() == kept.stats()
     assert streamed.histogram("npv_usd") == kept.histogram("npv_usd")
     np.testing.assert_array_equal(streamed.fan_sample, kept.fan_sample)
 
-    # memory: kept, the outputs grow by 8 bytes a path an output; streamed, the peak does not grow with the paths
-    def peak(paths: int, keep: int) -> int:
+
+def test_over_its_budget_the_summary_reads_twice_in_flat_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.quantiles
+
+    terms = load_deal(DEAL).terms()
+
+    def peak(paths: int, keep: int, passes: list[int]) -> int:
         tracemalloc.start()
-        simulate(terms, paths, seed=3, keep_paths=keep)
+        simulate(terms, paths, seed=3, keep_paths=keep, map_chunks=_counting(passes))
         _, top = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         return top
 
     # (both above the 100,000 paths the rank correlations sample)
-    grown = 200_000 * len(OUTPUTS) * 8  # 9.6 MB more outputs for 320,000 paths than for 120,000
-    assert peak(320_000, 10**6) - peak(120_000, 10**6) > 0.6 * grown
-    assert peak(320_000, 1_000) - peak(120_000, 1_000) < 0.1 * grown
+    grown = 200_000 * len(OUTPUTS) * 8  # 16 MB more outputs for 320,000 paths than for 120,000
+    assert peak(320_000, 10**6, []) - peak(120_000, 10**6, []) > 0.6 * grown
+    one: list[int] = []
+    assert peak(320_000, 1_000, one) - peak(120_000, 1_000, one) < 0.6 * grown  # the windows and NPV (histogram)
+    assert len(one) == 2  # one pass each
+    monkeypatch.setattr(engine.quantiles, "STREAM_BUDGET_BYTES", 1 << 20)  # 1 MB: over it within the first chunks
+    two: list[int] = []
+    assert peak(320_000, 1_000, two) - peak(120_000, 1_000, two) < 0.1 * grown  # flat: nothing kept per path
+    assert len(two) == 4  # two passes each
+    streamed = simulate(terms, 20_000, seed=3, keep_paths=1_000)
+    assert streamed.stats() == simulate(terms, 20_000, seed=3).stats()
+
+
+def test_windows_placed_from_unlike_first_paths_fall_back_to_two_more_passes() -> None:
+    # the first 4,096 paths are all far below the rest: the windows they place (about their own P5, P50 and P95)
+    # miss the P50 and P95 of the whole, which lie among the later values
+    rng = np.random.default_rng(5)
+    v = np.concatenate([rng.normal(0.0, 1.0, 4096), rng.normal(100.0, 1.0, 36_864)])
+    values = {"x": v}
+    reads: list[int] = []
+
+    def run() -> Iterator[dict[str, np.ndarray]]:
+        reads.append(1)
+        return chunked(values, 512)
+
+    streamed = summarise(run, v.size, ("x",), keep=4096)
+    assert len(reads) == 3  # the one pass, then a pass counting the fine bins and one keeping those that matter
+    kept = summarise(lambda: chunked(values, 512), v.size, ("x",), keep=v.size)
+    assert streamed.stats == kept.stats
+    assert kept.stats["x"]["p50"] == pytest.approx(float(np.percentile(v, 50)), rel=1e-15)
 
 
 def test_portfolio_summary_streams_with_the_same_numbers() -> None:
@@ -119,3 +164,25 @@ def test_percentiles_equal_the_spreadsheets_percentile_inc(tmp_path: pytest.Temp
     row = computed_first_sheet(book)[0]
     stats = summarise(lambda: [{"x": v}], v.size, ("x",), keep=0).stats["x"]  # streamed, to test the harder path
     assert [stats["p5"], stats["p50"], stats["p95"], stats["mean"]] == pytest.approx([float(c) for c in row[1:5]], rel=1e-13)
+
+
+def test_later_paths_that_overfill_the_windows_fall_back_in_bounded_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.quantiles
+
+    # the first 4,096 values place the windows; every later value is distinct and inside the median's window, so
+    # the windows outgrow the budget mid-run: the pass stops keeping and two more passes give the exact figures
+    rng = np.random.default_rng(9)
+    head = rng.normal(0.0, 1.0, 4096)
+    tail = rng.uniform(-0.05, 0.05, 36_864)
+    v = np.concatenate([head, tail])
+    values = {"x": v}
+    reads: list[int] = []
+
+    def run() -> Iterator[dict[str, np.ndarray]]:
+        reads.append(1)
+        return chunked(values, 512)
+
+    monkeypatch.setattr(engine.quantiles, "STREAM_BUDGET_BYTES", 512 << 10)  # the first paths project 206 KB
+    streamed = summarise(run, v.size, ("x",), keep=4096)
+    assert len(reads) == 3
+    assert streamed.stats == summarise(lambda: chunked(values, 512), v.size, ("x",), keep=v.size).stats
