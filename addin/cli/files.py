@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -89,7 +89,7 @@ def recalc(
     from addin.excel.recalc import recalculate, write_values
     from addin.workbook.dealbook import open_workbook
 
-    open_workbook(workbook)  # clear messages for files that are not workbooks
+    book = open_workbook(workbook)  # clear messages for files that are not workbooks; read once, used below
     if output is not None:
         from addin.workbook.atomic import refuse_input_as_output, resolve_output
 
@@ -97,10 +97,11 @@ def recalc(
             raise CdmError(f"{output}: the values-only copy must not replace the workbook itself")
         refuse_input_as_output(output, workbook)
         resolve_output(output)  # a folder or a device is refused before the work, not after
-    result = recalculate(workbook)
+    rows = _summary_rows(book)
+    result = recalculate(workbook, book=book)
     if output is not None:
         write_values(workbook, result, output)
-    figures = {name: result.get("Summary", f"D{row}") for name, row in _summary_rows(workbook).items()}
+    figures = {name: result.get("Summary", f"D{row}") for name, row in rows.items()}
     if as_json:
         _dump({"formula_cells": len(result.values), "errors": [{"sheet": s, "cell": c, "value": v} for s, c, v in result.errors],
                "summary": {k: v for k, v in figures.items() if isinstance(v, (int, float, str)) or v is None}})  # fmt: skip
@@ -127,10 +128,8 @@ def recalc(
 METRIC_UNITS = {m.name: m.unit for m in METRICS}
 
 
-def _summary_rows(path: Path) -> dict[str, int]:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True)
+def _summary_rows(wb: Any) -> dict[str, int]:
+    """The rows of the Summary sheet's figures, by name (column C)."""
     if "Summary" not in wb.sheetnames:
         return {}
     rows = {}

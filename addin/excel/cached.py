@@ -63,8 +63,10 @@ def _encode(value: Any) -> tuple[bytes, bytes] | None:
         if not math.isfinite(float(value)):
             return b' t="e"', b"#NUM!"
         # 15 significant digits, Excel's precision: the last bits of a computed float may differ between builds of
-        # numpy and the C library, and a stored workbook should not
-        return b"", repr(float(f"{value:.15g}")).encode() if isinstance(value, float) else str(value).encode()
+        # numpy and the C library, and a stored workbook should not; a whole number as Excel writes it (1, not 1.0),
+        # whichever evaluator computed it
+        f = float(f"{value:.15g}")
+        return b"", (str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)).encode()
     return b' t="str"', escape(str(value)).encode("utf-8")
 
 

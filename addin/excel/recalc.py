@@ -1,10 +1,11 @@
 """Headless recalculation: every formula of a workbook, the CDM_ calls included, without Excel.
 
-Uses the ``formulas`` package (pinned) with each ``CDM_`` function registered
-under its Excel name, so a template is proved to compute the same values as
-in Excel with the add-in. See ``reference/headless-recalc.md`` for what that
-package does and does not do (array size comes from the stored range; no
-``INDEX(x,0,c)``; no OFFSET/SEQUENCE): the templates avoid those.
+The workbook is read once; its formulas are evaluated by our own compiled evaluator (``addin.excel.evaluator``:
+the functions the templates write, Excel's rules), the ``CDM_`` functions called as Excel calls them. A workbook
+with a formula outside what it reads (another function, a circular reference...) is evaluated instead by the
+``formulas`` package (pinned), with each ``CDM_`` function registered under its Excel name: slower, broader, and
+the independent reference the tests hold the evaluator to. That package takes an array's size from its stored
+range and has no ``INDEX(x,0,c)``, OFFSET or SEQUENCE: the templates avoid those.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Recalculated:
 
     values: dict[tuple[str, str], Any] = field(default_factory=dict)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (sheet, cell, what is wrong)
+    engine: str = "formulas"  # which evaluated it: "cdm" (our evaluator) or "formulas"
+    book: Any = field(default=None, repr=False, compare=False)  # the workbook as read (openpyxl), for write_values
 
     def get(self, sheet: str, cell: str) -> Any:
         return self.values.get((sheet, cell))
@@ -71,8 +74,139 @@ MAX_SHEET_CELLS = 2_000_000
 """The largest used range (rows x columns) recalc evaluates; the templates' sheets are under 50,000 cells."""
 
 
-def recalculate(path: Path) -> Recalculated:
-    """Evaluate every formula in the workbook at ``path``; collect values and error cells."""
+ENGINES = ("auto", "cdm", "formulas")
+
+
+def recalculate(path: Path, engine: str = "auto", book: Any = None) -> Recalculated:
+    """Evaluate every formula in the workbook at ``path``; collect values and error cells.
+
+    ``engine``: ``auto`` (our evaluator, the ``formulas`` package for a workbook it does not read), ``cdm`` (ours
+    only: RecalcError naming what it does not read) or ``formulas`` (that package only). ``book``: the workbook
+    already read from ``path`` with openpyxl (formulas, not values), so it is not read again.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine != "formulas":
+        from addin.excel.xlfunctions import Unsupported
+
+        try:
+            return _recalculate_here(path, book)
+        except Unsupported as exc:
+            if engine == "cdm":
+                raise RecalcError(f"{path}: {exc}") from None
+    return _recalculate_formulas(path)
+
+
+def _recalculate_here(path: Path, book: Any = None) -> Recalculated:
+    """Our evaluator: the workbook read once, every formula compiled and evaluated in dependency order."""
+    with _no_gc():
+        return _evaluate_here(path, book)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Any:
+    """The cyclic garbage collector paused: reading a workbook and compiling its formulas make some 100,000 objects
+    that live until the end, which it would otherwise walk over and over (measured: two thirds of compiling)."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _evaluate_here(path: Path, wb: Any) -> Recalculated:
+    import datetime as dt
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    from addin.excel.evaluator import Book, Parser
+    from addin.excel.xlfunctions import Unsupported, XlError, serial
+
+    CACHE.clear()
+    wb = load_workbook(path) if wb is None else wb
+    sheets = {ws.title.upper(): ws.title for ws in wb.worksheets}
+    names: dict[str, Any] = {}
+    for name, dn in wb.defined_names.items():
+        if not name.startswith("_xlnm.") and dn.attr_text:
+            with contextlib.suppress(Unsupported):  # a name no formula reads may be anything
+                names[name.upper()] = Parser(sheets, {}, "").parse("=" + dn.attr_text)
+    book = Book(UDFS)
+    formula_cells: list[tuple[str, str, int, int]] = []
+    for ws in wb.worksheets:
+        _check_size(path, ws)
+        local = dict(names)
+        for name, dn in ws.defined_names.items():
+            with contextlib.suppress(Unsupported):
+                local[name.upper()] = Parser(sheets, {}, ws.title).parse("=" + dn.attr_text)
+        parser = Parser(sheets, {k: v for k, v in local.items() if v[0] == "ref"}, ws.title)
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if v is None:
+                    continue
+                key = (ws.title, c.row, c.column)
+                if isinstance(v, ArrayFormula):
+                    c1, r1, c2, r2 = range_boundaries(v.ref)
+                    if (r1, c1) != (c.row, c.column):
+                        raise Unsupported(f"array formula {v.ref} not anchored at {c.coordinate}")
+                    book.add_formula(key, parser.parse(v.text or ""), (r2 - r1 + 1, c2 - c1 + 1))
+                    formula_cells.extend((ws.title, cell, r1 + dr, c1 + dc) for cell, dr, dc in _cells(v.ref))
+                elif isinstance(v, str) and v.startswith("=") and c.data_type == "f":
+                    book.add_formula(key, parser.parse(v), None)
+                    formula_cells.append((ws.title, c.coordinate, c.row, c.column))
+                elif isinstance(v, (dt.datetime, dt.date)):
+                    book.values[key] = serial(v)
+                elif isinstance(v, dt.time):  # a time of day: its fraction of a day
+                    book.values[key] = (v.hour * 3600 + v.minute * 60 + v.second + v.microsecond / 1e6) / 86400.0
+                elif isinstance(v, dt.timedelta):
+                    book.values[key] = v.total_seconds() / 86400.0
+                elif isinstance(v, (str, bool, int, float)):
+                    book.values[key] = v
+                else:
+                    raise Unsupported(f"{ws.title}!{c.coordinate} holds a {type(v).__name__}")
+    with np.errstate(all="ignore"):
+        book.evaluate()
+    out = Recalculated(engine="cdm", book=wb)
+    for sheet, cell, r, col in formula_cells:
+        v = book.values.get((sheet, r, col))
+        if isinstance(v, XlError):
+            v = str(v)
+        out.values[(sheet, cell)] = None if is_empty_cell(v) else v
+    _collect_errors(out, {(s, cell) for s, cell, _, _ in formula_cells})
+    return out
+
+
+def _collect_errors(out: Recalculated, formula_cells: set[tuple[str, str]]) -> None:
+    for sheet, cell in sorted(formula_cells):
+        if (sheet, cell) not in out.values:
+            out.errors.append((sheet, cell, "not evaluated"))
+            continue
+        v = out.values[(sheet, cell)]
+        bad = is_excel_error(v)
+        if bad:
+            out.errors.append((sheet, cell, bad))
+        elif isinstance(v, str) and v.startswith(ERROR_PREFIX):
+            out.errors.append((sheet, cell, v))
+
+
+def _check_size(path: Path, ws: Any) -> None:
+    size = ws.max_row * ws.max_column
+    if size > MAX_SHEET_CELLS:  # the formulas package would build the whole used range: refuse before it does
+        from openpyxl.utils import get_column_letter
+
+        raise RecalcError(f"{path}: the sheet {ws.title!r} is used to {get_column_letter(ws.max_column)}{ws.max_row} "
+                          f"({size:,} cells); cdm recalc evaluates sheets of at most {MAX_SHEET_CELLS:,} cells "
+                          "(clear the far cells, or recalculate in Excel)")  # fmt: skip
+
+
+def _recalculate_formulas(path: Path) -> Recalculated:
+    """The ``formulas`` package: every formula with the CDM_ functions registered."""
     import formulas
     from openpyxl import load_workbook
 
@@ -108,16 +242,7 @@ def recalculate(path: Path) -> Recalculated:
             if is_empty_cell(v):
                 v = None
             out.values[(sheet, cell)] = v
-    for sheet, cell in formula_cells:
-        v = out.values.get((sheet, cell), "#NOT-EVALUATED")
-        if (sheet, cell) not in out.values:
-            out.errors.append((sheet, cell, "not evaluated"))
-            continue
-        err = is_excel_error(v)
-        if err:
-            out.errors.append((sheet, cell, err))
-        elif isinstance(v, str) and v.startswith(ERROR_PREFIX):
-            out.errors.append((sheet, cell, v))
+    _collect_errors(out, formula_cells)
     return out
 
 
@@ -147,13 +272,7 @@ def _formula_cells(path: Path) -> set[tuple[str, str]]:
     wb = load_workbook(path)
     cells: set[tuple[str, str]] = set()
     for ws in wb.worksheets:
-        size = ws.max_row * ws.max_column
-        if size > MAX_SHEET_CELLS:  # the formulas package would build the whole used range: refuse before it does
-            from openpyxl.utils import get_column_letter
-
-            raise RecalcError(f"{path}: the sheet {ws.title!r} is used to {get_column_letter(ws.max_column)}{ws.max_row} "
-                              f"({size:,} cells); cdm recalc evaluates sheets of at most {MAX_SHEET_CELLS:,} cells "
-                              "(clear the far cells, or recalculate in Excel)")  # fmt: skip
+        _check_size(path, ws)
         for row in ws.iter_rows():
             for c in row:
                 if isinstance(c.value, ArrayFormula):
@@ -184,9 +303,13 @@ def write_values(source: Path, result: Recalculated, target: Path) -> None:
     """
     from openpyxl import load_workbook
 
+    with _no_gc():
+        _write_values(result.book if result.book is not None else load_workbook(source), result, target)
+
+
+def _write_values(wb: Any, result: Recalculated, target: Path) -> None:
     from addin.workbook.atomic import atomic_write
 
-    wb = load_workbook(source)
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
