@@ -310,12 +310,10 @@ def write_values(source: Path, result: Recalculated, target: Path) -> None:
 def _write_values(wb: Any, result: Recalculated, target: Path) -> None:
     from addin.workbook.atomic import atomic_write
 
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                key = (ws.title, c.coordinate)
-                if key in result.values:
-                    write_cell(c, result.values[key])
+    sheets = {ws.title: ws for ws in wb.worksheets}
+    for (sheet, ref), value in result.values.items():  # the formula cells only, not every cell of every sheet
+        if sheet in sheets:
+            write_cell(sheets[sheet][ref], value)
     for name in list(wb.defined_names):
         if name == "_xlnm._FilterDatabase":
             del wb.defined_names[name]
