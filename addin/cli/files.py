@@ -86,21 +86,22 @@ def recalc(
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate every formula without Excel; show the key figures and any error cell (exit 2 if there is one)."""
-    from addin.excel.recalc import recalculate, write_values
+    from addin.excel.recalc import paused_gc, recalculate, write_values
     from addin.workbook.dealbook import open_workbook
 
-    book = open_workbook(workbook)  # clear messages for files that are not workbooks; read once, used below
-    if output is not None:
-        from addin.workbook.atomic import refuse_input_as_output, resolve_output
+    with paused_gc(freeze=True):  # a short-lived command: the collector would only walk the workbook's objects
+        book = open_workbook(workbook)  # clear messages for files that are not workbooks; read once, used below
+        if output is not None:
+            from addin.workbook.atomic import refuse_input_as_output, resolve_output
 
-        if output.resolve() == workbook.resolve():
-            raise CdmError(f"{output}: the values-only copy must not replace the workbook itself")
-        refuse_input_as_output(output, workbook)
-        resolve_output(output)  # a folder or a device is refused before the work, not after
-    rows = _summary_rows(book)
-    result = recalculate(workbook, book=book)
-    if output is not None:
-        write_values(workbook, result, output)
+            if output.resolve() == workbook.resolve():
+                raise CdmError(f"{output}: the values-only copy must not replace the workbook itself")
+            refuse_input_as_output(output, workbook)
+            resolve_output(output)  # a folder or a device is refused before the work, not after
+        rows = _summary_rows(book)
+        result = recalculate(workbook, book=book)
+        if output is not None:
+            write_values(workbook, result, output)
     figures = {name: result.get("Summary", f"D{row}") for name, row in rows.items()}
     if as_json:
         _dump({"formula_cells": len(result.values), "errors": [{"sheet": s, "cell": c, "value": v} for s, c, v in result.errors],

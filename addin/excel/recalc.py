@@ -99,14 +99,16 @@ def recalculate(path: Path, engine: str = "auto", book: Any = None) -> Recalcula
 
 def _recalculate_here(path: Path, book: Any = None) -> Recalculated:
     """Our evaluator: the workbook read once, every formula compiled and evaluated in dependency order."""
-    with _no_gc():
+    with paused_gc():
         return _evaluate_here(path, book)
 
 
 @contextlib.contextmanager
-def _no_gc() -> Any:
+def paused_gc(freeze: bool = False) -> Any:
     """The cyclic garbage collector paused: reading a workbook and compiling its formulas make some 100,000 objects
-    that live until the end, which it would otherwise walk over and over (measured: two thirds of compiling)."""
+    that live until the end, which it would otherwise walk over and over (measured: two thirds of compiling).
+    ``freeze`` (a command about to exit): what exists then is never walked again, so the collector's first run
+    afterwards does not walk the workbook (0.19 s measured)."""
     import gc
 
     was = gc.isenabled()
@@ -114,6 +116,8 @@ def _no_gc() -> Any:
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was:
             gc.enable()
 
@@ -303,7 +307,7 @@ def write_values(source: Path, result: Recalculated, target: Path) -> None:
     """
     from openpyxl import load_workbook
 
-    with _no_gc():
+    with paused_gc():
         _write_values(result.book if result.book is not None else load_workbook(source), result, target)
 
 
