@@ -186,7 +186,7 @@ def sheet_cold(repeats: int = 20) -> dict[str, float]:
 
 
 def recalc_time() -> dict[str, float]:
-    """Headless recalculation of the default seed workbook (formulas package, CDM_ functions registered)."""
+    """Headless recalculation of the default seed workbook in this process (cdm recalc's evaluator, CDM_ functions)."""
     from pathlib import Path
 
     from addin.excel.recalc import recalculate
@@ -611,7 +611,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", type=Path, help="also write the run (stamp, figures, targets) to this JSON file")
     args = ap.parse_args(argv)
     r = startup_ratio() | run(args.repeats) | udf_overhead() | sheet_cold() | recalc_time() | report_times()
-    r |= portfolio_times() | portfolio_memory() | risk_times() | libreoffice_ratios()
+    # risk before the portfolio's million-path runs: its worker processes are forked from this one, which should be
+    # as small as a `cdm simulate` process is, not hold the heap those runs leave
+    r |= risk_times() | portfolio_times() | portfolio_memory() | libreoffice_ratios()
     rows = targets(r)
     if args.save is not None:
         args.save.write_text(json.dumps({"run": run_stamp(), "results": r, "targets": rows}, indent=2) + "\n")
@@ -647,7 +649,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  {r['sheet_cold_ms']:.1f} ms against one engine call of {r['sheet_engine_ms']:.2f} ms: "
         f"ratio {r['sheet_cold_ratio']:.1f}x (target <= 5x)"
     )
-    print("cdm recalc, workbooks/anthropic_xai_colossus1.xlsx (formulas package)")
+    print("cdm recalc, workbooks/anthropic_xai_colossus1.xlsx (its own evaluator, in this process)")
     print(f"  {r['recalc_cells']:,.0f} formula cells in {r['recalc_s']:.2f} s, {r['recalc_errors']:.0f} error cells")
     print("cdm report and cdm compare (no PDF)")
     print(f"  report of the default deal      {r['report_one_deal_s']:10.2f} s    (target < 2 s)")
