@@ -2,4 +2,5 @@
 
 from addin.cli import main
 
-main()
+if __name__ == "__main__":  # not again in a worker process that starts fresh and imports this module (--workers)
+    main()

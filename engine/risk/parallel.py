@@ -88,6 +88,9 @@ def local_chunk_runner(workers: int) -> Iterator[Callable[[Callable[[range], Any
         yield here
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=tune_allocator) as pool:
+        # the workers start now, while this process may still have no other thread (a progress bar starts one)
+        for started in [pool.submit(os.getpid) for _ in range(workers)]:
+            started.result()
 
         def map_chunks(run: Callable[[range], Any], chunks: list[range]) -> Iterator[Any]:
             pending: deque[Future[Any]] = deque()

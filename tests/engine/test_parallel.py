@@ -129,3 +129,27 @@ def test_allocator_tuned_once_on_glibc(terms) -> None:  # type: ignore[no-untype
     a = simulate(terms, 600, seed=1, model=default_risk(terms))
     b = simulate(terms, 600, seed=1, model=default_risk(terms))
     _same(a, b)
+
+
+def test_workers_started_fresh_give_the_same_numbers(terms, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    # macOS and Windows start workers fresh (spawn), as Linux does when this process runs other threads: each
+    # worker imports the engine and unpickles the chunk function
+    import multiprocessing
+
+    from engine.risk import parallel
+
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("spawn"))
+    alone = simulate(terms, 1500, seed=12, chunk_paths=512)
+    with local_chunk_runner(2) as run:
+        split = simulate(terms, 1500, seed=12, chunk_paths=512, map_chunks=run)
+    _same(alone, split)
+
+
+def test_python_m_addin_runs_the_workers_once() -> None:
+    import subprocess
+
+    args = [sys.executable, "-m", "addin", "simulate", str(DEAL), "--paths", "1200", "--seed", "4", "--json"]
+    alone = subprocess.run(args, capture_output=True, text=True, check=False, cwd=ROOT)
+    split = subprocess.run([*args, "--workers", "2"], capture_output=True, text=True, check=False, cwd=ROOT)
+    assert alone.returncode == 0 and split.returncode == 0, split.stderr
+    assert alone.stdout == split.stdout
