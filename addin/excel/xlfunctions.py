@@ -128,16 +128,21 @@ def truth(value: Any) -> bool | XlError:
     return err("#VALUE!")
 
 
+def first_error(*values: Any) -> XlError | None:
+    """The first error among ``values`` (an operation on an error gives that error), or None."""
+    return next((v for v in values if isinstance(v, XlError)), None)
+
+
 def _finite(x: float) -> float | XlError:
     return x if math.isfinite(x) else err("#NUM!")
 
 
 def arith(op: str, a: Any, b: Any) -> Any:
     x, y = number(a), number(b)
-    if isinstance(x, XlError):
-        return x
-    if isinstance(y, XlError):
-        return y
+    bad = first_error(x, y)
+    if bad is not None:
+        return bad
+    assert isinstance(x, float) and isinstance(y, float)
     if op == "+":
         return _finite(x + y)
     if op == "-":
@@ -168,10 +173,9 @@ _RANK = {float: 0, int: 0, str: 1, bool: 2}
 
 
 def compare(op: str, a: Any, b: Any) -> Any:
-    if isinstance(a, XlError):
-        return a
-    if isinstance(b, XlError):
-        return b
+    bad = first_error(a, b)
+    if bad is not None:
+        return bad
     if a is None:
         a = "" if isinstance(b, str) else False if isinstance(b, bool) else 0.0
     if b is None:
@@ -199,11 +203,8 @@ def compare(op: str, a: Any, b: Any) -> Any:
 
 def concat(op: str, a: Any, b: Any) -> Any:
     x, y = text(a), text(b)
-    if isinstance(x, XlError):
-        return x
-    if isinstance(y, XlError):
-        return y
-    return x + y
+    bad = first_error(x, y)
+    return bad if bad is not None else f"{x}{y}"
 
 
 def _block(value: Any) -> np.ndarray | None:
@@ -353,11 +354,8 @@ def round_half_away(x: float, digits: int) -> float:
 
 def _round(ctx: Any, args: list[Any]) -> Any:
     x, n = number(_one(args, 0, ctx)), number(_one(args, 1, ctx, 0.0))
-    if isinstance(x, XlError):
-        return x
-    if isinstance(n, XlError):
-        return n
-    return round_half_away(x, int(n))
+    bad = first_error(x, n)
+    return bad if bad is not None else round_half_away(float(x), int(n))  # type: ignore[arg-type]
 
 
 def _date_part(part: str) -> Callable[[Any, list[Any]], Any]:
@@ -375,9 +373,9 @@ def _date_part(part: str) -> Callable[[Any, list[Any]], Any]:
 
 def _date(ctx: Any, args: list[Any]) -> Any:
     y, m, d = (number(_one(args, i, ctx)) for i in range(3))
-    for v in (y, m, d):
-        if isinstance(v, XlError):
-            return v
+    bad = first_error(y, m, d)
+    if bad is not None:
+        return bad
     year = int(y) + (1900 if 0 <= int(y) < 1900 else 0)  # type: ignore[arg-type]
     index = year * 12 + int(m) - 1  # type: ignore[arg-type]
     first = dt.date(index // 12, index % 12 + 1, 1) if 1900 <= index // 12 <= 9999 else None
@@ -389,11 +387,10 @@ def _date(ctx: Any, args: list[Any]) -> Any:
 def _shift(end_of_month: bool) -> Callable[[Any, list[Any]], Any]:
     def impl(ctx: Any, args: list[Any]) -> Any:
         x, k = number(_one(args, 0, ctx)), number(_one(args, 1, ctx))
-        if isinstance(x, XlError):
-            return x
-        if isinstance(k, XlError):
-            return k
-        day = to_date(x)
+        bad = first_error(x, k)
+        if bad is not None:
+            return bad
+        day = to_date(x)  # type: ignore[arg-type]
         if isinstance(day, XlError):
             return day
         year, month = _month_shift(day, int(k))
@@ -410,10 +407,9 @@ def _index(ctx: Any, args: list[Any]) -> Any:
     if not isinstance(block, Range):
         raise Unsupported("INDEX of something other than a reference")
     r, c = number(_one(args, 1, ctx, 1.0)), number(_one(args, 2, ctx, 1.0))
-    if isinstance(r, XlError):
-        return r
-    if isinstance(c, XlError):
-        return c
+    bad = first_error(r, c)
+    if bad is not None:
+        return bad
     rows, cols = block.shape
     if len(args) == 2 and rows == 1:  # INDEX(row, n): the n-th of the row
         r, c = 1.0, r
@@ -449,8 +445,8 @@ def _criterion(value: Any) -> Callable[[Any], bool]:
         return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) == x
     if not isinstance(value, str):
         raise Unsupported("a SUMIF criterion that is not a number or text")
-    m = _CRITERION.match(value)
-    op, rest = (m.group(1) or "="), m.group(2) if m else ("=", value)
+    m = _CRITERION.match(value)  # always matches: the operator is optional, the rest anything
+    op, rest = (m.group(1) or "=", m.group(2)) if m else ("=", value)
     if any(ch in rest for ch in "*?~"):
         raise Unsupported("wildcards in a criterion")
     try:
@@ -536,11 +532,10 @@ def _isnumber(ctx: Any, args: list[Any]) -> Any:
 
 def _left(ctx: Any, args: list[Any]) -> Any:
     s, n = text(_one(args, 0, ctx)), number(_one(args, 1, ctx, 1.0))
-    if isinstance(s, XlError):
-        return s
-    if isinstance(n, XlError):
-        return n
-    return s[: int(n)] if n >= 0 else err("#VALUE!")
+    bad = first_error(s, n)
+    if bad is not None:
+        return bad
+    return str(s)[: int(n)] if float(n) >= 0 else err("#VALUE!")  # type: ignore[arg-type]
 
 
 def _abs(x: float) -> float:
