@@ -239,7 +239,9 @@ class Book:
             needs: set[tuple[str, int, int]] = set()
             for _, sheet, r1, c1, r2, c2 in deps:
                 by_row = owner.get(sheet, {})
-                for r in range(r1, r2 + 1):
+                # a tall range (A1:A1048576) walks the rows that hold formulas, not every row it spans
+                rows = range(r1, r2 + 1) if r2 - r1 < len(by_row) else [r for r in by_row if r1 <= r <= r2]
+                for r in rows:
                     line = by_row.get(r)
                     if line:
                         lo = bisect.bisect_left(line, (c1,))

@@ -130,7 +130,7 @@ def _evaluate_here(path: Path, wb: Any) -> Recalculated:
     from openpyxl.worksheet.formula import ArrayFormula
 
     from addin.excel.evaluator import Book, Parser
-    from addin.excel.xlfunctions import Unsupported, XlError, serial
+    from addin.excel.xlfunctions import Unsupported, XlError, err, serial
 
     CACHE.clear()
     wb = load_workbook(path) if wb is None else wb
@@ -164,6 +164,8 @@ def _evaluate_here(path: Path, wb: Any) -> Recalculated:
                 elif isinstance(v, str) and v.startswith("=") and c.data_type == "f":
                     book.add_formula(key, parser.parse(v), None)
                     formula_cells.append((ws.title, c.coordinate, c.row, c.column))
+                elif c.data_type == "e":  # an error typed or stored as a cell's value: an error, not text
+                    book.values[key] = err(str(v).strip().upper())
                 elif isinstance(v, (dt.datetime, dt.date)):
                     book.values[key] = serial(v)
                 elif isinstance(v, dt.time):  # a time of day: its fraction of a day

@@ -95,6 +95,8 @@ def number(value: Any) -> float | XlError:
             return float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
         except ValueError:
             return err("#VALUE!")
+    if isinstance(value, np.generic):  # a NumPy number or boolean a function returned
+        return number(value.item())
     return err("#VALUE!")
 
 

@@ -195,3 +195,17 @@ def test_values_copy_reuses_the_workbook_read_once(tmp_path: Path) -> None:
     ws = load_workbook(out)["Checks"]
     formulas_left = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert not formulas_left
+
+
+def test_an_error_in_a_cell_is_an_error_and_a_tall_range_is_read(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"] = "#N/A"  # openpyxl stores it as an error cell, as Excel does
+    ws["A2"], ws["A3"] = 2, "=A2*3"
+    ws["B1"] = "=IFERROR(A1,7)"
+    ws["B2"] = "=ISNUMBER(A1)"
+    ws["B3"] = "=SUM(A2:A1048576)"  # every row of the sheet: A3's formula is read after it is computed
+    path = tmp_path / "errors.xlsx"
+    wb.save(path)
+    r = recalculate(path, engine="cdm")
+    assert r.get("Sheet", "B1") == 7.0 and r.get("Sheet", "B2") is False and r.get("Sheet", "B3") == 8.0
