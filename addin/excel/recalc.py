@@ -94,6 +94,11 @@ def recalculate(path: Path, engine: str = "auto", book: Any = None) -> Recalcula
         except Unsupported as exc:
             if engine == "cdm":
                 raise RecalcError(f"{path}: {exc}") from None
+        except (RecalcError, MemoryError):
+            raise
+        except Exception:  # a fault of ours on an odd workbook: the broader engine answers instead
+            if engine == "cdm":
+                raise
     return _recalculate_formulas(path)
 
 

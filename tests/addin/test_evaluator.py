@@ -209,3 +209,23 @@ def test_an_error_in_a_cell_is_an_error_and_a_tall_range_is_read(tmp_path: Path)
     wb.save(path)
     r = recalculate(path, engine="cdm")
     assert r.get("Sheet", "B1") == 7.0 and r.get("Sheet", "B2") is False and r.get("Sheet", "B3") == 8.0
+
+
+def test_a_fault_of_the_evaluator_falls_back_in_auto_and_is_raised_when_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from addin.excel import xlfunctions
+
+    wb = Workbook()
+    wb.active["A1"], wb.active["B1"] = 3, "=ABS(A1)"
+    path = tmp_path / "abs.xlsx"
+    wb.save(path)
+
+    def broken(ctx: Any, args: list[Any]) -> Any:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setitem(xlfunctions.FUNCTIONS, "ABS", broken)
+    auto = recalculate(path)
+    assert auto.engine == "formulas" and auto.get("Sheet", "B1") == 3
+    with pytest.raises(ZeroDivisionError):
+        recalculate(path, engine="cdm")
