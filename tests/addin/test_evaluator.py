@@ -87,6 +87,8 @@ CASES: list[tuple[str, Any]] = [
     ('=LEFT("OK: fine",2)', "OK"),
     ("=COLUMN()-COLUMN(A1)", 3.0),  # in column D
     ("=ROUND(A5,0)", 3.0),
+    ('=--("4"&"4")', 44.0),  # a unary minus reads text as a number (the formulas package leaves it text)
+    ('="x"&IF(1,C1,0)', "x"),  # IF hands on the empty cell itself, "" beside text (the formulas package: "x0")
 ]
 
 
@@ -233,11 +235,12 @@ def test_a_fault_of_the_evaluator_falls_back_in_auto_and_is_raised_when_asked_fo
         recalculate(path, engine="cdm")
 
 
-_LEAVES = st.sampled_from(["A1", "A2", "A3", "0", "1", "2.5", "-3", "0.1", "1000"])
+_LEAVES = st.sampled_from(["A1", "A2", "0", "1", "2.5", "-3", "0.1", "1000"])
+"""No empty cell: the formulas package reads one as 0 where Excel reads "" (the by-hand cases check empties)."""
 
 
 def _expressions() -> st.SearchStrategy[str]:
-    """Formulas built from numbers, three cells (one empty) and the operators and functions the templates use."""
+    """Formulas built from numbers, two cells and the operators and functions the templates use."""
 
     def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         binary = st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "=", "<>", "<", ">=", "&"]), inner).map(
@@ -249,7 +252,7 @@ def _expressions() -> st.SearchStrategy[str]:
             inner.map(lambda x: f"ABS({x})"),
             inner.map(lambda x: f"INT({x})"),
             st.tuples(inner, inner).map(lambda t: f"MIN({t[0]},{t[1]})"),
-            st.tuples(inner, inner).map(lambda t: f"MAX({t[0]},A1:A3,{t[1]})"),
+            st.tuples(inner, inner).map(lambda t: f"MAX({t[0]},A1:A2,{t[1]})"),
             st.tuples(inner, st.integers(1, 3)).map(lambda t: f"({t[0]})^{t[1]}"),
             inner.map(lambda x: f"-{x}"),
         )
@@ -258,14 +261,14 @@ def _expressions() -> st.SearchStrategy[str]:
     return st.recursive(_LEAVES, extend, max_leaves=6)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)  # the same formulas each run: a reference's own gap is no flake
 @given(st.lists(_expressions(), min_size=1, max_size=8))
 def test_random_formulas_equal_the_formulas_package(tmp_path_factory: pytest.TempPathFactory, formulas: list[str]) -> None:
     """Random formulas of the operators and functions the templates use: our evaluator against the formulas
     package, which implements them independently."""
     wb = Workbook()
     ws = wb.active
-    ws["A1"], ws["A2"] = 4, -0.5  # A3 stays empty
+    ws["A1"], ws["A2"] = 4, -0.5
     for i, text in enumerate(formulas, start=1):
         ws.cell(i, 3).value = "=" + text
     path = tmp_path_factory.mktemp("random") / "random.xlsx"
@@ -274,4 +277,8 @@ def test_random_formulas_equal_the_formulas_package(tmp_path_factory: pytest.Tem
     reference = recalculate(path, engine="formulas")
     for i, text in enumerate(formulas, start=1):
         a, b = ours.get("Sheet", f"C{i}"), reference.get("Sheet", f"C{i}")
+        if isinstance(a, float) and isinstance(b, str) and "-" in text:
+            # the formulas package leaves text through a unary minus (--("4"&"4") stays "44"); Excel and LibreOffice
+            # give the number, as the evaluator does (the by-hand case above, checked against LibreOffice)
+            b = float(b) if b.strip().lstrip("-").replace(".", "", 1).isdigit() else b
         assert _same(a, b) or (a in (None, "") and b in (None, "")), (text, a, b)
