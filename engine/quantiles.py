@@ -203,9 +203,13 @@ class _FirstPass:
         if f.size:
             self.lo[k], self.hi[k] = min(self.lo[k], float(f.min())), max(self.hi[k], float(f.max()))
         if count:
-            if k not in self.edges:
-                self.edges[k] = _fine_edges(v)
-            self.counts[k] += _fine_counts(v, self.edges[k])
+            self.count(k, v)
+
+    def count(self, k: str, v: np.ndarray) -> None:
+        """Output ``k``'s values into the fine bins (their edges from the first values counted)."""
+        if k not in self.edges:
+            self.edges[k] = _fine_edges(v)
+        self.counts[k] += _fine_counts(v, self.edges[k])
 
 
 def _new_pass(outputs: tuple[str, ...], counted: bool) -> _FirstPass:
@@ -314,7 +318,7 @@ def _one_pass(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, output
                 first.counted, windows = True, None
                 for k in outputs:
                     for part in held[k]:
-                        _count_only(first, k, part)
+                        first.count(k, part)  # already in the sums and extremes
                 held = {k: [] for k in outputs}
             else:
                 held = {k: (v if k in histograms else []) for k, v in held.items()}
@@ -358,13 +362,6 @@ def _one_pass(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, output
 def _kept_bytes(held: dict[str, list[np.ndarray]], windows: dict[str, list[_Window]], histograms: tuple[str, ...]) -> int:
     """What the one pass keeps: a histogram's output whole, the others' windows (a value and its count each)."""
     return sum(8 * a.size for k in histograms for a in held[k]) + sum(16 * w.entries for ws in windows.values() for w in ws)
-
-
-def _count_only(first: _FirstPass, k: str, v: np.ndarray) -> None:
-    """The fine bins of values already in the sums and extremes."""
-    if k not in first.edges:
-        first.edges[k] = _fine_edges(v)
-    first.counts[k] += _fine_counts(v, first.edges[k])
 
 
 def _second_pass(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outputs: tuple[str, ...],

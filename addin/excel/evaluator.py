@@ -198,9 +198,6 @@ class Book:
         self.values: dict[tuple[str, int, int], Any] = {}
         self.formulas: dict[tuple[str, int, int], tuple[Thunk, list[Node], tuple[int, int] | None]] = {}
 
-    def get(self, sheet: str, r: int, c: int) -> Any:
-        return self.values.get((sheet, r, c))
-
     def add_formula(self, key: tuple[str, int, int], tree: Node, spill: tuple[int, int] | None) -> None:
         """A formula at ``key``; ``spill`` (rows, columns) for an array formula filling that block from ``key``."""
         deps: list[Node] = []
@@ -352,7 +349,7 @@ def _grid(value: Any) -> list[list[Any]]:
 def _cell_value(value: Any) -> Any:
     """What a formula cell shows: a reference to an empty cell is 0; a block gives its first cell (no spill)."""
     if isinstance(value, Range):
-        value = value.book.get(value.sheet, value.r1, value.c1)
+        value = value.first()
     elif isinstance(value, np.ndarray):
         value = value.reshape(-1)[0] if value.size else err("#VALUE!")
     elif isinstance(value, (list, tuple)):

@@ -49,6 +49,10 @@ class Range:
     def shape(self) -> tuple[int, int]:
         return self.r2 - self.r1 + 1, self.c2 - self.c1 + 1
 
+    def first(self) -> Any:
+        """The value of the block's top-left cell (a one-cell block's value)."""
+        return self.book.values.get((self.sheet, self.r1, self.c1))
+
     def rows(self) -> list[list[Any]]:
         values, sheet = self.book.values, self.sheet
         return [[values.get((sheet, r, c)) for c in range(self.c1, self.c2 + 1)] for r in range(self.r1, self.r2 + 1)]
@@ -68,7 +72,7 @@ def scalar(value: Any, ctx: Any) -> Any:
     intersection), an array's first element."""
     if isinstance(value, Range):
         if value.r1 == value.r2 and value.c1 == value.c2:
-            return value.book.values.get((value.sheet, value.r1, value.c1))
+            return value.first()
         if value.c1 == value.c2 and value.r1 <= ctx.row <= value.r2:
             return value.book.values.get((value.sheet, ctx.row, value.c1))
         if value.r1 == value.r2 and value.c1 <= ctx.col <= value.c2:
@@ -225,15 +229,11 @@ def elementwise(apply: Callable[[str, Any, Any], Any], op: str, a: Any, b: Any) 
     """``a op b``, cell by cell when either side is a block (array arithmetic, as SUMPRODUCT's arguments use)."""
     x, y = _block(a), _block(b)
     if x is None and y is None:
-        if isinstance(a, Range):
-            a = a.book.values.get((a.sheet, a.r1, a.c1))
-        if isinstance(b, Range):
-            b = b.book.values.get((b.sheet, b.r1, b.c1))
-        return apply(op, a, b)
+        return apply(op, a.first() if isinstance(a, Range) else a, b.first() if isinstance(b, Range) else b)
     if x is None:
-        x = np.array([[a.book.values.get((a.sheet, a.r1, a.c1)) if isinstance(a, Range) else a]], dtype=object)
+        x = np.array([[a.first() if isinstance(a, Range) else a]], dtype=object)
     if y is None:
-        y = np.array([[b.book.values.get((b.sheet, b.r1, b.c1)) if isinstance(b, Range) else b]], dtype=object)
+        y = np.array([[b.first() if isinstance(b, Range) else b]], dtype=object)
     if x.shape != y.shape and x.size != 1 and y.size != 1:
         raise Unsupported(f"array arithmetic on blocks of {x.shape} and {y.shape}")
     xb, yb = np.broadcast_arrays(x, y)
@@ -247,7 +247,7 @@ def each(fn: Callable[[Any], Any], a: Any) -> Any:
     """``fn`` of a value, or of each cell of a block (a block's unary minus inside SUMPRODUCT)."""
     x = _block(a)
     if x is None:
-        return fn(a.book.values.get((a.sheet, a.r1, a.c1)) if isinstance(a, Range) else a)
+        return fn(a.first() if isinstance(a, Range) else a)
     out = np.empty(x.shape, dtype=object)
     for idx in np.ndindex(x.shape):
         out[idx] = fn(x[idx])
@@ -594,7 +594,7 @@ def call_udf(fn: Callable[..., Any], args: list[Any], ctx: Any) -> Any:
     given = []
     for a in args:
         if isinstance(a, Range):
-            given.append(a.book.values.get((a.sheet, a.r1, a.c1)) if a.shape == (1, 1) else a.rows())
+            given.append(a.first() if a.shape == (1, 1) else a.rows())
         else:
             given.append(a)
     return fn(*given)
