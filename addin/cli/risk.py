@@ -122,20 +122,18 @@ def simulate(  # noqa: PLR0917 (typer options are parameters)
 
 
 @contextlib.contextmanager
-def _chunk_runner(dask: str | None, workers: int) -> Iterator[ChunkRunner | None]:
-    """Where the chunks run: a Dask cluster, ``workers`` processes here, or (None) this process, one after another."""
+def _chunk_runner(dask: str | None, workers: int) -> Iterator[ChunkRunner]:
+    """Where the chunks run: a Dask cluster, or ``workers`` processes here (one: this process, no pool)."""
     if dask is not None:
         from engine.risk import dask_chunk_runner
 
         with _dask_client(dask) as client:
             yield dask_chunk_runner(client)
-    elif workers > 1:
+    else:
         from engine.risk.parallel import local_chunk_runner
 
         with local_chunk_runner(workers) as runner:
             yield runner
-    else:
-        yield None
 
 
 def _dask_client(address: str) -> Any:
