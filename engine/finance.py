@@ -94,6 +94,12 @@ XIRR_GRID = np.unique(np.concatenate([np.linspace(-30.0, -3.0, 28), np.linspace(
 """x = ln(1 + rate) where :func:`xirr` looks for sign changes: 0.025 apart between rates of -95% and +1,900%."""
 
 
+XIRR_GRID_REACH = float(np.abs(XIRR_GRID).max())
+XIRR_UNSCALED_SPAN = 600.0
+"""Below this largest |x t| on the grid no discount factor e^(-x t) overflows (e^709 does), so the grid's NPVs are
+computed as they are, not scaled row by row."""
+
+
 def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
     """Annual effective IRR, in %, of dated cash flows (Excel's XIRR): the rate at which :func:`xnpv` is zero.
 
@@ -121,8 +127,13 @@ def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
     # the bracket: the NPV's signs on a grid of x from -30 (a rate of -100%) to 50 (e^50), finest near 0, all at once
     # (each row scaled by its largest discount factor); of the intervals where the sign changes, the one nearest
     # x = 0, as numpy-financial's IRR takes the root nearest a rate of zero
-    e = -XIRR_GRID[:, None] * t[None, :]
-    signs = np.sign((np.exp(e - e.max(axis=1, keepdims=True)) * f).sum(axis=1))
+    span = float(np.abs(t).max(initial=0.0)) * XIRR_GRID_REACH
+    if span < XIRR_UNSCALED_SPAN:  # no discount factor on the grid overflows: the NPVs themselves, one product
+        npv = np.exp(-XIRR_GRID[:, None] * t[None, :]) @ f
+    else:  # each row scaled by its largest discount factor (the sign is all the bracket needs)
+        e = -XIRR_GRID[:, None] * t[None, :]
+        npv = (np.exp(e - e.max(axis=1, keepdims=True)) * f).sum(axis=1)
+    signs = np.sign(npv)
     change = np.flatnonzero(signs[:-1] * signs[1:] <= 0)
     if change.size == 0:
         return None
@@ -132,6 +143,9 @@ def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
     if f_lo == 0.0:
         return float(np.expm1(lo) * 100.0)
     x = (lo + hi) / 2.0
+    if span < XIRR_UNSCALED_SPAN and npv[k] != npv[k + 1]:  # start where the chord between the grid's NPVs is zero
+        chord = lo - float(npv[k]) * (hi - lo) / float(npv[k + 1] - npv[k])
+        x = chord if lo < chord < hi else x
     for _ in range(200):
         g, slope, size = scaled(x)
         if abs(g) <= 1e-13 * size:

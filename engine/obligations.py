@@ -76,9 +76,10 @@ def obligations_by_period(schedule: Schedule, *, firm: bool = False) -> dict[str
     start_day = s.start_day
     pay = np.broadcast_to(s.payment_date, s.shape)
     out: dict[str, np.ndarray] = {}
+    bounds = {y: years_later(valuation, y) for _, lo, hi in PERIODS for y in (lo, hi) if y is not None}
     for key, lo, hi in PERIODS:
-        begin = years_later(valuation, lo)
-        end = years_later(valuation, hi) if hi is not None else None
+        begin = bounds[lo]
+        end = bounds[hi] if hi is not None else None
         inside = (pay >= begin[:, None]) & s.active
         first = start_day >= begin
         if end is not None:

@@ -30,6 +30,7 @@ on the last payment date. Conventions (docs/how-to/seller.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -321,6 +322,9 @@ TOTALLED = (
     "revenue_usd", "power_usd", "colocation_usd", "maintenance_usd", "staff_usd", "insurance_usd", "other_opex_usd",
     "cash_costs_usd", "ebitda_usd", "depreciation_usd", "ebit_usd", "interest_usd", "tax_usd",
 )  # fmt: skip
+UNITS = {name: unit for name, unit, _ in SELLER_FIGURES}
+STACK_FIGURES = tuple(name for name, _, _ in SELLER_FIGURES if name.startswith("stack_"))
+BUILD_FIGURES = tuple(name for name, _, _ in SELLER_FIGURES if name.startswith(("build_", "contract_")))
 OPTIONAL = {
     "project_irr_pct",
     "equity_irr_pct",
@@ -333,22 +337,42 @@ OPTIONAL = {
 
 
 class SellerSummary:
-    """Seller and build-vs-buy figures for every scenario; ``record(i)`` for one, JSON-ready."""
+    """Seller and build-vs-buy figures for every scenario; ``record(i)`` for one, JSON-ready.
+
+    Each figure is computed the first time it is asked for, with the others of its group (the early-exit case,
+    build-vs-buy, the cost stack, each IRR): a worksheet cell asking for the project IRR does not pay for the equity
+    IRR. ``values`` maps every figure's name to its (n_scenarios,) array.
+    """
 
     def __init__(self, schedule: Schedule):
         self.schedule = schedule
         self.model = SellerModel(schedule)
-        model = self.model
-        self.case = model.case(schedule.net_fee_usd)
-        c = self.case
-        n = schedule.n_scenarios
+        self.case = self.model.case(schedule.net_fee_usd)
+        self._exit: SellerCase | None = None
+        groups: tuple[tuple[tuple[str, ...], Callable[[], dict[str, np.ndarray]]], ...] = (
+            ((*TOTALLED, "ebitda_margin_pct", "operating_margin_pct", "project_fcf_usd", "equity_fcf_usd", "capex_usd",
+              "gpu_capex_usd", "dc_capex_usd", "asset_age_months", "book_value_at_start_usd", "debt_usd",
+              "residual_usd", "project_npv_usd", "payback_month", "power_share_of_fee_pct"), self._totals),
+            (("project_irr_pct",), lambda: {"project_irr_pct": self._irr(self.case.project_fcf_usd, self.model.capex)}),
+            (("equity_irr_pct",), lambda: {"equity_irr_pct": self._irr(self.case.equity_fcf_usd,
+                                                                        self.model.capex - self.model.debt)}),
+            (("breakeven_usd_per_gpu_hour",), lambda: {"breakeven_usd_per_gpu_hour": self.model.breakeven_usd_per_gpu_hour()}),
+            ((*STACK_FIGURES,), lambda: self._stack(self.case)),
+            (("early_exit_revenue_lost_usd", "early_exit_project_npv_usd"), self._early_exit),
+            (("early_exit_project_irr_pct",), lambda: {"early_exit_project_irr_pct": self._irr(
+                self._exit_case().project_fcf_usd, self.model.capex)}),
+            (BUILD_FIGURES, self._build_vs_buy),
+        )  # fmt: skip
+        by_name = {name: group for names, group in groups for name in names}
+        self.values = _Figures({name: by_name[name] for name, _, _ in SELLER_FIGURES})  # in the figures' order
+
+    def _totals(self) -> dict[str, np.ndarray]:
+        c, model = self.case, self.model
         revenue = c.revenue_usd.sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             margin = np.where(revenue > 0, c.ebitda_usd.sum(axis=1) / np.where(revenue > 0, revenue, 1.0) * 100.0, 0.0)
             op_margin = np.where(revenue > 0, c.ebit_usd.sum(axis=1) / np.where(revenue > 0, revenue, 1.0) * 100.0, 0.0)
-        exit_case = model.case(model.early_exit_revenue())
-        build = self._build_vs_buy()
-        self.values: dict[str, np.ndarray] = {
+        return {
             **{k: getattr(c, k).sum(axis=1) for k in TOTALLED},
             "ebitda_margin_pct": margin,
             "operating_margin_pct": op_margin,
@@ -358,18 +382,22 @@ class SellerSummary:
             "asset_age_months": model.age_months, "book_value_at_start_usd": model.capex,
             "debt_usd": model.debt, "residual_usd": model.residual,
             "project_npv_usd": model.project_npv(c),
-            "project_irr_pct": self._irr(c.project_fcf_usd, model.capex),
-            "equity_irr_pct": self._irr(c.equity_fcf_usd, model.capex - model.debt),
             "payback_month": self._payback(c.cumulative_project_fcf_usd),
-            "breakeven_usd_per_gpu_hour": model.breakeven_usd_per_gpu_hour(),
             "power_share_of_fee_pct": c.power_usd.sum(axis=1) / np.maximum(revenue, 1e-300) * 100.0,
-            **self._stack(c),
-            "early_exit_revenue_lost_usd": revenue - exit_case.revenue_usd.sum(axis=1),
-            "early_exit_project_npv_usd": model.project_npv(exit_case),
-            "early_exit_project_irr_pct": self._irr(exit_case.project_fcf_usd, model.capex),
-            **build,
         }  # fmt: skip
-        del n
+
+    def _exit_case(self) -> SellerCase:
+        """The figures if the buyer leaves at the first exit (built once: its NPV and its IRR both read it)."""
+        if self._exit is None:
+            self._exit = self.model.case(self.model.early_exit_revenue())
+        return self._exit
+
+    def _early_exit(self) -> dict[str, np.ndarray]:
+        exit_case = self._exit_case()
+        return {
+            "early_exit_revenue_lost_usd": self.case.revenue_usd.sum(axis=1) - exit_case.revenue_usd.sum(axis=1),
+            "early_exit_project_npv_usd": self.model.project_npv(exit_case),
+        }
 
     def _stack(self, c: SellerCase) -> dict[str, np.ndarray]:
         """The cost stack per delivered GPU-hour over the term (SemiAnalysis's layout): each cost's total over the
@@ -449,19 +477,46 @@ class SellerSummary:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[name]
 
+    def figure(self, name: str, i: int = 0) -> Any:
+        """Scenario ``i``'s figure ``name`` as :meth:`record` gives it (None where an optional one does not exist,
+        whole months as int, ``ebitda_margin_check`` as its text), computing only what it needs."""
+        if name == "ebitda_margin_check":
+            return margin_check(float(self.values["ebitda_margin_pct"][i]))
+        v = float(self.values[name][i])
+        if not np.isfinite(v):
+            if name not in OPTIONAL:
+                raise ValueError(f"seller figure {name} is not finite")
+            return None
+        return int(v) if UNITS[name] == "months" else v
+
     def record(self, i: int = 0) -> dict[str, Any]:
         """Scenario ``i``: every figure; optional ones None when they do not exist."""
         out: dict[str, Any] = {"deal_name": self.schedule.terms.deal_name}
-        out["ebitda_margin_check"] = margin_check(float(self.values["ebitda_margin_pct"][i]))
-        for name, unit, _ in SELLER_FIGURES:
-            v = float(self.values[name][i])
-            if not np.isfinite(v):
-                if name not in OPTIONAL:
-                    raise ValueError(f"seller figure {name} is not finite")
-                out[name] = None
-            else:
-                out[name] = int(v) if unit == "months" else v
+        out["ebitda_margin_check"] = self.figure("ebitda_margin_check", i)
+        for name, _, _ in SELLER_FIGURES:
+            out[name] = self.figure(name, i)
         return out
+
+
+class _Figures(Mapping[str, np.ndarray]):
+    """Every seller figure by name, each group computed on its first read."""
+
+    def __init__(self, groups: dict[str, Callable[[], dict[str, np.ndarray]]]):
+        self.groups = groups
+        self.done: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        found = self.done.get(name)
+        if found is None:
+            self.done.update(self.groups[name]())
+            found = self.done[name]
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.groups)
+
+    def __len__(self) -> int:
+        return len(self.groups)
 
 
 def seller_summary(schedule: Schedule) -> SellerSummary:

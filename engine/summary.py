@@ -102,8 +102,9 @@ class Summary:
         """Firm payments (before the earliest exit) due by period from the valuation date."""
         return obligations_by_period(self.schedule, firm=True)
 
-    def record(self, i: int = 0) -> dict[str, Any]:
-        """Scenario ``i`` as a JSON-ready dict: the DESIGN keys plus dates, SKUs and IRR.
+    def record(self, i: int = 0, *, warnings: bool = True) -> dict[str, Any]:
+        """Scenario ``i`` as a JSON-ready dict: the DESIGN keys plus dates, SKUs and IRR (and the warnings, unless
+        ``warnings`` is False: a worksheet's figures do not need them).
 
         ``irr_vs_market_pct`` is the annual XIRR of (used GPU-hours at market
         price - payments) on the payment dates the NPV uses (the prepayment on
@@ -133,7 +134,8 @@ class Summary:
         out["valuation_date"] = str(np.broadcast_to(t.valuation_date, (t.n_scenarios,))[i])
         for prefix, periods in (("", self.obligations), ("firm_", self.firm_obligations)):
             out[f"{prefix}obligations_by_period_usd"] = {k: float(v[i]) for k, v in periods.items()}
-        out["warnings"] = [w.message for w in self.warnings]
+        if warnings:
+            out["warnings"] = [w.message for w in self.warnings]
         return out
 
 

@@ -305,3 +305,24 @@ def test_build_lead_rents_at_market_while_building() -> None:
     saved = (m.cash_costs[0][first] * m.discount[0][first]).sum()
     assert lead["build_npv_cost_usd"][0] == pytest.approx(none["build_npv_cost_usd"][0] + rent - saved, rel=1e-12)
     assert lead["build_crossover_month"][0] > none["build_crossover_month"][0]
+
+
+def test_each_figure_alone_is_what_the_record_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Figures are computed on first read, by group: every figure has a group, one read alone equals the record's,
+    and asking the project IRR computes that IRR and nothing of the exit case or build-vs-buy."""
+    from engine import seller
+
+    sch = build_schedule(build_terms({**SMALL, "monthly_fee_usd": np.array([2e6, 5e6])}))
+    record = [seller_summary(sch).record(i) for i in range(2)]
+    names = [name for name, _, _ in seller.SELLER_FIGURES]
+    assert list(seller_summary(sch).values) == names == [k for k in record[0] if k not in ("deal_name", "ebitda_margin_check")]
+    for name in [*names, "ebitda_margin_check"]:
+        for i in range(2):
+            assert seller_summary(sch).figure(name, i) == record[i][name], name
+    irrs: list[int] = []
+    real_irr = seller.SellerSummary._irr
+    monkeypatch.setattr(seller.SellerSummary, "_irr", lambda self, *a: irrs.append(1) or real_irr(self, *a))
+    lazy = seller_summary(sch)
+    assert lazy.figure("project_irr_pct") == record[0]["project_irr_pct"] and len(irrs) == 1
+    assert lazy.figure("project_irr_pct") == record[0]["project_irr_pct"] and len(irrs) == 1  # computed once
+    assert set(lazy.values.done) == {"project_irr_pct"}
