@@ -11,6 +11,7 @@ cell shows (``CDM error: pue must be >= 1.0, got 0.8``).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 from collections import OrderedDict
@@ -88,6 +89,7 @@ class _Cache:
         self.size = size
         self.items: OrderedDict[str, Summary | CdmError] = OrderedDict()
         self.cells: OrderedDict[object, str] = OrderedDict()  # the cells (or their digest) -> digest of the inputs
+        self.recent: list[tuple[list[list[object]], str, list[tuple[int, int, type]]]] = []  # the last ranges seen
         self.derived: dict[tuple[str, str], Any] = {}  # (inputs digest, what) -> the record or the seller record
         self.hits = self.misses = 0
 
@@ -96,22 +98,39 @@ class _Cache:
         return hashlib.sha256(repr(obj).encode()).hexdigest()
 
     def key_of_block(self, deal: Any) -> str:
-        """The inputs digest of a (name, value) block; the block is parsed only the first time its cells are seen."""
+        """The inputs digest of a (name, value) block; the block is parsed only the first time its cells are seen.
+
+        Excel hands each CDM_ cell its own copy of the range, so a sheet of 60 cells asks this 60 times of the same
+        cells: they are compared with the last few ranges seen (a list comparison, in C), and their types checked
+        where equal values can mean different inputs (TRUE equals 1, and the ``formulas`` package's blank equals the
+        text "empty"). Other ranges are looked up by their cells and the type of every cell.
+        """
         rows = np.asarray(deal, dtype=object).tolist() if isinstance(deal, np.ndarray) else deal
-        try:  # the cells themselves are the key (a dict compares them exactly); unhashable cells fall back to text
+        try:
+            for seen, key, typed in self.recent:
+                if rows == seen and all(type(rows[i][j]) is t for i, j, t in typed):
+                    return key
+        except (TypeError, ValueError):  # a cell no comparison can answer (an array in a cell): looked up below
+            pass
+        try:  # the cells and their types are the key (a dict compares them exactly); unhashable cells: their text
             if set(map(type, rows)) == {list}:  # Excel's range: a list a row (tuple(map(...)) runs in C, 2x faster)
                 cells: object = tuple(map(tuple, rows))
             else:
                 cells = tuple(tuple(row) if isinstance(row, (list, tuple)) else (row,) for row in rows)
-            hash(cells)
+            cells = (cells, tuple(type(v) for row in cells for v in row))  # type: ignore[union-attr]
+            key = self.cells.get(cells)
         except TypeError:
-            cells = self._digest(rows)
-        key = self.cells.get(cells)
+            cells = self._digest(rows)  # repr tells TRUE from 1
+            key = self.cells.get(cells)
         if key is None:
             key = self.key(block_to_raw(deal))
             self.cells[cells] = key
             if len(self.cells) > self.size:
                 self.cells.popitem(last=False)
+        if set(map(type, rows)) == {list}:  # remembered for the next cells: a copy, as the caller may change its own
+            seen = [list(row) for row in rows]
+            typed = [(i, j, type(v)) for i, row in enumerate(seen) for j, v in enumerate(row) if _ambiguous(v)]
+            self.recent = [(seen, key, typed), *self.recent[: RECENT_RANGES - 1]]
         return key
 
     def key(self, raw: dict[str, object]) -> str:
@@ -144,24 +163,44 @@ class _Cache:
     def record(self, key: str) -> dict[str, Any]:
         """The deal's figures by name (``Summary.record(0)``), built once per deal."""
         if (key, "record") not in self.derived:
-            self.derived[(key, "record")] = self.by_key(key).record(0)
+            self.derived[(key, "record")] = self.by_key(key).record(0, warnings=False)  # the cells show no warning
         else:
             self.by_key(key)  # counts the hit, raises a cached error
         return self.derived[(key, "record")]  # type: ignore[no-any-return]
 
-    def seller(self, key: str) -> dict[str, Any]:
-        """The seller's figures by name, built once per deal (its break-even is a bisection)."""
+    def seller(self, key: str) -> Any:
+        """The seller's figures (a :class:`engine.seller.SellerSummary`), built once per deal; each figure is
+        computed the first time a cell asks for it (the break-even is a search, each IRR a root)."""
         from engine.seller import seller_summary
 
-        if (key, "seller") not in self.derived:
-            self.derived[(key, "seller")] = seller_summary(self.by_key(key).schedule).record(0)
-        return self.derived[(key, "seller")]  # type: ignore[no-any-return]
+        found = self.derived.get((key, "seller"))
+        if found is None:
+            found = self.derived[(key, "seller")] = seller_summary(self.by_key(key).schedule)
+        return found
 
     def clear(self) -> None:
         self.items.clear()
         self.cells.clear()
+        self.recent.clear()
         self.derived.clear()
         self.hits = self.misses = 0
+
+
+RECENT_RANGES = 4
+"""Ranges compared cell by cell before the lookup by digest: a workbook comparing four deals keeps each one's."""
+
+_PLAIN = frozenset({str, float, int, type(None), dt.datetime, dt.date})
+
+
+def _ambiguous(value: object) -> bool:
+    """A cell another cell of a different type can equal: a bool, 0 or 1 (TRUE == 1), the text "empty" (the
+    ``formulas`` package's blank is a str equal to it), anything not a plain cell value."""
+    t = type(value)
+    if t is str:
+        return value == "empty"
+    if t is float:
+        return value in (0.0, 1.0)
+    return t not in _PLAIN or value in (0, 1)
 
 
 CACHE = _Cache()
@@ -270,16 +309,22 @@ def cdm_input(deal: Any, name: Any) -> float | str:
     return str(value)
 
 
+@functools.cache
+def _seller_names() -> dict[str, None]:
+    """The seller figures' names, in their order (imported on the first CDM_SELLER cell: engine.seller is not
+    needed before)."""
+    from engine.seller import SELLER_FIGURES
+
+    return dict.fromkeys((*(name for name, _, _ in SELLER_FIGURES), "ebitda_margin_check"))
+
+
 @cell_safe
 def cdm_seller(deal: Any, figure: Any) -> float | str:
     """A seller or build-vs-buy figure by name (``project_irr_pct``, ``payback_month``, ``build_saving_npv_usd``...)."""
-    from engine.seller import SELLER_FIGURES
-
     name = str(scalar(figure)).strip()
-    names = [f[0] for f in SELLER_FIGURES] + ["ebitda_margin_check"]
-    if name not in names:
-        raise CdmError(f"unknown seller figure {name!r}; known figures: {', '.join(names)}")
-    value = CACHE.seller(CACHE.key_of_block(deal))[name]
+    if name not in _seller_names():
+        raise CdmError(f"unknown seller figure {name!r}; known figures: {', '.join(_seller_names())}")
+    value = CACHE.seller(CACHE.key_of_block(deal)).figure(name)
     return "none" if value is None else value if isinstance(value, str) else float(value)
 
 

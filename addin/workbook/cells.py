@@ -14,6 +14,7 @@ vocabulary (``pue``) or table cells (``fleet[2].gpu_count``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -104,14 +105,24 @@ def cell_to_raw(name: str, value: object) -> object:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def _kind(name: str) -> str:
-    m = TABLE_KEY.match(name)
+    """The kind of input ``name`` (``month``, ``date``...; "" for a name the vocabulary does not know); a deal's
+    names repeat on every recalculation, so each is looked up once."""
+    m = _table_key(name)
     if m:
-        table = TABLE_BY_NAME.get(m.group(1))
-        col = next((c for c in table.columns if c.name == m.group(3)), None) if table else None
+        table = TABLE_BY_NAME.get(m[0])
+        col = next((c for c in table.columns if c.name == m[2]), None) if table else None
         return col.kind if col else ""
     f = FIELD_BY_NAME.get(name)
     return f.kind if f else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _table_key(name: str) -> tuple[str, int, str] | None:
+    """``fleet[2].gpu_count`` -> ("fleet", 2, "gpu_count"); None for a name that is not a table cell."""
+    m = TABLE_KEY.match(name)
+    return (m.group(1), int(m.group(2)), m.group(3)) if m else None
 
 
 def pairs_to_raw(pairs: Iterable[tuple[object, object]], problems: list[Issue] | None = None) -> dict[str, object]:
@@ -140,9 +151,9 @@ def pairs_to_raw(pairs: Iterable[tuple[object, object]], problems: list[Issue] |
         except InputError as exc:
             issues.extend(exc.issues)
             continue
-        m = TABLE_KEY.match(name)
+        m = _table_key(name)
         if m:
-            tables.setdefault(m.group(1), {}).setdefault(int(m.group(2)), {})[m.group(3)] = v
+            tables.setdefault(m[0], {}).setdefault(m[1], {})[m[2]] = v
         else:
             raw[name] = v
     if issues and problems is None:
@@ -157,6 +168,10 @@ def pairs_to_raw(pairs: Iterable[tuple[object, object]], problems: list[Issue] |
 
 def block_to_raw(block: Sequence[Sequence[object]] | np.ndarray) -> dict[str, object]:
     """A two-column (name, value) range as a raw mapping; see :func:`pairs_to_raw`."""
+    if isinstance(block, list) and block and all(type(row) is list for row in block):  # Excel's range: read as is
+        widths = set(map(len, block))
+        if len(widths) == 1 and widths.pop() >= 2:
+            return pairs_to_raw((row[0], row[1]) for row in block)
     arr = np.asarray(block, dtype=object)
     if arr.ndim != 2 or arr.shape[1] < 2:
         raise InputError(

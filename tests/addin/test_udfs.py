@@ -196,3 +196,63 @@ def test_valuation_date_and_obligations_by_name() -> None:
     assert udfs.cdm_summary([*DEAL[:-1], ["valuation_date", "soon"]], "npv_usd").startswith(
         "CDM error: valuation_date must be a date"
     )
+
+
+def _with(row: str, value: object) -> list[list[object]]:
+    """DEAL with ``row``'s value replaced, as a new range (Excel hands each call its own)."""
+    return [[name, value if name == row else v] for name, v in DEAL]
+
+
+@pytest.mark.parametrize(("good", "bad"), [(3.0, True), (0.0, False), (1.0, True)])
+def test_a_cell_typed_true_or_false_is_not_the_number_it_equals(good: float, bad: bool) -> None:
+    """TRUE == 1 and FALSE == 0 in Python, so a cache comparing cells by value alone would show the figures of the
+    number for a cell holding TRUE (or the error of TRUE for the number): in either order each range gets its own."""
+    figure = udfs.cdm_summary(_with("lockin_months", good), "net_tcv_usd")
+    assert isinstance(figure, float)
+    for first, second in ((good, bad), (bad, good), (bad, good)):
+        udfs.CACHE.clear()
+        udfs.cdm_summary(_with("lockin_months", first), "net_tcv_usd")
+        shown = udfs.cdm_summary(_with("lockin_months", second), "net_tcv_usd")
+        if second is bad:
+            assert shown == f"CDM error: lockin_months must be a number, got {bad}"
+        else:
+            assert shown == figure
+
+
+def test_the_formulas_blank_is_not_the_text_empty() -> None:
+    """The ``formulas`` package reads a blank cell as a str subclass equal to "empty": a deal name typed "empty"
+    and a blank deal name are two ranges (a blank name is an error), whichever comes first."""
+
+    class Token(str):  # the formulas package's EMPTY: is_empty_cell knows it by this name
+        pass
+
+    typed, blank = _with("deal_name", "empty"), _with("deal_name", Token("empty"))
+    assert blank == typed
+    for order in ((typed, blank), (blank, typed)):
+        udfs.CACHE.clear()
+        shown = [udfs.cdm_summary(block, "deal_name") for block in order]
+        assert ("empty" in shown) and any(str(s).startswith("CDM error: deal_name") for s in shown), shown
+
+
+def test_a_range_changed_in_place_is_read_again() -> None:
+    """The cache keeps its own copy of the cells it has seen: a caller changing its list between two calls gets the
+    new deal's figures, not the old ones."""
+    udfs.CACHE.clear()
+    block = _with("monthly_fee_usd", 1.25e9)
+    before = udfs.cdm_summary(block, "net_tcv_usd")
+    next(row for row in block if row[0] == "monthly_fee_usd")[1] = 2.5e9
+    assert udfs.cdm_summary(block, "net_tcv_usd") == pytest.approx(2 * before)
+
+
+def test_ranges_taking_turns_each_keep_their_figures() -> None:
+    """Four deals read in turn (a comparison workbook): each cell gets its own deal's figure, the parse runs once a
+    deal, and a fifth deal pushes the oldest out of the cells compared first (it is then found by its digest)."""
+    udfs.CACHE.clear()
+    fees = [1.0e9, 1.1e9, 1.2e9, 1.3e9, 1.4e9]
+    blocks = [_with("monthly_fee_usd", fee) for fee in fees]
+    want = [udfs.cdm_summary(b, "net_tcv_usd") for b in blocks]
+    assert want == pytest.approx([want[0] * fee / fees[0] for fee in fees])
+    for _ in range(3):
+        for b, w in zip(blocks, want, strict=True):
+            assert udfs.cdm_summary([list(row) for row in b], "net_tcv_usd") == w
+    assert udfs.CACHE.misses == len(fees)
