@@ -164,7 +164,8 @@ class SellerModel:
         period = j + 1
         in_loan = period <= _col(tenor)
         ipmt = -npf.ipmt(_col(monthly_rate), np.minimum(period, _col(tenor)), _col(tenor), _col(self.debt))
-        ppmt = -npf.ppmt(_col(monthly_rate), np.minimum(period, _col(tenor)), _col(tenor), _col(self.debt))
+        # numpy-financial's ppmt is pmt - ipmt: the payment once, less the interest already computed
+        ppmt = -npf.pmt(_col(monthly_rate), _col(tenor), _col(self.debt)) - ipmt
         self.interest = np.where(in_loan, ipmt, 0.0) * self.active
         self.principal = np.where(in_loan, ppmt, 0.0) * self.active
         self.balance_at_end = np.maximum(self.debt - self.principal.sum(axis=1), 0.0)

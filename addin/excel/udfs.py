@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -117,7 +118,7 @@ class _Cache:
                 cells: object = tuple(map(tuple, rows))
             else:
                 cells = tuple(tuple(row) if isinstance(row, (list, tuple)) else (row,) for row in rows)
-            cells = (cells, tuple(type(v) for row in cells for v in row))  # type: ignore[union-attr]
+            cells = (cells, tuple(map(type, itertools.chain.from_iterable(cells))))  # type: ignore[call-overload]
             key = self.cells.get(cells)
         except TypeError:
             cells = self._digest(rows)  # repr tells TRUE from 1
