@@ -698,8 +698,9 @@ def main(argv: list[str] | None = None) -> int:
         f"vectorised is {r['risk_speedup_vs_loop']:.0f}x faster)"
     )
     print("issue 17's targets, each ratio beside its target and anchor (this run)")
+    width = max(len(row["target"]) for row in rows)
     for row in rows:
-        print(f"  {row['target']:<22} {row['ratio']:6.2f}  {row['goal']:<30} {'met' if row['met'] else 'not met':<8} "
+        print(f"  {row['target']:<{width}} {row['ratio']:6.2f}  {row['goal']:<30} {'met' if row['met'] else 'not met':<8} "
               f"{row['figure']}; anchor: {row['anchor']}")  # fmt: skip
     return 0
 
