@@ -85,6 +85,28 @@ class ExactSum:
         return math.fsum(self.partials)
 
 
+class KeptSum:
+    """The same correctly rounded sum as :class:`ExactSum`, of few enough values to keep them all (a kept run's
+    block sums: at most 3,907 an output): ``math.fsum`` once at the end, in C, where ExactSum loops in Python."""
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+
+    def add(self, values: np.ndarray) -> None:
+        self.parts.append(values)
+
+    def value(self) -> float:
+        values = np.concatenate(self.parts) if self.parts else np.zeros(0)
+        if np.isfinite(values).all():
+            try:
+                return math.fsum(values.tolist())
+            except OverflowError:  # an intermediate sum past the largest float: ExactSum says NaN, as below
+                pass
+        exact = ExactSum()  # infinities: ExactSum's NaN, where fsum would give inf or raise
+        exact.add(values)
+        return exact.value()
+
+
 def _block_sums(v: np.ndarray) -> np.ndarray:
     """Sums of each block of 256 paths; an undefined (NaN) value adds nothing (it is counted apart)."""
     v = np.where(np.isnan(v), 0.0, v)
@@ -96,7 +118,7 @@ def _histogram(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.histogram(v[np.isfinite(v)], bins=edges)[0] if np.isfinite([lo, hi]).all() else np.zeros(HIST_BINS, int)
 
 
-def _finish(n: int, total: ExactSum, order: Callable[[int], float], extremes: tuple[float, float],
+def _finish(n: int, total: ExactSum | KeptSum, order: Callable[[int], float], extremes: tuple[float, float],
             hist: np.ndarray | None) -> tuple[dict[str, float], dict[str, list[float]] | None]:  # fmt: skip
     """``n`` counts the defined values only; with none, every statistic is NaN (no value, shown as such)."""
     stats = {}
@@ -138,28 +160,34 @@ def _chunks(run: Callable[[], Iterable[dict[str, np.ndarray]]], n_paths: int,
 
 def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outputs: tuple[str, ...],
                progress: Callable[[int, int], None] | None, histograms: tuple[str, ...]) -> Summary:  # fmt: skip
+    """Every path kept. The sums and extremes are taken chunk by chunk as the chunks arrive (while worker processes
+    compute the next ones); only the order statistics wait for the last chunk."""
     parts: dict[str, list[np.ndarray]] = {k: [] for k in outputs}
+    totals = {k: KeptSum() for k in outputs}  # block sums exactly as the streamed pass makes them (whole blocks)
+    ranges = dict.fromkeys(outputs, (math.inf, -math.inf))
     report = None if progress is None else (lambda done: progress(done, n))
     for chunk in _chunks(run, n, report):
         for k in outputs:
-            parts[k].append(chunk[k])
+            v = chunk[k]
+            parts[k].append(v)
+            totals[k].add(_block_sums(v))
+            lo, hi = _finite_range(v)
+            if not math.isnan(lo):  # a finite value in the chunk
+                ranges[k] = (min(ranges[k][0], lo), max(ranges[k][1], hi))
     values = {k: np.concatenate(v) for k, v in parts.items()}
     stats: dict[str, dict[str, float]] = {}
     hists: dict[str, dict[str, list[float]]] = {}
     for k, v in values.items():
-        defined = v[~np.isnan(v)]
+        defined = v[~np.isnan(v)]  # a copy: ordered in place
         m = defined.size
-        needed = sorted({r for _, q in QUANTILES for r in _ranks(m, q)[:2]}) if m else []
-        part = np.partition(defined, needed) if m else defined  # no defined value: nothing to order
-        lo, hi = _finite_range(v)
+        if m:
+            defined.partition(sorted({r for _, q in QUANTILES for r in _ranks(m, q)[:2]}))
+        lo, hi = ranges[k] if ranges[k][0] <= ranges[k][1] else (math.nan, math.nan)
 
-        def order(r: int, p: np.ndarray = part) -> float:
+        def order(r: int, p: np.ndarray = defined) -> float:
             return float(p[r])
 
-        # block sums exactly as the streamed pass makes them: chunks are whole blocks, so blocks never straddle
-        total = ExactSum()
-        total.add(_block_sums(v))
-        stats[k], hist = _finish(m, total, order, (lo, hi), _histogram(v, lo, hi) if k in histograms else None)
+        stats[k], hist = _finish(m, totals[k], order, (lo, hi), _histogram(v, lo, hi) if k in histograms else None)
         stats[k]["undefined_paths"] = float(n - m)
         if hist is not None:
             hists[k] = hist

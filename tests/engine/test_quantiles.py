@@ -186,3 +186,27 @@ def test_later_paths_that_overfill_the_windows_fall_back_in_bounded_memory(monke
     streamed = summarise(run, v.size, ("x",), keep=4096)
     assert len(reads) == 3
     assert streamed.stats == summarise(lambda: chunked(values, 512), v.size, ("x",), keep=v.size).stats
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.floats(allow_nan=False, allow_infinity=True, width=64), max_size=40), max_size=6))
+def test_the_kept_sum_is_the_exact_sum_to_the_bit(groups: list[list[float]]) -> None:
+    """A kept run's block sums go to math.fsum once at the end (KeptSum); the streamed pass keeps Shewchuk's partials
+    as it goes (ExactSum): the same correctly rounded sum, to the bit, and ExactSum's NaN where an infinity or an
+    intermediate overflow makes fsum give inf or raise (hand: 0.1 ten times is 1.0; 1e308 + 1e308 - 1e308 is NaN)."""
+    import math
+
+    from engine.quantiles import ExactSum, KeptSum
+
+    for case, want in (([0.1] * 10, 1.0), ([1e308, 1e308, -1e308], math.nan), ([1.0, math.inf], math.nan)):
+        kept = KeptSum()
+        kept.add(np.array(case))
+        assert kept.value() == want or (math.isnan(want) and math.isnan(kept.value()))
+    exact, kept = ExactSum(), KeptSum()
+    for g in groups:
+        exact.add(np.array(g, float))
+        kept.add(np.array(g, float))
+    a, b = exact.value(), kept.value()
+    assert a == b or (math.isnan(a) and math.isnan(b)), (a, b)
+    if not math.isnan(a):
+        assert np.signbit(a) == np.signbit(b)
