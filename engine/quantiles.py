@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,11 +136,13 @@ def _finish(n: int, total: ExactSum | KeptSum, order: Callable[[int], float], ex
 
 def summarise(run: Callable[[], Iterable[dict[str, np.ndarray]]], n_paths: int, outputs: tuple[str, ...], *,
               keep: int = KEEP_PATHS, progress: Callable[[int, int], None] | None = None,
-              histograms: tuple[str, ...] = ()) -> Summary:  # fmt: skip
+              histograms: tuple[str, ...] = (), threads: int = 1) -> Summary:  # fmt: skip
     """Summarise the first ``n_paths`` paths of ``run()``'s chunks (block-aligned, in path order); a 20-bin
-    histogram of each output named in ``histograms``."""
+    histogram of each output named in ``histograms``. ``threads`` > 1 orders a kept run's outputs that many at a time
+    after the last chunk (a run on worker processes: their cores are free then; NumPy's partition releases the
+    interpreter)."""
     if n_paths <= keep:
-        return _in_memory(run, n_paths, outputs, progress, histograms)
+        return _in_memory(run, n_paths, outputs, progress, histograms, threads=threads)
     return _streamed(run, n_paths, outputs, progress, histograms=histograms, sample=max(keep, BLOCK))
 
 
@@ -159,7 +162,8 @@ def _chunks(run: Callable[[], Iterable[dict[str, np.ndarray]]], n_paths: int,
 
 
 def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outputs: tuple[str, ...],
-               progress: Callable[[int, int], None] | None, histograms: tuple[str, ...]) -> Summary:  # fmt: skip
+               progress: Callable[[int, int], None] | None, histograms: tuple[str, ...], *,
+               threads: int = 1) -> Summary:  # fmt: skip
     """Every path kept. The sums and extremes are taken chunk by chunk as the chunks arrive (while worker processes
     compute the next ones); only the order statistics wait for the last chunk."""
     parts: dict[str, list[np.ndarray]] = {k: [] for k in outputs}
@@ -175,13 +179,16 @@ def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outpu
             if not math.isnan(lo):  # a finite value in the chunk
                 ranges[k] = (min(ranges[k][0], lo), max(ranges[k][1], hi))
     values = {k: np.concatenate(v) for k, v in parts.items()}
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            ordered = dict(zip(values, pool.map(_ordered, values.values()), strict=True))
+    else:
+        ordered = {k: _ordered(v) for k, v in values.items()}
     stats: dict[str, dict[str, float]] = {}
     hists: dict[str, dict[str, list[float]]] = {}
     for k, v in values.items():
-        defined = v[~np.isnan(v)]  # a copy: ordered in place
+        defined = ordered[k]
         m = defined.size
-        if m:
-            defined.partition(sorted({r for _, q in QUANTILES for r in _ranks(m, q)[:2]}))
         lo, hi = ranges[k] if ranges[k][0] <= ranges[k][1] else (math.nan, math.nan)
 
         def order(r: int, p: np.ndarray = defined) -> float:
@@ -192,6 +199,14 @@ def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outpu
         if hist is not None:
             hists[k] = hist
     return Summary(stats, hists, values)
+
+
+def _ordered(v: np.ndarray) -> np.ndarray:
+    """The defined values of ``v`` (a copy), partitioned at the order statistics the percentiles read."""
+    defined = v[~np.isnan(v)]
+    if defined.size:
+        defined.partition(sorted({r for _, q in QUANTILES for r in _ranks(defined.size, q)[:2]}))
+    return defined
 
 
 def _finite_range(v: np.ndarray) -> tuple[float, float]:

@@ -111,4 +111,5 @@ def local_chunk_runner(workers: int) -> Iterator[Callable[[Callable[[range], Any
                 for future in pending:
                     future.cancel()
 
+        map_chunks.workers = workers  # type: ignore[attr-defined]  # the summary orders its outputs as many at a time
         yield map_chunks

@@ -419,7 +419,9 @@ def simulate(
                 kept += r.values["npv_usd"].shape[0]
             yield r.values
 
-    summary = summarise(outputs, n_paths, OUTPUTS, keep=keep_paths, progress=progress, histograms=("npv_usd",))
+    threads = int(getattr(map_chunks, "workers", 1))  # a local pool's cores are free once its last chunk is in
+    summary = summarise(outputs, n_paths, OUTPUTS, keep=keep_paths, progress=progress, histograms=("npv_usd",),
+                        threads=threads)  # fmt: skip
     fan_sample = np.concatenate(fan)[: min(n_paths, FAN_SAMPLE_PATHS)]
     cut = min(n_paths, CORRELATION_PATHS)
     drivers = {k: np.concatenate([r.drivers[k] for r in sample])[:cut] for k in sample[0].drivers}
