@@ -256,3 +256,32 @@ def test_ranges_taking_turns_each_keep_their_figures() -> None:
         for b, w in zip(blocks, want, strict=True):
             assert udfs.cdm_summary([list(row) for row in b], "net_tcv_usd") == w
     assert udfs.CACHE.misses == len(fees)
+
+
+_CELL_VALUES = [0.0, 1.0, 3.0, -0.0, True, False, None, "", "empty", "x", "2026-05", 46143.0, 46143, 1, 0]
+
+
+def test_the_cache_is_never_seen_in_a_cell() -> None:
+    """Hypothesis, derandomized: ranges of the test deal with a few cells changed to values that equal each other
+    across types (0, 0.0, -0.0, FALSE; 1, 1.0, TRUE; "", blank; a serial as float or int), read in random order
+    with the cache kept, give each cell what a cold cache gives it."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    rows = [name for name, _ in DEAL if name is not None]
+    changes = st.lists(st.tuples(st.sampled_from(rows), st.sampled_from(_CELL_VALUES)), max_size=3)
+    figures = st.sampled_from(["net_tcv_usd", "npv_usd", "gpus", "deal_name", "start_month"])
+
+    @settings(max_examples=150, deadline=None, derandomize=True)
+    @given(st.lists(st.tuples(changes, figures), min_size=2, max_size=8))
+    def check(calls: list[tuple[list[tuple[str, object]], str]]) -> None:
+        udfs.CACHE.clear()
+        blocks = [[[n, dict(change).get(n, v)] for n, v in DEAL] for change, _ in calls]
+        warm = [udfs.cdm_summary(b, figure) for b, (_, figure) in zip(blocks, calls, strict=True)]
+        cold = []
+        for b, (_, figure) in zip(blocks, calls, strict=True):
+            udfs.CACHE.clear()
+            cold.append(udfs.cdm_summary([list(r) for r in b], figure))
+        assert repr(warm) == repr(cold)
+
+    check()
