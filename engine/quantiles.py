@@ -24,7 +24,8 @@ the per-block sums (``math.fsum``) over the count, and histogram edges are ``lin
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -179,15 +180,10 @@ def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outpu
             if not math.isnan(lo):  # a finite value in the chunk
                 ranges[k] = (min(ranges[k][0], lo), max(ranges[k][1], hi))
     values = {k: np.concatenate(v) for k, v in parts.items()}
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            ordered = dict(zip(values, pool.map(_ordered, values.values()), strict=True))
-    else:
-        ordered = {k: _ordered(v) for k, v in values.items()}
     stats: dict[str, dict[str, float]] = {}
     hists: dict[str, dict[str, list[float]]] = {}
-    for k, v in values.items():
-        defined = ordered[k]
+    for k, defined in _each_ordered(values, threads):
+        v = values[k]
         m = defined.size
         lo, hi = ranges[k] if ranges[k][0] <= ranges[k][1] else (math.nan, math.nan)
 
@@ -199,6 +195,25 @@ def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outpu
         if hist is not None:
             hists[k] = hist
     return Summary(stats, hists, values)
+
+
+def _each_ordered(values: dict[str, np.ndarray], threads: int) -> Iterator[tuple[str, np.ndarray]]:
+    """Each output's ordered defined values (:func:`_ordered`), in order; on ``threads`` threads, the next ones
+    ordered while one is read, never more than ``threads`` copies held at once (a million paths: 8 MB each), as
+    one at a time holds one."""
+    keys = list(values)
+    if threads <= 1:
+        for k in keys:
+            yield k, _ordered(values[k])
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        pending = deque(pool.submit(_ordered, values[k]) for k in keys[:threads])
+        for i, k in enumerate(keys):
+            done = pending.popleft().result()
+            yield k, done
+            del done  # read: the next one takes its place
+            if i + threads < len(keys):
+                pending.append(pool.submit(_ordered, values[keys[i + threads]]))
 
 
 def _ordered(v: np.ndarray) -> np.ndarray:
