@@ -42,7 +42,6 @@ from engine.finance import xirr
 from engine.schedule import Schedule
 from engine.sizing import HOURS_PER_AVERAGE_MONTH
 
-BREAKEVEN_ITERATIONS = 100
 BREAKEVEN_MAX_USD_PER_GPU_HOUR = 1000.0
 
 NEOCLOUD_EBITDA_MARGIN_PCT = (55.0, 65.0)
@@ -214,46 +213,67 @@ class SellerModel:
         return (case.project_fcf_usd * self.discount).sum(axis=1) - self.capex * self.capex_discount
 
     def breakeven_usd_per_gpu_hour(self) -> np.ndarray:
-        """The price per delivered GPU-hour at which the project NPV is zero (every scenario at once).
+        """The price per delivered GPU-hour at which the project NPV is zero (every scenario at once), solved exactly.
 
-        The NPV rises with the price, piecewise linearly (tax is charged on positive profit only), so the root is
-        bracketed and found by the Illinois variant of regula falsi: exact as soon as both ends of the bracket lie on
-        one linear piece, usually within ten evaluations; a step that leaves the bracket is a bisection step. It
-        stops when the bracket is within 1e-13 of the price (a bisection would need 60 evaluations for that).
-        NaN (shown as "none") where the NPV is positive even at a price of zero (the other flows, a residual
-        value, already repay the capex) or still negative at the ceiling: there is then no break-even price.
+        At a price p a month earns hours x p less its cash costs and pays tax on that less depreciation when positive:
+        the NPV is linear in p between the prices where a month starts paying tax (its costs and depreciation over
+        its hours) and rises with p (the tax rate is below 100%). With those prices sorted, cumulative sums give the
+        NPV at each of them; the root lies after the last one where the NPV is still negative, where the NPV is
+        p x (discounted hours less the taxed months' share) less (discounted costs less the taxed months' tax
+        shield) plus the residual less the capex, zero at one p. NaN (shown as "none") where the NPV is positive even
+        at a price of zero (the other flows, a residual value, already repay the capex) or still not positive at
+        the ceiling (``BREAKEVEN_MAX_USD_PER_GPU_HOUR``): there is then no break-even price.
         """
-        hours = self.schedule.delivered_gpu_hours * self.active
+        n, m = self.n, self.m
+        hours = np.broadcast_to(self.schedule.delivered_gpu_hours * self.active, (n, m))
         # the project NPV at a price, from the figures that do not move with it (the same arithmetic as case() and
         # project_npv(), which the tests hold it to): only the revenue, EBITDA, EBIT and its tax change
         fixed = (self.end * _col(self.residual) * self.discount).sum(axis=1) - self.capex * self.capex_discount
-        costs, dep = np.broadcast_to(self.cash_costs, (self.n, self.m)), self.depreciation
+        costs, dep = np.broadcast_to(self.cash_costs, (n, m)), np.broadcast_to(self.depreciation, (n, m))
+        discount = np.broadcast_to(self.discount, (n, m))
+        tax_rate = self.tax_rate[:, 0]
 
         def npv(price: np.ndarray) -> np.ndarray:
             ebitda = hours * _col(price) - costs
             tax = np.maximum(ebitda - dep, 0.0) * self.tax_rate
-            return ((ebitda - tax) * self.discount).sum(axis=1) + fixed
+            return ((ebitda - tax) * discount).sum(axis=1) + fixed
 
-        lo, hi = np.zeros(self.n), np.full(self.n, BREAKEVEN_MAX_USD_PER_GPU_HOUR)
-        f_lo, f_hi = npv(lo), npv(hi)
-        at_zero, at_cap = f_lo > 0, f_hi > 0
-        side = np.zeros(self.n)  # +1: hi moved last, -1: lo moved last
-        for _ in range(BREAKEVEN_ITERATIONS):
-            open_ = (hi - lo) > 1e-13 * np.maximum(hi, 1.0)
-            if not (open_ & ~at_zero & at_cap).any():
-                break
-            with np.errstate(divide="ignore", invalid="ignore"):
-                x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
-            x = np.where(np.isfinite(x) & (x > lo) & (x < hi), x, (lo + hi) / 2.0)
-            f_x = npv(x)
-            positive = f_x > 0
-            # Illinois: an end kept twice in a row has its value halved, so the next step moves it
-            f_lo = np.where(positive & (side > 0), f_lo / 2.0, f_lo)
-            f_hi = np.where(~positive & (side < 0), f_hi / 2.0, f_hi)
-            hi, f_hi = np.where(positive & open_, x, hi), np.where(positive & open_, f_x, f_hi)
-            lo, f_lo = np.where(~positive & open_, x, lo), np.where(~positive & open_, f_x, f_lo)
-            side = np.where(open_, np.where(positive, 1.0, -1.0), side)
-        return np.where(at_zero | ~at_cap, np.nan, (lo + hi) / 2.0)
+        at_zero = npv(np.zeros(n)) > 0
+        at_cap = npv(np.full(n, BREAKEVEN_MAX_USD_PER_GPU_HOUR)) > 0
+        # where each month starts paying tax: (costs + depreciation) / hours; a month without hours pays the same
+        # at every price (always, when its costs and depreciation are negative; else never)
+        taxable_from = np.where(
+            hours > 0,
+            (costs + dep) / np.where(hours > 0, hours, 1.0),
+            np.where(costs + dep < 0, -np.inf, np.inf),
+        )
+        order = np.argsort(taxable_from, axis=1, kind="stable")
+        kinks = np.take_along_axis(taxable_from, order, axis=1)
+        zeros = np.zeros((n, 1))
+        taxed_hours = np.hstack([zeros, np.cumsum(np.take_along_axis(discount * hours, order, axis=1), axis=1)])
+        taxed_base = np.hstack([zeros, np.cumsum(np.take_along_axis(discount * (costs + dep), order, axis=1), axis=1)])
+        all_hours, all_costs = (discount * hours).sum(axis=1), (discount * costs).sum(axis=1)
+
+        def linear(price: np.ndarray, j: np.ndarray | slice) -> np.ndarray:
+            """The NPV at ``price`` with the first j months of the sorted order paying tax."""
+            slope = all_hours[:, None] - tax_rate[:, None] * taxed_hours[:, j]
+            base = all_costs[:, None] - tax_rate[:, None] * taxed_base[:, j]
+            return price * slope - base + fixed[:, None]
+
+        with np.errstate(invalid="ignore", over="ignore"):  # the infinite prices are set apart just below
+            at_kinks = linear(kinks, slice(0, m))
+        at_kinks = np.where(np.isposinf(kinks), np.inf, np.where(np.isneginf(kinks), -np.inf, at_kinks))
+        below = (at_kinks < 0).sum(axis=1)  # months taxed at the root: those whose price is below it
+        rows = np.arange(n)
+        slope = all_hours - tax_rate * taxed_hours[rows, below]
+        base = all_costs - tax_rate * taxed_base[rows, below]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = (base - fixed) / slope
+        # rounding cannot take the root out of its piece: between the last price below it and the next
+        lower = np.where(below > 0, kinks[rows, np.maximum(below - 1, 0)], 0.0)
+        upper = np.where(below < m, kinks[rows, np.minimum(below, m - 1)], BREAKEVEN_MAX_USD_PER_GPU_HOUR)
+        root = np.clip(root, np.maximum(lower, 0.0), np.minimum(upper, BREAKEVEN_MAX_USD_PER_GPU_HOUR))
+        return np.where(at_zero | ~at_cap | ~np.isfinite(root), np.nan, root)
 
     def early_exit_revenue(self) -> np.ndarray:
         """Revenue if the buyer leaves at the earliest exit: fees until the exit date, nothing for the vacancy,

@@ -326,3 +326,41 @@ def test_each_figure_alone_is_what_the_record_gives(monkeypatch: pytest.MonkeyPa
     assert lazy.figure("project_irr_pct") == record[0]["project_irr_pct"] and len(irrs) == 1
     assert lazy.figure("project_irr_pct") == record[0]["project_irr_pct"] and len(irrs) == 1  # computed once
     assert set(lazy.values.done) == {"project_irr_pct"}
+
+
+def test_breakeven_solved_exactly_matches_a_bisection_on_the_cases() -> None:
+    """300 random deals (fee, tax rate, power price, capex, residual, discount rate, opex) in one call: the exact
+    piecewise-linear solve against 200 bisection steps on the model's own monthly arithmetic (case() and
+    project_npv(), not the solver's sums), to 1e-12 of the price; a deal with no break-even is NaN in both."""
+    rng = np.random.default_rng(11)
+    n = 300
+    base = {**SMALL, "end_month": "2030-12"}
+    terms = build_terms(
+        base,
+        monthly_fee_usd=rng.uniform(1e5, 5e7, n),
+        seller_tax_rate_pct=rng.choice([0.0, 21.0, 60.0], n),
+        seller_power_usd_per_kwh=rng.uniform(0.01, 0.5, n),
+        seller_capex_usd_per_gpu=rng.uniform(1e3, 6e4, n),
+        seller_residual_value_pct=rng.uniform(0.0, 100.0, n),
+        discount_rate_pct=rng.uniform(-10.0, 15.0, n),  # below zero the resale alone can repay the capex
+        seller_staff_usd_per_gpu_year=rng.choice([0.0, 3000.0], n),
+        seller_other_opex_usd_per_gpu_hour=rng.choice([0.0, 0.05], n),
+        seller_maintenance_pct_per_year=rng.choice([0.0, 3.0], n),
+    )
+    sch = build_schedule(terms)
+    s = seller_summary(sch)
+    m = s.model
+    got = s["breakeven_usd_per_gpu_hour"]
+
+    def npv(price: np.ndarray) -> np.ndarray:
+        return m.project_npv(m.case(sch.delivered_gpu_hours * price[:, None]))
+
+    lo, hi = np.zeros(n), np.full(n, 1000.0)
+    none = (npv(lo) > 0) | (npv(hi) <= 0)
+    for _ in range(200):
+        mid = (lo + hi) / 2.0
+        up = npv(mid) > 0
+        lo, hi = np.where(up, lo, mid), np.where(up, mid, hi)
+    assert none.any() and (~none).sum() > 100  # both kinds drawn
+    assert np.array_equal(np.isnan(got), none)
+    np.testing.assert_allclose(got[~none], hi[~none], rtol=1e-12, atol=0)
