@@ -365,12 +365,15 @@ def _one_pass(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, output
                     w.add(v)
         held_paths += next(iter(chunk.values())).shape[0]
         if windows is None and not first.counted and not gave_up and held_paths >= sample:
-            windows = {k: _windows(np.concatenate(held[k])) for k in outputs if k not in histograms}
-            for k, ws in windows.items():
-                for part in held[k]:
-                    defined[k] += _defined(part)
-                    for w in ws:
-                        w.add(part)
+            windows = {}
+            for k in outputs:
+                if k in histograms:
+                    continue
+                whole = np.concatenate(held[k])  # one output at a time: one copy held
+                windows[k] = _windows(whole)
+                defined[k] += _defined(whole)
+                for w in windows[k]:
+                    w.add(whole)  # the same counts and distinct values as chunk by chunk, in one call
             kept = _kept_bytes(held, windows, histograms)
             if kept / held_paths * n > STREAM_BUDGET_BYTES / 2:  # too much to keep: count the fine bins for a second pass
                 first.counted, windows = True, None
