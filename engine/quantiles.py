@@ -84,7 +84,12 @@ class ExactSum:
             self.partials[i:] = [x]
 
     def value(self) -> float:
-        return math.fsum(self.partials)
+        """The correctly rounded sum; NaN where an infinity or a sum past the largest float came on the way (fsum
+        would raise on the infinite partials that leaves: a summary shows n/a, never a traceback)."""
+        try:
+            return math.fsum(self.partials)
+        except (ValueError, OverflowError):
+            return math.nan
 
 
 class KeptSum:

@@ -193,15 +193,22 @@ def test_later_paths_that_overfill_the_windows_fall_back_in_bounded_memory(monke
 def test_the_kept_sum_is_the_exact_sum_to_the_bit(groups: list[list[float]]) -> None:
     """A kept run's block sums go to math.fsum once at the end (KeptSum); the streamed pass keeps Shewchuk's partials
     as it goes (ExactSum): the same correctly rounded sum, to the bit, and ExactSum's NaN where an infinity or an
-    intermediate overflow makes fsum give inf or raise (hand: 0.1 ten times is 1.0; 1e308 + 1e308 - 1e308 is NaN)."""
+    intermediate overflow makes fsum give inf or raise (hand: 0.1 ten times is 1.0; 1e308 + 1e308 - 1e308 is NaN; two
+    halves of the largest float are NaN, where ExactSum raised), never an exception."""
     import math
 
     from engine.quantiles import ExactSum, KeptSum
 
-    for case, want in (([0.1] * 10, 1.0), ([1e308, 1e308, -1e308], math.nan), ([1.0, math.inf], math.nan)):
-        kept = KeptSum()
-        kept.add(np.array(case))
-        assert kept.value() == want or (math.isnan(want) and math.isnan(kept.value()))
+    hand = (
+        ([0.1] * 10, 1.0),
+        ([1e308, 1e308, -1e308], math.nan),
+        ([1.0, math.inf], math.nan),
+        ([8.988465674311579e307, 8.98846567431158e307], math.nan),
+    )  # the last raised in ExactSum's fsum (found by this test)
+    for case, want in hand:
+        for total in (KeptSum(), ExactSum()):
+            total.add(np.array(case))
+            assert total.value() == want or (math.isnan(want) and math.isnan(total.value()))
     exact, kept = ExactSum(), KeptSum()
     for g in groups:
         exact.add(np.array(g, float))
