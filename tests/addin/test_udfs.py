@@ -285,3 +285,26 @@ def test_the_cache_is_never_seen_in_a_cell() -> None:
         assert repr(warm) == repr(cold)
 
     check()
+
+
+@pytest.mark.parametrize(
+    "deal",
+    [
+        5.0,
+        None,
+        "abc",
+        [],
+        [[1]],
+        [["deal_name", "x"], ["monthly_fee_usd"]],
+        [["deal_name", np.array([1, 2])]],
+        [["deal_name", [1]]],
+        np.array([[1, 2, 3]]),
+    ],  # fmt: skip
+)
+def test_a_range_of_the_wrong_shape_or_cells_is_a_message_twice(deal: object) -> None:
+    """Not a two-column range, or cells no comparison can answer: the cell's message names the rule, the first time
+    and the second (when the cache has seen the range), never an internal error."""
+    udfs.CACHE.clear()
+    shown = [udfs.cdm_summary(deal, "npv_usd") for _ in range(2)]
+    assert shown[0] == shown[1] and shown[0].startswith("CDM error: ") and "internal error" not in shown[0]
+    assert "two columns" in shown[0] or "deal_name must be text" in shown[0] or "not a known input" in shown[0]
