@@ -299,7 +299,7 @@ def test_the_cache_is_never_seen_in_a_cell() -> None:
         [["deal_name", np.array([1, 2])]],
         [["deal_name", [1]]],
         np.array([[1, 2, 3]]),
-    ],  # fmt: skip
+    ],
 )
 def test_a_range_of_the_wrong_shape_or_cells_is_a_message_twice(deal: object) -> None:
     """Not a two-column range, or cells no comparison can answer: the cell's message names the rule, the first time
