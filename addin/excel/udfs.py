@@ -113,8 +113,10 @@ class _Cache:
                     return key
         except (TypeError, ValueError):  # a cell no comparison can answer (an array in a cell): looked up below
             pass
+        listed = False  # Excel's range: a list a row
         try:  # the cells and their types are the key (a dict compares them exactly); unhashable cells: their text
-            if set(map(type, rows)) == {list}:  # Excel's range: a list a row (tuple(map(...)) runs in C, 2x faster)
+            listed = set(map(type, rows)) == {list}
+            if listed:  # tuple(map(...)) runs in C, 2x faster
                 cells: object = tuple(map(tuple, rows))
             else:
                 cells = tuple(tuple(row) if isinstance(row, (list, tuple)) else (row,) for row in rows)
@@ -128,7 +130,7 @@ class _Cache:
             self.cells[cells] = key
             if len(self.cells) > self.size:
                 self.cells.popitem(last=False)
-        if set(map(type, rows)) == {list}:  # remembered for the next cells: a copy, as the caller may change its own
+        if listed:  # remembered for the next cells: a copy, as the caller may change its own
             seen = [list(row) for row in rows]
             typed = [(i, j, type(v)) for i, row in enumerate(seen) for j, v in enumerate(row) if _ambiguous(v)]
             self.recent = [(seen, key, typed), *self.recent[: RECENT_RANGES - 1]]
