@@ -252,23 +252,16 @@ class SellerModel:
         zeros = np.zeros((n, 1))
         taxed_hours = np.hstack([zeros, np.cumsum(np.take_along_axis(discount * hours, order, axis=1), axis=1)])
         taxed_base = np.hstack([zeros, np.cumsum(np.take_along_axis(discount * (costs + dep), order, axis=1), axis=1)])
-        all_hours, all_costs = (discount * hours).sum(axis=1), (discount * costs).sum(axis=1)
-
-        def linear(price: np.ndarray, j: np.ndarray | slice) -> np.ndarray:
-            """The NPV at ``price`` with the first j months of the sorted order paying tax."""
-            slope = all_hours[:, None] - tax_rate[:, None] * taxed_hours[:, j]
-            base = all_costs[:, None] - tax_rate[:, None] * taxed_base[:, j]
-            return price * slope - base + fixed[:, None]
-
+        # with the first j months of the sorted order paying tax, the NPV is p x slope[:, j] - base[:, j] + fixed
+        slope = (discount * hours).sum(axis=1)[:, None] - tax_rate[:, None] * taxed_hours
+        base = (discount * costs).sum(axis=1)[:, None] - tax_rate[:, None] * taxed_base
         with np.errstate(invalid="ignore", over="ignore"):  # the infinite prices are set apart just below
-            at_kinks = linear(kinks, slice(0, m))
+            at_kinks = kinks * slope[:, :m] - base[:, :m] + fixed[:, None]
         at_kinks = np.where(np.isposinf(kinks), np.inf, np.where(np.isneginf(kinks), -np.inf, at_kinks))
         below = (at_kinks < 0).sum(axis=1)  # months taxed at the root: those whose price is below it
         rows = np.arange(n)
-        slope = all_hours - tax_rate * taxed_hours[rows, below]
-        base = all_costs - tax_rate * taxed_base[rows, below]
         with np.errstate(divide="ignore", invalid="ignore"):
-            root = (base - fixed) / slope
+            root = (base[rows, below] - fixed) / slope[rows, below]
         # rounding cannot take the root out of its piece: between the last price below it and the next
         lower = np.where(below > 0, kinks[rows, np.maximum(below - 1, 0)], 0.0)
         upper = np.where(below < m, kinks[rows, np.minimum(below, m - 1)], BREAKEVEN_MAX_USD_PER_GPU_HOUR)
