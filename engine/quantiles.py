@@ -173,29 +173,24 @@ def _in_memory(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outpu
     """Every path kept. The sums and extremes are taken chunk by chunk as the chunks arrive (while worker processes
     compute the next ones); only the order statistics wait for the last chunk."""
     parts: dict[str, list[np.ndarray]] = {k: [] for k in outputs}
-    totals = {k: KeptSum() for k in outputs}  # block sums exactly as the streamed pass makes them (whole blocks)
-    ranges = dict.fromkeys(outputs, (math.inf, -math.inf))
+    first = _new_pass(outputs, counted=False, kept=True)  # block sums exactly as the streamed pass makes them
     report = None if progress is None else (lambda done: progress(done, n))
     for chunk in _chunks(run, n, report):
         for k in outputs:
-            v = chunk[k]
-            parts[k].append(v)
-            totals[k].add(_block_sums(v))
-            lo, hi = _finite_range(v)
-            if not math.isnan(lo):  # a finite value in the chunk
-                ranges[k] = (min(ranges[k][0], lo), max(ranges[k][1], hi))
+            parts[k].append(chunk[k])
+            first.add(k, chunk[k], count=False)
     values = {k: np.concatenate(v) for k, v in parts.items()}
     stats: dict[str, dict[str, float]] = {}
     hists: dict[str, dict[str, list[float]]] = {}
     for k, defined in _each_ordered(values, threads):
         v = values[k]
         m = defined.size
-        lo, hi = ranges[k] if ranges[k][0] <= ranges[k][1] else (math.nan, math.nan)
+        lo, hi = (first.lo[k], first.hi[k]) if first.lo[k] <= first.hi[k] else (math.nan, math.nan)  # none finite
 
         def order(r: int, p: np.ndarray = defined) -> float:
             return float(p[r])
 
-        stats[k], hist = _finish(m, totals[k], order, (lo, hi), _histogram(v, lo, hi) if k in histograms else None)
+        stats[k], hist = _finish(m, first.sums[k], order, (lo, hi), _histogram(v, lo, hi) if k in histograms else None)
         stats[k]["undefined_paths"] = float(n - m)
         if hist is not None:
             hists[k] = hist
@@ -229,11 +224,6 @@ def _ordered(v: np.ndarray) -> np.ndarray:
     return defined
 
 
-def _finite_range(v: np.ndarray) -> tuple[float, float]:
-    f = v[np.isfinite(v)]
-    return (float(f.min()), float(f.max())) if f.size else (math.nan, math.nan)
-
-
 def _streamed(run: Callable[[], Iterable[dict[str, np.ndarray]]], n: int, outputs: tuple[str, ...],
               progress: Callable[[int, int], None] | None, *, histograms: tuple[str, ...], sample: int) -> Summary:  # fmt: skip
     """One pass where the windows hold every order statistic (almost always); else a pass that counts the fine bins
@@ -253,7 +243,7 @@ class _FirstPass:
 
     edges: dict[str, np.ndarray]
     counts: dict[str, np.ndarray]
-    sums: dict[str, ExactSum]
+    sums: dict[str, ExactSum | KeptSum]
     lo: dict[str, float]
     hi: dict[str, float]
     counted: bool = True
@@ -275,8 +265,12 @@ class _FirstPass:
         self.counts[k] += _fine_counts(v, self.edges[k])
 
 
-def _new_pass(outputs: tuple[str, ...], counted: bool) -> _FirstPass:
-    return _FirstPass({}, {k: np.zeros(FINE_BINS + 2, np.int64) for k in outputs}, {k: ExactSum() for k in outputs},
+def _new_pass(outputs: tuple[str, ...], counted: bool, *, kept: bool = False) -> _FirstPass:
+    """A pass's running figures; ``kept`` (every path kept, so at most :data:`KEEP_PATHS`) sums with KeptSum and
+    never counts fine bins."""
+    sums: dict[str, ExactSum | KeptSum] = {k: KeptSum() if kept else ExactSum() for k in outputs}
+    counts = {} if kept else {k: np.zeros(FINE_BINS + 2, np.int64) for k in outputs}
+    return _FirstPass({}, counts, sums,
                       dict.fromkeys(outputs, math.inf), dict.fromkeys(outputs, -math.inf), counted)  # fmt: skip
 
 
