@@ -127,11 +127,11 @@ def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
     # the bracket: the NPV's signs on a grid of x from -30 (a rate of -100%) to 50 (e^50), finest near 0, all at once
     # (each row scaled by its largest discount factor); of the intervals where the sign changes, the one nearest
     # x = 0, as numpy-financial's IRR takes the root nearest a rate of zero
-    span = float(np.abs(t).max(initial=0.0)) * XIRR_GRID_REACH
-    if span < XIRR_UNSCALED_SPAN:  # no discount factor on the grid overflows: the NPVs themselves, one product
-        npv = np.exp(-XIRR_GRID[:, None] * t[None, :]) @ f
+    unscaled = float(np.abs(t).max(initial=0.0)) * XIRR_GRID_REACH < XIRR_UNSCALED_SPAN
+    e = -XIRR_GRID[:, None] * t[None, :]
+    if unscaled:  # no discount factor on the grid overflows: the NPVs themselves, one product
+        npv = np.exp(e) @ f
     else:  # each row scaled by its largest discount factor (the sign is all the bracket needs)
-        e = -XIRR_GRID[:, None] * t[None, :]
         npv = (np.exp(e - e.max(axis=1, keepdims=True)) * f).sum(axis=1)
     signs = np.sign(npv)
     change = np.flatnonzero(signs[:-1] * signs[1:] <= 0)
@@ -143,7 +143,7 @@ def xirr(cash_flows: ArrayLike, day_offsets: ArrayLike) -> float | None:
     if f_lo == 0.0:
         return float(np.expm1(lo) * 100.0)
     x = (lo + hi) / 2.0
-    if span < XIRR_UNSCALED_SPAN and npv[k] != npv[k + 1]:  # start where the chord between the grid's NPVs is zero
+    if unscaled and npv[k] != npv[k + 1]:  # start where the chord between the grid's NPVs is zero
         chord = lo - float(npv[k]) * (hi - lo) / float(npv[k + 1] - npv[k])
         x = chord if lo < chord < hi else x
     for _ in range(200):
