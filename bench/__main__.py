@@ -661,7 +661,8 @@ def main(argv: list[str] | None = None) -> int:
         f"engine call of {r['sheet_engine_ms']:.2f} ms: ratio {r['sheet_buyer_ratio']:.1f}x (target <= 5x)"
     )
     print(
-        f"  with the 15 CDM_SELLER cells, {r['sheet_cells']:.0f} cells {r['sheet_cold_ms']:.1f} ms: "
+        f"  with the {r['sheet_cells'] - r['sheet_buyer_cells']:.0f} CDM_SELLER cells, {r['sheet_cells']:.0f} cells "
+        f"{r['sheet_cold_ms']:.1f} ms: "
         f"ratio {r['sheet_cold_ratio']:.1f}x"
     )
     print("cdm recalc, workbooks/anthropic_xai_colossus1.xlsx (its own evaluator, in this process)")
