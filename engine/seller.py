@@ -364,9 +364,6 @@ class SellerSummary:
         self.case = self.model.case(schedule.net_fee_usd)
         self._exit: SellerCase | None = None
         groups: tuple[tuple[tuple[str, ...], Callable[[], dict[str, np.ndarray]]], ...] = (
-            ((*TOTALLED, "ebitda_margin_pct", "operating_margin_pct", "project_fcf_usd", "equity_fcf_usd", "capex_usd",
-              "gpu_capex_usd", "dc_capex_usd", "asset_age_months", "book_value_at_start_usd", "debt_usd",
-              "residual_usd", "project_npv_usd", "payback_month", "power_share_of_fee_pct"), self._totals),
             (("project_irr_pct",), lambda: {"project_irr_pct": self._irr(self.case.project_fcf_usd, self.model.capex)}),
             (("equity_irr_pct",), lambda: {"equity_irr_pct": self._irr(self.case.equity_fcf_usd,
                                                                         self.model.capex - self.model.debt)}),
@@ -378,7 +375,8 @@ class SellerSummary:
             (BUILD_FIGURES, self._build_vs_buy),
         )  # fmt: skip
         by_name = {name: group for names, group in groups for name in names}
-        self.values = _Figures({name: by_name[name] for name, _, _ in SELLER_FIGURES})  # in the figures' order
+        # every other figure comes from the operating case's totals (_totals), in the figures' order
+        self.values = _Figures({name: by_name.get(name, self._totals) for name, _, _ in SELLER_FIGURES})
 
     def _totals(self) -> dict[str, np.ndarray]:
         c, model = self.case, self.model
